@@ -1,0 +1,66 @@
+# resume_pipeline — PGXS build.
+#
+# Two artefacts: the extension module (C entry layer, loaded into backends) and
+# resume_pipeline_parser, the helper executable that parses untrusted documents in its own
+# resource-limited process (core C++ + poppler-cpp, libzip, libxml2, nlohmann_json).
+
+EXTENSION  = resume_pipeline
+MODULE_big = resume_pipeline
+OBJS       = src/pg/module.o src/pg/settings.o src/pg/parser_client.o src/pg/document_functions.o
+DATA       = $(wildcard sql/resume_pipeline--*.sql)
+PGFILEDESC = "resume_pipeline - résumé pipeline inside PostgreSQL"
+
+REGRESS      = documents zip_entries limits
+REGRESS_OPTS = --load-extension=resume_pipeline
+
+# CI builds with WERROR=-Werror; a warning is then a failure.
+WERROR   ?=
+PG_CFLAGS = -Wextra -Wno-unused-parameter -Wno-missing-field-initializers -Wno-sign-compare $(WERROR)
+
+HELPER       = resume_pipeline_parser
+CORE_SRCS    = $(wildcard src/core/*.cpp)
+HELPER_OBJS  = src/helper/parser_main.o $(CORE_SRCS:.cpp=.o)
+HELPER_PKGS  = poppler-cpp libzip libxml-2.0
+CORE_CXXFLAGS = -std=c++17 -O2 -g -fPIC -Wall -Wextra $(WERROR) $(shell pkg-config --cflags $(HELPER_PKGS))
+
+# Not installed: builds the project's sample documents and hostile test inputs.
+TOOL = tools/make_documents
+
+EXTRA_CLEAN = $(HELPER) $(HELPER_OBJS) $(TOOL) build/ results/ regression.diffs regression.out
+
+# PGXS would also emit LLVM bitcode with clang at C++14; the module is C and needs no JIT.
+override with_llvm = no
+
+PG_CONFIG ?= pg_config
+PGXS := $(shell $(PG_CONFIG) --pgxs)
+include $(PGXS)
+
+# The core and the helper never see the server's include path: a Postgres header there is a
+# build error, not a convention.
+src/core/%.o: src/core/%.cpp src/core/*.h
+	$(CXX) $(CORE_CXXFLAGS) -c -o $@ $<
+src/helper/%.o: src/helper/%.cpp src/core/*.h src/protocol/parser_protocol.h
+	$(CXX) $(CORE_CXXFLAGS) -c -o $@ $<
+
+$(HELPER): $(HELPER_OBJS)
+	$(CXX) -o $@ $^ $(shell pkg-config --libs $(HELPER_PKGS))
+
+all: $(HELPER)
+
+install: install-helper
+install-helper: $(HELPER)
+	$(MKDIR_P) '$(DESTDIR)$(bindir)'
+	$(INSTALL_PROGRAM) $(HELPER) '$(DESTDIR)$(bindir)/$(HELPER)'
+
+uninstall: uninstall-helper
+uninstall-helper:
+	rm -f '$(DESTDIR)$(bindir)/$(HELPER)'
+
+$(TOOL): tools/make_documents.cpp
+	$(CXX) -std=c++17 -O2 -Wall -Wextra $(WERROR) $(shell pkg-config --cflags cairo libzip) -o $@ $< \
+		$(shell pkg-config --libs cairo libzip)
+
+samples: $(TOOL)
+	samples/build.sh build/samples
+
+.PHONY: install-helper uninstall-helper samples

@@ -1,0 +1,32 @@
+#!/usr/bin/env bash
+# Installs what the project needs on Debian 12 (as root), then builds and installs the
+# extension and the sample documents. Safe to run again: packages already present are skipped.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+packages=(
+    postgresql-15 postgresql-server-dev-15 postgresql-client-15  # the server and PGXS
+    g++ make pkg-config                                          # the build
+    libpoppler-cpp-dev libzip-dev libxml2-dev nlohmann-json3-dev libcurl4-openssl-dev
+    libcairo2-dev fonts-dejavu-core                              # sample PDFs
+    poppler-utils qpdf                                           # tests and benchmarks
+)
+missing=()
+for p in "${packages[@]}"; do
+    dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
+done
+if [ ${#missing[@]} -gt 0 ]; then
+    if [ "$(id -u)" != 0 ]; then
+        echo "missing Debian packages (run as root to install them): ${missing[*]}" >&2
+        exit 1
+    fi
+    echo "==> installing ${missing[*]}"
+    export DEBIAN_FRONTEND=noninteractive
+    apt-get update -qq
+    apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+fi
+
+echo "==> building and installing resume_pipeline"
+make -s -j"$(nproc)" ${WERROR:+WERROR=$WERROR}
+make -s install
+make -s samples

@@ -1,0 +1,18 @@
+// Text of a document whose format is found from its bytes, never from its name.
+#pragma once
+#include "no_postgres.h"
+
+#include <string>
+
+#include "limits.h"
+
+namespace rp {
+
+// PDF → pdf_text, DOCX → docx_text, UTF-8 text → itself (BOM dropped). Anything else throws
+// DocumentError naming what was found ("a PNG image", "a ZIP archive that is not a DOCX", ...).
+std::string document_text(const char *data, size_t len, const Limits &limits);
+
+// A short human name for well-known binary formats, or "" when the bytes are not recognised.
+std::string describe_binary_format(const char *data, size_t len);
+
+}  // namespace rp

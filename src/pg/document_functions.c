@@ -1,0 +1,166 @@
+/*
+ * SQL functions that read documents: pdf_text, pdf_info, docx_text, document_text,
+ * zip_entries, and the superuser-only debug_parser_crash. Each converts datums, asks the
+ * isolated parser (parser_client.c) and converts the answer back; no parsing happens here.
+ */
+#include "postgres.h"
+
+#include "fmgr.h"
+#include "funcapi.h"
+#include "mb/pg_wchar.h"
+#include "miscadmin.h"
+#include "utils/builtins.h"
+#include "utils/fmgrprotos.h"
+#include "utils/tuplestore.h"
+
+#include "parser_client.h"
+
+PG_FUNCTION_INFO_V1(rp_pdf_text);
+PG_FUNCTION_INFO_V1(rp_pdf_info);
+PG_FUNCTION_INFO_V1(rp_docx_text);
+PG_FUNCTION_INFO_V1(rp_document_text);
+PG_FUNCTION_INFO_V1(rp_zip_entries);
+PG_FUNCTION_INFO_V1(rp_debug_parser_crash);
+
+/* The helper speaks UTF-8; the database may not. */
+static text *
+utf8_to_text(const char *s, size_t len)
+{
+	char	   *converted;
+
+	if (GetDatabaseEncoding() == PG_UTF8)
+	{
+		pg_verify_mbstr(PG_UTF8, s, len, false);
+		return cstring_to_text_with_len(s, len);
+	}
+	converted = pg_any_to_server(s, len, PG_UTF8);
+	if (converted == s)			/* no conversion was needed: s is not NUL-terminated */
+		return cstring_to_text_with_len(s, len);
+	return cstring_to_text(converted);
+}
+
+static text *
+parse_to_text(FunctionCallInfo fcinfo, rp_op op)
+{
+	bytea	   *data = PG_GETARG_BYTEA_PP(0);
+	RpParsed	parsed;
+
+	rp_parse(op, 0, VARDATA_ANY(data), VARSIZE_ANY_EXHDR(data), &parsed);
+	return utf8_to_text(parsed.payload, parsed.payload_len);
+}
+
+Datum
+rp_pdf_text(PG_FUNCTION_ARGS)
+{
+	PG_RETURN_TEXT_P(parse_to_text(fcinfo, RP_OP_PDF_TEXT));
+}
+
+Datum
+rp_docx_text(PG_FUNCTION_ARGS)
+{
+	PG_RETURN_TEXT_P(parse_to_text(fcinfo, RP_OP_DOCX_TEXT));
+}
+
+Datum
+rp_document_text(PG_FUNCTION_ARGS)
+{
+	PG_RETURN_TEXT_P(parse_to_text(fcinfo, RP_OP_DOCUMENT_TEXT));
+}
+
+Datum
+rp_pdf_info(PG_FUNCTION_ARGS)
+{
+	bytea	   *data = PG_GETARG_BYTEA_PP(0);
+	RpParsed	parsed;
+	text	   *json;
+
+	rp_parse(RP_OP_PDF_INFO, 0, VARDATA_ANY(data), VARSIZE_ANY_EXHDR(data), &parsed);
+	json = utf8_to_text(parsed.payload, parsed.payload_len);
+	return DirectFunctionCall1(jsonb_in, CStringGetDatum(text_to_cstring(json)));
+}
+
+/* Reads n bytes at *pos of the payload, or fails on a short payload. */
+static const char *
+take(const RpParsed *p, uint64 *pos, uint64 n)
+{
+	const char *at = p->payload + *pos;
+
+	if (n > p->payload_len - *pos)
+		ereport(ERROR, (errcode(ERRCODE_INTERNAL_ERROR),
+						errmsg("document parser sent a truncated list of ZIP entries")));
+	*pos += n;
+	return at;
+}
+
+Datum
+rp_zip_entries(PG_FUNCTION_ARGS)
+{
+	ReturnSetInfo *rsinfo = (ReturnSetInfo *) fcinfo->resultinfo;
+	bytea	   *data = PG_GETARG_BYTEA_PP(0);
+	RpParsed	parsed;
+	uint64		pos = 0;
+
+	InitMaterializedSRF(fcinfo, 0);
+	rp_parse(RP_OP_ZIP_ENTRIES, 0, VARDATA_ANY(data), VARSIZE_ANY_EXHDR(data), &parsed);
+	while (pos < parsed.payload_len)
+	{
+		uint32		name_len;
+		uint64		size;
+		const char *name;
+		Datum		values[3];
+		bool		nulls[3] = {false, false, false};
+		bytea	   *content;
+
+		memcpy(&name_len, take(&parsed, &pos, sizeof(name_len)), sizeof(name_len));
+		name = take(&parsed, &pos, name_len);
+		memcpy(&size, take(&parsed, &pos, sizeof(size)), sizeof(size));
+		if (size > MaxAllocSize - VARHDRSZ)
+			ereport(ERROR, (errcode(ERRCODE_PROGRAM_LIMIT_EXCEEDED),
+							errmsg("ZIP entry is too large for a bytea value")));
+		content = palloc(VARHDRSZ + size);
+		SET_VARSIZE(content, VARHDRSZ + size);
+		memcpy(VARDATA(content), take(&parsed, &pos, size), size);
+
+		values[0] = PointerGetDatum(utf8_to_text(name, name_len));
+		values[1] = Int64GetDatum((int64) size);
+		values[2] = PointerGetDatum(content);
+		tuplestore_putvalues(rsinfo->setResult, rsinfo->setDesc, values, nulls);
+		pfree(content);
+	}
+	return (Datum) 0;
+}
+
+/*
+ * Test hook: makes the parser process misbehave on purpose so the test suite can prove that
+ * only it dies. Superuser-only (EXECUTE is also revoked from PUBLIC in the install script).
+ */
+Datum
+rp_debug_parser_crash(PG_FUNCTION_ARGS)
+{
+	char	   *mode = text_to_cstring(PG_GETARG_TEXT_PP(0));
+	rp_debug_mode m;
+	RpParsed	parsed;
+	static const char one_byte[1] = {0};
+
+	if (!superuser())
+		ereport(ERROR,
+				(errcode(ERRCODE_INSUFFICIENT_PRIVILEGE),
+				 errmsg("only superusers may crash the document parser on purpose")));
+	if (strcmp(mode, "segv") == 0)
+		m = RP_DEBUG_SEGV;
+	else if (strcmp(mode, "abort") == 0)
+		m = RP_DEBUG_ABORT;
+	else if (strcmp(mode, "loop") == 0)
+		m = RP_DEBUG_LOOP;
+	else if (strcmp(mode, "memory") == 0)
+		m = RP_DEBUG_MEMORY;
+	else if (strcmp(mode, "hang") == 0)
+		m = RP_DEBUG_HANG;
+	else
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+				 errmsg("unknown parser crash mode \"%s\"", mode),
+				 errhint("Use segv, abort, loop, memory or hang.")));
+	rp_parse(RP_OP_DEBUG_MISBEHAVE, m, one_byte, sizeof(one_byte), &parsed);
+	PG_RETURN_VOID();
+}

@@ -1,0 +1,16 @@
+/* Module entry: the magic block and settings. */
+#include "postgres.h"
+
+#include "fmgr.h"
+
+#include "settings.h"
+
+PG_MODULE_MAGIC;
+
+PGDLLEXPORT void _PG_init(void);
+
+void
+_PG_init(void)
+{
+	rp_define_settings();
+}

@@ -1,0 +1,48 @@
+/*
+ * GUCs. Limits on untrusted documents are superuser-only (PGC_SUSET): an ordinary user must
+ * not be able to lift the defences that protect everyone else sharing the server.
+ */
+#include "postgres.h"
+
+#include <limits.h>
+
+#include "utils/guc.h"
+
+#include "settings.h"
+
+int			rp_max_file_size_kb = 50 * 1024;
+int			rp_zip_max_entries = 1000;
+int			rp_zip_max_total_size_kb = 256 * 1024;
+int			rp_zip_max_ratio = 100;
+int			rp_parser_memory_limit_mb = 1024;
+int			rp_parser_cpu_time_limit_s = 30;
+
+void
+rp_define_settings(void)
+{
+	DefineCustomIntVariable("resume_pipeline.max_file_size",
+							"Largest document or archive accepted, and largest entry inside an archive.",
+							NULL, &rp_max_file_size_kb, 50 * 1024, 1, 1024 * 1024,
+							PGC_SUSET, GUC_UNIT_KB, NULL, NULL, NULL);
+	DefineCustomIntVariable("resume_pipeline.zip_max_entries",
+							"Most entries a ZIP archive may have.",
+							NULL, &rp_zip_max_entries, 1000, 1, 1000000,
+							PGC_SUSET, 0, NULL, NULL, NULL);
+	DefineCustomIntVariable("resume_pipeline.zip_max_total_size",
+							"Most bytes a ZIP archive may expand to, all entries together.",
+							NULL, &rp_zip_max_total_size_kb, 256 * 1024, 1, 1024 * 1024,
+							PGC_SUSET, GUC_UNIT_KB, NULL, NULL, NULL);
+	DefineCustomIntVariable("resume_pipeline.zip_max_ratio",
+							"Highest compression ratio (uncompressed / compressed) allowed for ZIP entries over 1 MB.",
+							NULL, &rp_zip_max_ratio, 100, 1, 100000,
+							PGC_SUSET, 0, NULL, NULL, NULL);
+	DefineCustomIntVariable("resume_pipeline.parser_memory_limit",
+							"Address-space limit of the process that parses documents.",
+							NULL, &rp_parser_memory_limit_mb, 1024, 64, 1024 * 1024,
+							PGC_SUSET, GUC_UNIT_MB, NULL, NULL, NULL);
+	DefineCustomIntVariable("resume_pipeline.parser_cpu_time_limit",
+							"CPU time one document may take to parse; the wall-clock limit is three times this.",
+							NULL, &rp_parser_cpu_time_limit_s, 30, 1, 3600,
+							PGC_SUSET, GUC_UNIT_S, NULL, NULL, NULL);
+	MarkGUCPrefixReserved("resume_pipeline");
+}

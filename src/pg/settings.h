@@ -1,0 +1,14 @@
+/* resume_pipeline.* settings (GUCs) read by the C entry layer. */
+#ifndef RP_SETTINGS_H
+#define RP_SETTINGS_H
+
+extern int	rp_max_file_size_kb;
+extern int	rp_zip_max_entries;
+extern int	rp_zip_max_total_size_kb;
+extern int	rp_zip_max_ratio;
+extern int	rp_parser_memory_limit_mb;
+extern int	rp_parser_cpu_time_limit_s;
+
+extern void rp_define_settings(void);
+
+#endif

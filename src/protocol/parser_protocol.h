@@ -1,0 +1,88 @@
+/*
+ * Wire format between a backend and its parser helper process
+ * (resume_pipeline_parser). Plain C so both the C entry layer and the C++
+ * helper include it. Both ends run on the same machine from the same build,
+ * so fields are in native byte order; the magic numbers catch a stale binary.
+ *
+ * Request:  rp_request_header, then data_len bytes of document data.
+ * Response: rp_response_header, then message_len bytes of message,
+ *           detail_len bytes of detail, payload_len bytes of payload.
+ * Payload of RP_OP_ZIP_ENTRIES: for each entry
+ *           uint32 name_len, name bytes, uint64 size, size bytes.
+ */
+#ifndef RP_PARSER_PROTOCOL_H
+#define RP_PARSER_PROTOCOL_H
+
+#include <stdint.h>
+
+#define RP_REQUEST_MAGIC 0x52505251u  /* "RPRQ" */
+#define RP_RESPONSE_MAGIC 0x52505253u /* "RPRS" */
+
+/* What the helper is asked to do. */
+typedef enum rp_op
+{
+	RP_OP_PDF_TEXT = 1,
+	RP_OP_PDF_INFO = 2,		/* payload: JSON object */
+	RP_OP_DOCX_TEXT = 3,
+	RP_OP_DOCUMENT_TEXT = 4,
+	RP_OP_ZIP_ENTRIES = 5,
+	RP_OP_DEBUG_MISBEHAVE = 6 /* arg: rp_debug_mode; superuser-only test hook */
+} rp_op;
+
+typedef enum rp_debug_mode
+{
+	RP_DEBUG_SEGV = 1,		/* dereference a null pointer */
+	RP_DEBUG_ABORT = 2,		/* abort() */
+	RP_DEBUG_LOOP = 3,		/* spin until the CPU limit kills it */
+	RP_DEBUG_MEMORY = 4,	/* allocate until the memory limit stops it */
+	RP_DEBUG_HANG = 5		/* sleep until the wall-clock limit or a cancel */
+} rp_debug_mode;
+
+/*
+ * Outcome of a request. The helper sends the codes below RP_STATUS_CRASHED;
+ * the client derives the others from how the helper process ended.
+ */
+typedef enum rp_status
+{
+	RP_STATUS_OK = 0,
+	RP_STATUS_EMPTY = 1,			/* zero-length input */
+	RP_STATUS_CORRUPT = 2,			/* truncated, damaged, or not the claimed format */
+	RP_STATUS_ENCRYPTED = 3,		/* needs a password */
+	RP_STATUS_UNSUPPORTED = 4,		/* a format or feature we do not read */
+	RP_STATUS_LIMIT = 5,			/* a configured limit was exceeded */
+	RP_STATUS_UNSAFE_NAME = 6,		/* ZIP entry name that could escape a directory */
+	RP_STATUS_BAD_ENCODING = 7,		/* text that is not valid UTF-8 */
+	RP_STATUS_INTERNAL = 8,			/* bug or unexpected library failure */
+	RP_STATUS_CRASHED = 100,		/* helper died from a signal */
+	RP_STATUS_CPU_LIMIT = 101,		/* helper killed by RLIMIT_CPU */
+	RP_STATUS_TIME_LIMIT = 102,		/* helper killed after the wall-clock limit */
+	RP_STATUS_PROTOCOL = 103		/* helper sent something unreadable */
+} rp_status;
+
+typedef struct rp_request_header
+{
+	uint32_t	magic;
+	uint32_t	op;
+	uint32_t	arg;
+	uint32_t	cpu_limit_s;		/* RLIMIT_CPU for this request, seconds */
+	uint64_t	memory_limit;		/* RLIMIT_AS, bytes */
+	uint64_t	max_file_size;		/* largest document, bytes */
+	uint64_t	zip_max_entries;
+	uint64_t	zip_max_total_size; /* sum of uncompressed entry sizes, bytes */
+	uint64_t	zip_max_ratio;		/* uncompressed / compressed */
+	uint64_t	data_len;
+} rp_request_header;
+
+typedef struct rp_response_header
+{
+	uint32_t	magic;
+	uint32_t	status;				/* rp_status */
+	uint32_t	message_len;
+	uint32_t	detail_len;
+	uint64_t	payload_len;
+} rp_response_header;
+
+/* Upper bound either side accepts for one message body (1 GiB). */
+#define RP_MAX_MESSAGE_BYTES ((uint64_t) 1 << 30)
+
+#endif							/* RP_PARSER_PROTOCOL_H */
