@@ -5,6 +5,10 @@
 
 \echo Use "CREATE EXTENSION resume_pipeline" to load this file. \quit
 
+-- Every role may call the document functions; what each may see of the data is decided by
+-- row-level security on the tables, not by hiding the schema.
+GRANT USAGE ON SCHEMA @extschema@ TO PUBLIC;
+
 -- Text of every page of a PDF in reading order, pages separated by a form feed (\f).
 -- Errors: 22P03 damaged/truncated/not a PDF or empty, 0A000 encrypted, 54000 a limit.
 CREATE FUNCTION pdf_text(data bytea) RETURNS text

@@ -16,6 +16,7 @@
 #include <zip.h>
 
 #include <cstdint>
+#include <deque>
 #include <cstdio>
 #include <cstdlib>
 #include <cstring>
@@ -165,7 +166,7 @@ public:
 
 private:
     zip_t *za_;
-    std::vector<std::string> buffers_;
+    std::deque<std::string> buffers_;  // deque: elements never move, libzip keeps pointers
 };
 
 std::string xml_escape(const std::string &s) {

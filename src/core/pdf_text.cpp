@@ -28,13 +28,16 @@ public:
 private:
     static void collect(const std::string &msg, void *closure) {
         auto *self = static_cast<PopplerDiagnostics *>(closure);
-        if (self->text_.size() < 1000) {  // the first few say what went wrong; the rest is noise
+        // The first few distinct messages say what went wrong; repeats and the rest are noise.
+        if (self->text_.size() < 1000 && msg != self->last_) {
             if (!self->text_.empty()) self->text_ += "; ";
             self->text_ += msg;
+            self->last_ = msg;
         }
     }
     static void discard(const std::string &, void *) {}
     std::string text_;
+    std::string last_;
 };
 
 std::string to_utf8(const poppler::ustring &u) {
@@ -108,18 +111,21 @@ std::string pdf_info_json(const char *data, size_t len, const Limits &limits) {
     PopplerDiagnostics diag;
     auto doc = open_pdf(data, len, limits, diag);
     nlohmann::json info;
-    const bool locked = doc->is_locked();
-    int major = 0, minor = 0;
-    doc->get_pdf_version(&major, &minor);
-    info["pdf_version"] = std::to_string(major) + "." + std::to_string(minor);
-    info["encrypted"] = doc->is_encrypted() || locked;
-    info["locked"] = locked;
-    if (locked) {
-        for (const char *k : {"pages", "title", "author", "subject", "keywords", "creator", "producer",
-                              "creation_date", "modification_date", "linearized"})
+    // A locked document answers almost nothing (poppler-cpp 22.12 even crashes on some
+    // getters), so say only that it is locked.
+    if (doc->is_locked()) {
+        info["encrypted"] = true;
+        info["locked"] = true;
+        for (const char *k : {"pages", "pdf_version", "title", "author", "subject", "keywords", "creator",
+                              "producer", "creation_date", "modification_date", "linearized"})
             info[k] = nullptr;
         return info.dump();
     }
+    int major = 0, minor = 0;
+    doc->get_pdf_version(&major, &minor);
+    info["pdf_version"] = std::to_string(major) + "." + std::to_string(minor);
+    info["encrypted"] = doc->is_encrypted();
+    info["locked"] = false;
     info["pages"] = doc->pages();
     info["title"] = optional_string(doc->get_title());
     info["author"] = optional_string(doc->get_author());
