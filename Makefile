@@ -60,7 +60,16 @@ $(TOOL): tools/make_documents.cpp
 	$(CXX) -std=c++17 -O2 -Wall -Wextra $(WERROR) $(shell pkg-config --cflags cairo libzip) -o $@ $< \
 		$(shell pkg-config --libs cairo libzip)
 
+# Unit tests of the core, outside the server (GoogleTest).
+UNIT = build/core_test
+$(UNIT): test/unit/core_test.cpp $(CORE_SRCS:.cpp=.o)
+	@mkdir -p build
+	$(CXX) $(CORE_CXXFLAGS) -o $@ $^ -lgtest -lgtest_main -pthread $(shell pkg-config --libs $(HELPER_PKGS))
+
+unit: $(UNIT)
+	$(UNIT)
+
 samples: $(TOOL)
 	samples/build.sh build/samples
 
-.PHONY: install-helper uninstall-helper samples
+.PHONY: install-helper uninstall-helper samples unit

@@ -9,6 +9,7 @@ packages=(
     g++ make pkg-config                                          # the build
     libpoppler-cpp-dev libzip-dev libxml2-dev nlohmann-json3-dev libcurl4-openssl-dev
     libcairo2-dev fonts-dejavu-core                              # sample PDFs
+    libgtest-dev                                                 # core unit tests
     poppler-utils qpdf                                           # tests and benchmarks
 )
 missing=()
