@@ -72,4 +72,10 @@ unit: $(UNIT)
 samples: $(TOOL)
 	samples/build.sh build/samples
 
-.PHONY: install-helper uninstall-helper samples unit
+# The regression suite reads the samples and the crafted bad inputs.
+fixtures: samples
+	test/fixtures.sh build/fixtures
+
+installcheck: fixtures
+
+.PHONY: install-helper uninstall-helper samples fixtures unit

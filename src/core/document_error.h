@@ -1,21 +1,21 @@
 // The one exception type the core throws for bad input or exceeded limits. The helper turns it
 // into a status code on the wire; the C entry layer turns that into an SQLSTATE.
 #pragma once
-#include "no_postgres.h"
-
 #include <stdexcept>
 #include <string>
+
+#include "no_postgres.h"
 
 namespace rp {
 
 enum class ErrorKind {
-    Empty,         // zero-length input
-    Corrupt,       // truncated, damaged, or not the format it claims to be
-    Encrypted,     // needs a password
-    Unsupported,   // a format or feature we do not read
-    Limit,         // a configured limit was exceeded
-    UnsafeName,    // ZIP entry name that could escape a directory
-    BadEncoding,   // text that is not valid UTF-8
+    Empty,        // zero-length input
+    Corrupt,      // truncated, damaged, or not the format it claims to be
+    Encrypted,    // needs a password
+    Unsupported,  // a format or feature we do not read
+    Limit,        // a configured limit was exceeded
+    UnsafeName,   // ZIP entry name that could escape a directory
+    BadEncoding,  // text that is not valid UTF-8
 };
 
 class DocumentError : public std::runtime_error {

@@ -56,7 +56,9 @@ std::string describe_binary_format(const char *data, size_t len) {
         {"BZh", 3, "a bzip2 stream"},
         {"7z\xBC\xAF\x27\x1C", 6, "a 7-Zip archive"},
         {"Rar!", 4, "a RAR archive"},
-        {"\x7F" "ELF", 4, "an ELF executable"},
+        {"\x7F"
+         "ELF",
+         4, "an ELF executable"},
         {"%!PS", 4, "a PostScript document"},
     };
     for (const auto &m : magics)
@@ -70,8 +72,7 @@ std::string document_text(const char *data, size_t len, const Limits &limits) {
     if (looks_like_zip(data, len)) {
         ZipArchive archive(data, len, limits);
         if (!is_docx(archive))
-            throw DocumentError(ErrorKind::Unsupported,
-                                "unsupported document: found a ZIP archive that is not a DOCX",
+            throw DocumentError(ErrorKind::Unsupported, "unsupported document: found a ZIP archive that is not a DOCX",
                                 "Use zip_entries() to list the documents inside an archive.");
         return docx_text(archive, limits);
     }

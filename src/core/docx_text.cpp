@@ -69,8 +69,7 @@ std::string paragraphs_from_xml(const std::string &xml) {
             if (v) paragraph += reinterpret_cast<const char *>(v);
         }
     }
-    if (rc != 0)
-        throw DocumentError(ErrorKind::Corrupt, "DOCX main document is not well-formed XML");
+    if (rc != 0) throw DocumentError(ErrorKind::Corrupt, "DOCX main document is not well-formed XML");
     out += paragraph;  // text outside any paragraph, if a producer wrote some
     while (!out.empty() && out.back() == '\n') out.pop_back();
     return sanitize_utf8(out);
@@ -78,7 +77,9 @@ std::string paragraphs_from_xml(const std::string &xml) {
 
 }  // namespace
 
-bool is_docx(const ZipArchive &archive) { return archive.has_member(kMainPart); }
+bool is_docx(const ZipArchive &archive) {
+    return archive.has_member(kMainPart);
+}
 
 std::string docx_text(ZipArchive &archive, const Limits &limits) {
     if (!is_docx(archive))

@@ -15,13 +15,11 @@ std::string format_bytes(uint64_t n) {
 }
 
 void check_document_size(size_t len, const Limits &limits, const char *what) {
-    if (len == 0)
-        throw DocumentError(ErrorKind::Empty, std::string("empty ") + what + ": the value has no bytes");
+    if (len == 0) throw DocumentError(ErrorKind::Empty, std::string("empty ") + what + ": the value has no bytes");
     if (len > limits.max_file_size)
-        throw DocumentError(ErrorKind::Limit,
-                            std::string(what) + " of " + std::to_string(len) +
-                                " bytes exceeds resume_pipeline.max_file_size (" +
-                                format_bytes(limits.max_file_size) + ")");
+        throw DocumentError(ErrorKind::Limit, std::string(what) + " of " + std::to_string(len) +
+                                                  " bytes exceeds resume_pipeline.max_file_size (" +
+                                                  format_bytes(limits.max_file_size) + ")");
 }
 
 }  // namespace rp

@@ -1,13 +1,14 @@
 #include "pdf_text.h"
 
+#include <poppler-document.h>
+#include <poppler-global.h>
+#include <poppler-page.h>
+
 #include <climits>
 #include <cstring>
 #include <ctime>
 #include <memory>
 #include <nlohmann/json.hpp>
-#include <poppler-document.h>
-#include <poppler-global.h>
-#include <poppler-page.h>
 
 #include "document_error.h"
 #include "utf8_text.h"
@@ -50,12 +51,10 @@ std::string to_utf8(const poppler::ustring &u) {
 std::unique_ptr<poppler::document> open_pdf(const char *data, size_t len, const Limits &limits,
                                             PopplerDiagnostics &diag) {
     check_document_size(len, limits, "PDF");
-    if (!looks_like_pdf(data, len))
-        throw DocumentError(ErrorKind::Corrupt, "not a PDF: the data has no %PDF- header");
+    if (!looks_like_pdf(data, len)) throw DocumentError(ErrorKind::Corrupt, "not a PDF: the data has no %PDF- header");
     if (len > static_cast<size_t>(INT_MAX))
         throw DocumentError(ErrorKind::Limit, "PDF larger than 2 GB cannot be read");
-    std::unique_ptr<poppler::document> doc(
-        poppler::document::load_from_raw_data(data, static_cast<int>(len)));
+    std::unique_ptr<poppler::document> doc(poppler::document::load_from_raw_data(data, static_cast<int>(len)));
     if (!doc)
         throw DocumentError(ErrorKind::Corrupt, "PDF is damaged or truncated and cannot be read",
                             diag.text().empty() ? std::string() : "poppler: " + diag.text());
@@ -116,8 +115,8 @@ std::string pdf_info_json(const char *data, size_t len, const Limits &limits) {
     if (doc->is_locked()) {
         info["encrypted"] = true;
         info["locked"] = true;
-        for (const char *k : {"pages", "pdf_version", "title", "author", "subject", "keywords", "creator",
-                              "producer", "creation_date", "modification_date", "linearized"})
+        for (const char *k : {"pages", "pdf_version", "title", "author", "subject", "keywords", "creator", "producer",
+                              "creation_date", "modification_date", "linearized"})
             info[k] = nullptr;
         return info.dump();
     }

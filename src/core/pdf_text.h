@@ -1,10 +1,9 @@
 // PDF text and metadata through poppler-cpp.
 #pragma once
-#include "no_postgres.h"
-
 #include <string>
 
 #include "limits.h"
+#include "no_postgres.h"
 
 namespace rp {
 

@@ -11,7 +11,9 @@
 namespace rp {
 namespace {
 
-std::string quoted(const std::string &s) { return "\"" + s + "\""; }
+std::string quoted(const std::string &s) {
+    return "\"" + s + "\"";
+}
 
 bool is_directory_name(const std::string &name) {
     return !name.empty() && (name.back() == '/' || name.back() == '\\');
@@ -25,8 +27,7 @@ bool looks_like_zip(const char *data, size_t len) {
 }
 
 std::string safe_entry_name(const std::string &raw) {
-    if (!is_valid_utf8(raw))
-        throw DocumentError(ErrorKind::UnsafeName, "ZIP entry name is not valid UTF-8");
+    if (!is_valid_utf8(raw)) throw DocumentError(ErrorKind::UnsafeName, "ZIP entry name is not valid UTF-8");
     for (unsigned char c : raw)
         if (c < 0x20 || c == 0x7F)
             throw DocumentError(ErrorKind::UnsafeName,
@@ -50,13 +51,11 @@ std::string safe_entry_name(const std::string &raw) {
         }
         start = end + 1;
     }
-    if (out.empty())
-        throw DocumentError(ErrorKind::UnsafeName, "ZIP entry name " + quoted(raw) + " names no file");
+    if (out.empty()) throw DocumentError(ErrorKind::UnsafeName, "ZIP entry name " + quoted(raw) + " names no file");
     return out;
 }
 
-ZipArchive::ZipArchive(const char *data, size_t len, const Limits &limits)
-    : limits_(limits), input_len_(len) {
+ZipArchive::ZipArchive(const char *data, size_t len, const Limits &limits) : limits_(limits), input_len_(len) {
     check_document_size(len, limits, "ZIP archive");  // libzip would take zero bytes as an empty archive
     zip_error_t error;
     zip_error_init(&error);
@@ -113,24 +112,24 @@ std::vector<ZipEntry> ZipArchive::regular_files() {
         if ((st.valid & ZIP_STAT_ENCRYPTION_METHOD) && st.encryption_method != ZIP_EM_NONE)
             throw DocumentError(ErrorKind::Encrypted, "ZIP entry " + quoted(name) + " is encrypted");
         if ((st.valid & ZIP_STAT_COMP_METHOD) && !zip_compression_method_supported(st.comp_method, 0))
-            throw DocumentError(ErrorKind::Unsupported, "ZIP entry " + quoted(name) +
-                                                            " uses unsupported compression method " +
-                                                            std::to_string(st.comp_method));
+            throw DocumentError(
+                ErrorKind::Unsupported,
+                "ZIP entry " + quoted(name) + " uses unsupported compression method " + std::to_string(st.comp_method));
         if (st.size > limits_.max_file_size)
             throw DocumentError(ErrorKind::Limit, "ZIP entry " + quoted(name) + " expands to " +
                                                       std::to_string(st.size) +
                                                       " bytes, more than resume_pipeline.max_file_size (" +
                                                       format_bytes(limits_.max_file_size) + ")");
         if (st.size >= kRatioCheckFloor && st.size / limits_.zip_max_ratio > st.comp_size)
-            throw DocumentError(ErrorKind::Limit,
-                                "ZIP entry " + quoted(name) + " has compression ratio " +
-                                    std::to_string(st.comp_size ? st.size / st.comp_size : st.size) +
-                                    ":1, more than resume_pipeline.zip_max_ratio (" +
-                                    std::to_string(limits_.zip_max_ratio) + ":1); possible zip bomb");
+            throw DocumentError(ErrorKind::Limit, "ZIP entry " + quoted(name) + " has compression ratio " +
+                                                      std::to_string(st.comp_size ? st.size / st.comp_size : st.size) +
+                                                      ":1, more than resume_pipeline.zip_max_ratio (" +
+                                                      std::to_string(limits_.zip_max_ratio) + ":1); possible zip bomb");
         total += st.size;
         if (total > limits_.zip_max_total_size)
-            throw DocumentError(ErrorKind::Limit, "ZIP archive expands to more than resume_pipeline.zip_max_total_size (" +
-                                                      format_bytes(limits_.zip_max_total_size) + ")");
+            throw DocumentError(ErrorKind::Limit,
+                                "ZIP archive expands to more than resume_pipeline.zip_max_total_size (" +
+                                    format_bytes(limits_.zip_max_total_size) + ")");
         plan.push_back({static_cast<uint64_t>(i), st.size, std::move(name)});
     }
     if (total >= kRatioCheckFloor && total / limits_.zip_max_ratio > input_len_)
@@ -155,12 +154,11 @@ std::string ZipArchive::read_member(const std::string &name, uint64_t max_size) 
     if (zip_stat_index(archive_, i, 0, &st) != 0)
         throw DocumentError(ErrorKind::Corrupt, "ZIP member " + quoted(name) + " cannot be read");
     if (st.size > max_size)
-        throw DocumentError(ErrorKind::Limit, "ZIP member " + quoted(name) + " expands to " +
-                                                  std::to_string(st.size) + " bytes, more than the limit of " +
-                                                  std::to_string(max_size));
+        throw DocumentError(ErrorKind::Limit, "ZIP member " + quoted(name) + " expands to " + std::to_string(st.size) +
+                                                  " bytes, more than the limit of " + std::to_string(max_size));
     if (st.size >= kRatioCheckFloor && st.size / limits_.zip_max_ratio > st.comp_size)
-        throw DocumentError(ErrorKind::Limit, "ZIP member " + quoted(name) +
-                                                  " exceeds resume_pipeline.zip_max_ratio; possible zip bomb");
+        throw DocumentError(ErrorKind::Limit,
+                            "ZIP member " + quoted(name) + " exceeds resume_pipeline.zip_max_ratio; possible zip bomb");
     return read_index(static_cast<uint64_t>(i), st.size, name);
 }
 

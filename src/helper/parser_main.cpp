@@ -96,13 +96,20 @@ void send(const Response &r) {
 
 uint32_t status_of(rp::ErrorKind kind) {
     switch (kind) {
-        case rp::ErrorKind::Empty: return RP_STATUS_EMPTY;
-        case rp::ErrorKind::Corrupt: return RP_STATUS_CORRUPT;
-        case rp::ErrorKind::Encrypted: return RP_STATUS_ENCRYPTED;
-        case rp::ErrorKind::Unsupported: return RP_STATUS_UNSUPPORTED;
-        case rp::ErrorKind::Limit: return RP_STATUS_LIMIT;
-        case rp::ErrorKind::UnsafeName: return RP_STATUS_UNSAFE_NAME;
-        case rp::ErrorKind::BadEncoding: return RP_STATUS_BAD_ENCODING;
+        case rp::ErrorKind::Empty:
+            return RP_STATUS_EMPTY;
+        case rp::ErrorKind::Corrupt:
+            return RP_STATUS_CORRUPT;
+        case rp::ErrorKind::Encrypted:
+            return RP_STATUS_ENCRYPTED;
+        case rp::ErrorKind::Unsupported:
+            return RP_STATUS_UNSUPPORTED;
+        case rp::ErrorKind::Limit:
+            return RP_STATUS_LIMIT;
+        case rp::ErrorKind::UnsafeName:
+            return RP_STATUS_UNSAFE_NAME;
+        case rp::ErrorKind::BadEncoding:
+            return RP_STATUS_BAD_ENCODING;
     }
     return RP_STATUS_INTERNAL;
 }
@@ -156,16 +163,25 @@ Response handle(const rp_request_header &h, const std::string &data) {
     const char *p = data.data();
     const size_t n = data.size();
     switch (h.op) {
-        case RP_OP_PDF_TEXT: r.payload = rp::pdf_text(p, n, limits); break;
-        case RP_OP_PDF_INFO: r.payload = rp::pdf_info_json(p, n, limits); break;
-        case RP_OP_DOCX_TEXT: r.payload = rp::docx_text(p, n, limits); break;
-        case RP_OP_DOCUMENT_TEXT: r.payload = rp::document_text(p, n, limits); break;
+        case RP_OP_PDF_TEXT:
+            r.payload = rp::pdf_text(p, n, limits);
+            break;
+        case RP_OP_PDF_INFO:
+            r.payload = rp::pdf_info_json(p, n, limits);
+            break;
+        case RP_OP_DOCX_TEXT:
+            r.payload = rp::docx_text(p, n, limits);
+            break;
+        case RP_OP_DOCUMENT_TEXT:
+            r.payload = rp::document_text(p, n, limits);
+            break;
         case RP_OP_ZIP_ENTRIES: {
             rp::ZipArchive archive(p, n, limits);
             r.entries = archive.regular_files();
             break;
         }
-        case RP_OP_DEBUG_MISBEHAVE: misbehave(h.arg);
+        case RP_OP_DEBUG_MISBEHAVE:
+            misbehave(h.arg);
         default:
             r.status = RP_STATUS_INTERNAL;
             r.message = "parser helper does not know operation " + std::to_string(h.op);

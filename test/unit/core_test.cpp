@@ -71,11 +71,15 @@ ErrorKind kind_of(const std::function<void()> &f) {
 
 std::string docx(const std::string &body_xml, const std::string &prolog = "") {
     return make_zip({{"word/document.xml",
-                      prolog + "<w:document xmlns:w=\"http://schemas.openxmlformats.org/wordprocessingml/2006/main\">"
-                               "<w:body>" + body_xml + "</w:body></w:document>"}});
+                      prolog +
+                          "<w:document xmlns:w=\"http://schemas.openxmlformats.org/wordprocessingml/2006/main\">"
+                          "<w:body>" +
+                          body_xml + "</w:body></w:document>"}});
 }
 
-std::string docx_text_of(const std::string &d) { return rp::docx_text(d.data(), d.size(), rp::Limits{}); }
+std::string docx_text_of(const std::string &d) {
+    return rp::docx_text(d.data(), d.size(), rp::Limits{});
+}
 
 }  // namespace
 
@@ -90,8 +94,8 @@ TEST(SafeEntryName, KeepsOrdinaryNamesAndNormalises) {
 
 TEST(SafeEntryName, RejectsEveryWayOut) {
     for (const char *bad : {"../x.pdf", "a/../../etc/passwd", "..", "a/..", "..\\..\\win.ini", "/etc/passwd",
-                            "\\server\\share", "C:/autoexec.bat", "c:evil", "", ".", "./", "a\x01.pdf",
-                            "a\x7f.pdf", "line\nbreak.pdf", "bad\xff.pdf", "\xc0\xaf.pdf"}) {
+                            "\\server\\share", "C:/autoexec.bat", "c:evil", "", ".", "./", "a\x01.pdf", "a\x7f.pdf",
+                            "line\nbreak.pdf", "bad\xff.pdf", "\xc0\xaf.pdf"}) {
         EXPECT_EQ(kind_of([&] { rp::safe_entry_name(bad); }), ErrorKind::UnsafeName) << bad;
     }
 }
