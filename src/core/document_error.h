@@ -1,10 +1,10 @@
 // The one exception type the core throws for bad input or exceeded limits. The helper turns it
 // into a status code on the wire; the C entry layer turns that into an SQLSTATE.
 #pragma once
+#include "no_postgres.h"
+
 #include <stdexcept>
 #include <string>
-
-#include "no_postgres.h"
 
 namespace rp {
 

@@ -1,9 +1,10 @@
 // Text of a document whose format is found from its bytes, never from its name.
 #pragma once
+#include "no_postgres.h"
+
 #include <string>
 
 #include "limits.h"
-#include "no_postgres.h"
 
 namespace rp {
 

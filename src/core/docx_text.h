@@ -1,9 +1,10 @@
 // DOCX text: the paragraphs of the main document part (word/document.xml), in order, one per line.
 #pragma once
+#include "no_postgres.h"
+
 #include <string>
 
 #include "limits.h"
-#include "no_postgres.h"
 
 namespace rp {
 

@@ -1,11 +1,11 @@
 // Limits applied to untrusted documents. Values come from the resume_pipeline.* settings; the
 // defaults here match the documented defaults so the core can be used on its own.
 #pragma once
+#include "no_postgres.h"
+
 #include <cstddef>
 #include <cstdint>
 #include <string>
-
-#include "no_postgres.h"
 
 namespace rp {
 

@@ -1,9 +1,10 @@
 // PDF text and metadata through poppler-cpp.
 #pragma once
+#include "no_postgres.h"
+
 #include <string>
 
 #include "limits.h"
-#include "no_postgres.h"
 
 namespace rp {
 

@@ -1,10 +1,10 @@
 // UTF-8 hygiene for text that will become a Postgres text value: no NUL bytes, no invalid
 // sequences.
 #pragma once
+#include "no_postgres.h"
+
 #include <string>
 #include <string_view>
-
-#include "no_postgres.h"
 
 namespace rp {
 

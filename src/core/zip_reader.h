@@ -2,12 +2,13 @@
 // and per-entry size, compression ratio (zip bombs), and entry names that cannot escape a
 // directory. Nested archives are returned as bytes, never opened.
 #pragma once
+#include "no_postgres.h"
+
 #include <cstdint>
 #include <string>
 #include <vector>
 
 #include "limits.h"
-#include "no_postgres.h"
 
 struct zip;
 struct zip_source;
