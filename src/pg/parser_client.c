@@ -363,6 +363,21 @@ rp_parse(rp_op op, uint32 arg, const char *data, size_t len, RpParsed *out)
 				(errcode(ERRCODE_PROGRAM_LIMIT_EXCEEDED),
 				 errmsg("document of %zu bytes exceeds resume_pipeline.max_file_size (%d kB)",
 						len, rp_max_file_size_kb)));
+	/*
+	 * A helper that died while idle (OOM killer, an operator's kill) is not this document's
+	 * fault: reap it quietly and start another.
+	 */
+	if (helper_pid > 0)
+	{
+		int			status;
+
+		if (waitpid(helper_pid, &status, WNOHANG) == helper_pid)
+		{
+			close(helper_fd);
+			helper_fd = -1;
+			helper_pid = 0;
+		}
+	}
 	if (helper_pid == 0)
 		helper_start();
 

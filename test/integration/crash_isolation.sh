@@ -83,3 +83,18 @@ else
     t_fail "a terminated backend leaves no parser process behind" "helper pid '${helper}' state '${stat:-}'"
 fi
 rm -f "$tmp"
+
+# A parser killed while idle (OOM killer, an operator) is replaced quietly: the session's
+# next document is read as if nothing happened.
+coproc IDLE { psql -X -q -A -t -d rp_crash 2>&1; }
+echo "SELECT pg_backend_pid(), length(resume_pipeline.document_text('warm up'::bytea));" >&"${IDLE[1]}"
+IFS='|' read -r -t 10 idle_backend _ <&"${IDLE[0]}"
+idle_helper=$(ps -o pid= --ppid "${idle_backend:-0}" | tr -d ' ')
+[ -n "$idle_helper" ] && kill -9 "$idle_helper"
+sleep 0.2
+echo "SELECT resume_pipeline.document_text('after the kill'::bytea);" >&"${IDLE[1]}"
+read -r -t 10 idle_answer <&"${IDLE[0]}"
+[ -n "$idle_helper" ] || idle_answer="no parser process found under backend ${idle_backend:-?}"
+t_expect "a parser killed while idle is replaced without an error" "after the kill" "${idle_answer:-no answer}"
+exec {IDLE[1]}>&-
+wait "$IDLE_PID" 2>/dev/null
