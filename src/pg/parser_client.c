@@ -195,7 +195,9 @@ helper_died(const Deadline *deadline)
 				(errcode(ERRCODE_SYSTEM_ERROR),
 				 errmsg("document parser crashed (signal %d: %s) while reading the document",
 						WTERMSIG(status), strsignal(WTERMSIG(status))),
-				 errdetail("The document is probably malformed. Only the parser process ended; this session is unaffected.")));
+				 errdetail("Only the parser process ended; this session is unaffected."),
+				 errhint("The document is probably malformed, or needed more memory than resume_pipeline.parser_memory_limit (%d MB) allows.",
+						 rp_parser_memory_limit_mb)));
 	ereport(ERROR,
 			(errcode(ERRCODE_INTERNAL_ERROR),
 			 errmsg("document parser exited unexpectedly with status %d",
