@@ -20,7 +20,7 @@ PG_CFLAGS = -Wextra -Wno-unused-parameter -Wno-missing-field-initializers -Wno-s
 HELPER       = resume_pipeline_parser
 CORE_SRCS    = $(wildcard src/core/*.cpp)
 HELPER_OBJS  = src/helper/parser_main.o $(CORE_SRCS:.cpp=.o)
-HELPER_PKGS  = poppler-cpp libzip libxml-2.0
+HELPER_PKGS  = poppler-cpp libzip libxml-2.0 re2
 CORE_CXXFLAGS = -std=c++17 -O2 -g -fPIC -Wall -Wextra $(WERROR) $(shell pkg-config --cflags $(HELPER_PKGS))
 
 # Not installed: builds the project's sample documents and hostile test inputs.
@@ -62,7 +62,7 @@ $(TOOL): tools/make_documents.cpp
 
 # Unit tests of the core, outside the server (GoogleTest).
 UNIT = build/core_test
-$(UNIT): test/unit/core_test.cpp $(CORE_SRCS:.cpp=.o)
+$(UNIT): $(wildcard test/unit/*.cpp) $(CORE_SRCS:.cpp=.o)
 	@mkdir -p build
 	$(CXX) $(CORE_CXXFLAGS) -o $@ $^ -lgtest -lgtest_main -pthread $(shell pkg-config --libs $(HELPER_PKGS))
 
