@@ -49,3 +49,665 @@ CREATE FUNCTION debug_parser_crash(mode text DEFAULT 'segv') RETURNS void
     AS 'MODULE_PATHNAME', 'rp_debug_parser_crash'
     LANGUAGE C STRICT PARALLEL UNSAFE;
 REVOKE EXECUTE ON FUNCTION debug_parser_crash(text) FROM PUBLIC;
+
+------------------------------------------------------------------------------------------
+-- Identity
+------------------------------------------------------------------------------------------
+
+-- The user on whose behalf the current statement runs: auth.uid() where Supabase's auth
+-- schema exists, else the "sub" claim of PostgREST's request.jwt.claims, else null (a
+-- superuser, the workers, or an anonymous caller). Wrap it as (SELECT current_user_id()) in
+-- policies so it is evaluated once per statement.
+CREATE FUNCTION current_user_id() RETURNS uuid
+    LANGUAGE plpgsql STABLE PARALLEL SAFE
+    SET search_path = pg_catalog
+AS $$
+DECLARE
+    uid uuid;
+    claims text;
+    sub text;
+BEGIN
+    IF to_regprocedure('auth.uid()') IS NOT NULL THEN
+        EXECUTE 'SELECT auth.uid()' INTO uid;
+        RETURN uid;
+    END IF;
+    -- PostgREST sets this after verifying the JWT; malformed JSON here is an error, not anonymity.
+    claims := nullif(current_setting('request.jwt.claims', true), '');
+    IF claims IS NULL THEN
+        RETURN NULL;
+    END IF;
+    sub := claims::jsonb ->> 'sub';
+    IF sub ~* '^[0-9a-f]{8}-?[0-9a-f]{4}-?[0-9a-f]{4}-?[0-9a-f]{4}-?[0-9a-f]{12}$' THEN
+        RETURN sub::uuid;
+    END IF;
+    RETURN NULL;
+END
+$$;
+
+------------------------------------------------------------------------------------------
+-- Data model (DESIGN.md section 3). Every user table carries user_id, has row-level
+-- security, and is registered with pg_extension_config_dump so pg_dump keeps its rows.
+------------------------------------------------------------------------------------------
+
+CREATE TYPE processing_status AS ENUM ('pending', 'processing', 'ready', 'error', 'not_provided');
+CREATE TYPE overall_status AS ENUM ('uploading', 'processing', 'completed', 'failed');
+CREATE TYPE resume_status AS ENUM ('pending', 'processing', 'completed', 'failed');
+CREATE TYPE job_state AS ENUM ('queued', 'running', 'done', 'failed');
+
+-- One row per auth user. ashby_api_key is a secret: only its owner's row is visible.
+CREATE TABLE users (
+    id                uuid PRIMARY KEY DEFAULT current_user_id(),
+    email             text,
+    ashby_api_key     text,
+    ashby_sync_cursor text,
+    ashby_features    jsonb NOT NULL DEFAULT '{}',
+    created_at        timestamptz NOT NULL DEFAULT now()
+);
+
+-- One row per stored object. name is the object key; a user's keys start with their id.
+CREATE TABLE files (
+    id         uuid PRIMARY KEY DEFAULT gen_random_uuid(),
+    user_id    uuid NOT NULL DEFAULT current_user_id(),
+    bucket     text NOT NULL,
+    name       text NOT NULL,
+    size       bigint NOT NULL CHECK (size >= 0),
+    mime_type  text,
+    checksum   text,                          -- hex SHA-256 of the content
+    metadata   jsonb NOT NULL DEFAULT '{}',   -- zip_id of the archive it came from, …
+    created_at timestamptz NOT NULL DEFAULT now(),
+    UNIQUE (bucket, name)
+);
+CREATE INDEX files_user_idx ON files (user_id);
+
+-- One row per résumé document, from an upload or from inside a ZIP (zip_id).
+CREATE TABLE resumes (
+    id                uuid PRIMARY KEY DEFAULT gen_random_uuid(),
+    user_id           uuid NOT NULL DEFAULT current_user_id(),
+    file_id           uuid NOT NULL REFERENCES files (id) ON DELETE CASCADE,
+    bucket            text NOT NULL,
+    object_name       text NOT NULL,
+    original_filename text NOT NULL,
+    mime_type         text,
+    status            resume_status NOT NULL DEFAULT 'pending',
+    zip_id            uuid REFERENCES files (id) ON DELETE SET NULL,
+    raw_text          text,
+    parsed            jsonb,                  -- JSON Resume shape
+    error             text,
+    content_tsvector  tsvector GENERATED ALWAYS AS (to_tsvector('simple'::regconfig, coalesce(raw_text, ''))) STORED,
+    storage_path      text GENERATED ALWAYS AS (bucket || '/' || object_name) STORED,
+    version           integer NOT NULL DEFAULT 1,
+    created_at        timestamptz NOT NULL DEFAULT now(),
+    updated_at        timestamptz NOT NULL DEFAULT now(),
+    UNIQUE (file_id)
+);
+CREATE INDEX resumes_user_idx ON resumes (user_id, created_at DESC);
+CREATE INDEX resumes_zip_idx ON resumes (zip_id) WHERE zip_id IS NOT NULL;
+CREATE INDEX resumes_search_idx ON resumes USING gin (content_tsvector);
+
+-- Earlier versions of a résumé: a new upload of the same object keeps the old one here.
+CREATE TABLE resume_versions (
+    id          uuid PRIMARY KEY DEFAULT gen_random_uuid(),
+    user_id     uuid NOT NULL DEFAULT current_user_id(),
+    resume_id   uuid NOT NULL REFERENCES resumes (id) ON DELETE CASCADE,
+    version     integer NOT NULL,
+    checksum    text,
+    raw_text    text,
+    parsed      jsonb,
+    created_at  timestamptz NOT NULL DEFAULT now(),
+    UNIQUE (resume_id, version)
+);
+
+CREATE TABLE job_postings (
+    id              uuid PRIMARY KEY DEFAULT gen_random_uuid(),
+    user_id         uuid NOT NULL DEFAULT current_user_id(),
+    title           text NOT NULL,
+    description     text,
+    required_skills text[] NOT NULL DEFAULT '{}',
+    created_at      timestamptz NOT NULL DEFAULT now()
+);
+CREATE INDEX job_postings_user_idx ON job_postings (user_id);
+
+-- An analysis run of many résumés for one context (a job posting, or general when null).
+CREATE TABLE analysis_sessions (
+    id             uuid PRIMARY KEY DEFAULT gen_random_uuid(),
+    user_id        uuid NOT NULL DEFAULT current_user_id(),
+    session_name   text NOT NULL,
+    job_posting_id uuid REFERENCES job_postings (id) ON DELETE SET NULL,
+    status         text NOT NULL DEFAULT 'pending'
+                   CHECK (status IN ('pending', 'running', 'completed', 'failed')),
+    created_at     timestamptz NOT NULL DEFAULT now(),
+    completed_at   timestamptz
+);
+CREATE INDEX analysis_sessions_user_idx ON analysis_sessions (user_id);
+
+-- One résumé analysed in one session, stored once.
+CREATE TABLE resume_analyses (
+    id                  uuid PRIMARY KEY DEFAULT gen_random_uuid(),
+    user_id             uuid NOT NULL DEFAULT current_user_id(),
+    resume_id           uuid NOT NULL REFERENCES resumes (id) ON DELETE CASCADE,
+    analysis_session_id uuid NOT NULL REFERENCES analysis_sessions (id) ON DELETE CASCADE,
+    overall_fit_score   numeric(5, 2) CHECK (overall_fit_score BETWEEN 0 AND 100),
+    skill_match_score   numeric(5, 2) CHECK (skill_match_score BETWEEN 0 AND 100),
+    summary             text,
+    reasoning           text,
+    created_at          timestamptz NOT NULL DEFAULT now(),
+    UNIQUE (resume_id, analysis_session_id)
+);
+CREATE INDEX resume_analyses_session_idx ON resume_analyses (analysis_session_id);
+
+-- Score from the model's JSON, tolerant of a missing or non-numeric value (generated
+-- columns need an immutable expression that never fails).
+CREATE FUNCTION score_of(ai_data jsonb) RETURNS numeric
+    LANGUAGE sql IMMUTABLE PARALLEL SAFE
+    SET search_path = pg_catalog
+RETURN CASE WHEN jsonb_typeof(ai_data -> 'score') = 'number' THEN (ai_data ->> 'score')::numeric
+            WHEN ai_data ->> 'score' ~ '^\s*-?\d+(\.\d+)?\s*$' THEN btrim(ai_data ->> 'score')::numeric END;
+
+-- Applicants (seed "Event-Driven with Generated Columns"): a sub-status per source, and an
+-- overall status and score the database derives. name/email/phone follow cv_data.
+CREATE TABLE applicants (
+    id         uuid PRIMARY KEY DEFAULT gen_random_uuid(),
+    user_id    uuid NOT NULL DEFAULT current_user_id(),
+    cv_file_id uuid REFERENCES files (id) ON DELETE SET NULL,
+    cv_status  processing_status NOT NULL DEFAULT 'not_provided',
+    cv_data    jsonb,
+    cv_error   text,
+    li_status  processing_status NOT NULL DEFAULT 'not_provided',
+    li_data    jsonb,
+    gh_status  processing_status NOT NULL DEFAULT 'not_provided',
+    gh_data    jsonb,
+    ai_status  processing_status NOT NULL DEFAULT 'not_provided',
+    ai_data    jsonb,
+    name       text,
+    email      text,
+    phone      text,
+    status     overall_status GENERATED ALWAYS AS (
+                   CASE WHEN cv_status = 'error' OR li_status = 'error' THEN 'failed'::overall_status
+                        WHEN ai_status = 'ready' THEN 'completed'::overall_status
+                        WHEN cv_status = 'processing' THEN 'processing'::overall_status
+                        ELSE 'uploading'::overall_status END) STORED,
+    score      numeric GENERATED ALWAYS AS (score_of(ai_data)) STORED,
+    created_at timestamptz NOT NULL DEFAULT now(),
+    updated_at timestamptz NOT NULL DEFAULT now()
+);
+CREATE INDEX applicants_user_idx ON applicants (user_id, created_at DESC);
+
+-- The durable queue: enqueued in the caller's transaction, so a rollback leaves no job and a
+-- commit never loses one. kind: 'resume' (extract and parse a résumé), 'zip' (expand an
+-- archive into résumés), 'cv' (an applicant's CV).
+CREATE TABLE jobs (
+    id               bigserial PRIMARY KEY,
+    user_id          uuid NOT NULL,
+    kind             text NOT NULL CHECK (kind IN ('resume', 'zip', 'cv')),
+    target_id        uuid NOT NULL,
+    payload          jsonb NOT NULL DEFAULT '{}',
+    state            job_state NOT NULL DEFAULT 'queued',
+    attempts         integer NOT NULL DEFAULT 0,
+    run_after        timestamptz NOT NULL DEFAULT now(),
+    lease_expires_at timestamptz,
+    last_error       text,
+    created_at       timestamptz NOT NULL DEFAULT now(),
+    started_at       timestamptz,
+    finished_at      timestamptz
+);
+CREATE INDEX jobs_queued_idx ON jobs (run_after, id) WHERE state = 'queued';
+CREATE UNIQUE INDEX jobs_one_open_per_target ON jobs (kind, target_id) WHERE state IN ('queued', 'running');
+CREATE INDEX jobs_user_idx ON jobs (user_id);
+
+-- Row-level security: a user sees and changes only rows whose user_id is theirs. The
+-- extension owner (and superusers) bypass it: that is how the pipeline writes.
+DO $$
+DECLARE
+    t text;
+BEGIN
+    FOREACH t IN ARRAY ARRAY['files', 'resumes', 'resume_versions', 'job_postings',
+                             'analysis_sessions', 'resume_analyses', 'applicants'] LOOP
+        EXECUTE format('ALTER TABLE %I ENABLE ROW LEVEL SECURITY', t);
+        EXECUTE format('CREATE POLICY own_rows ON %I USING (user_id = (SELECT current_user_id())) '
+                       'WITH CHECK (user_id = (SELECT current_user_id()))', t);
+        EXECUTE format('GRANT SELECT, INSERT, UPDATE, DELETE ON %I TO PUBLIC', t);
+    END LOOP;
+END
+$$;
+ALTER TABLE users ENABLE ROW LEVEL SECURITY;
+CREATE POLICY own_row ON users USING (id = (SELECT current_user_id())) WITH CHECK (id = (SELECT current_user_id()));
+GRANT SELECT, INSERT, UPDATE, DELETE ON users TO PUBLIC;
+-- A user's object keys live under their own prefix, so nobody can take another's name.
+CREATE POLICY own_prefix ON files AS RESTRICTIVE FOR INSERT
+    WITH CHECK (name LIKE user_id::text || '/%');
+CREATE POLICY own_prefix_update ON files AS RESTRICTIVE FOR UPDATE
+    WITH CHECK (name LIKE user_id::text || '/%');
+-- Users may watch their own jobs; only the pipeline changes them.
+ALTER TABLE jobs ENABLE ROW LEVEL SECURITY;
+CREATE POLICY own_jobs ON jobs FOR SELECT USING (user_id = (SELECT current_user_id()));
+GRANT SELECT ON jobs TO PUBLIC;
+-- Generated and derived columns are the pipeline's to write.
+REVOKE UPDATE ON resumes FROM PUBLIC;
+GRANT UPDATE (original_filename) ON resumes TO PUBLIC;
+
+SELECT pg_catalog.pg_extension_config_dump('users', '');
+SELECT pg_catalog.pg_extension_config_dump('files', '');
+SELECT pg_catalog.pg_extension_config_dump('resumes', '');
+SELECT pg_catalog.pg_extension_config_dump('resume_versions', '');
+SELECT pg_catalog.pg_extension_config_dump('job_postings', '');
+SELECT pg_catalog.pg_extension_config_dump('analysis_sessions', '');
+SELECT pg_catalog.pg_extension_config_dump('resume_analyses', '');
+SELECT pg_catalog.pg_extension_config_dump('applicants', '');
+SELECT pg_catalog.pg_extension_config_dump('jobs', '');
+SELECT pg_catalog.pg_extension_config_dump('jobs_id_seq', '');
+
+------------------------------------------------------------------------------------------
+-- Storage: the filesystem backend (resume_pipeline.storage_root). Writes follow the
+-- transaction; an object is reachable only through a files row the caller can see.
+------------------------------------------------------------------------------------------
+
+-- What the bytes are: 'pdf', 'docx', 'zip', 'text' or 'other' (read in the parser process).
+CREATE FUNCTION document_kind(data bytea) RETURNS text
+    AS 'MODULE_PATHNAME', 'rp_document_kind'
+    LANGUAGE C STRICT PARALLEL SAFE COST 1000;
+
+-- The bytes of a stored object whose files row the caller can see.
+CREATE FUNCTION storage_get(bucket text, name text) RETURNS bytea
+    AS 'MODULE_PATHNAME', 'rp_sql_storage_get'
+    LANGUAGE C STRICT VOLATILE;
+
+-- Writes an object whose files row exists and is visible; upload() is the way in.
+CREATE FUNCTION _storage_write(bucket text, name text, data bytea) RETURNS bigint
+    AS 'MODULE_PATHNAME', 'rp_sql_storage_write'
+    LANGUAGE C STRICT VOLATILE;
+
+-- Stores an object and registers it in files, in the caller's transaction. The key is put
+-- under the user's prefix ("<user_id>/<name>") unless it is there already. Uploading the same
+-- key again replaces the object; a résumé then gets a new version. Returns the files id.
+CREATE FUNCTION upload(bucket text, name text, data bytea, metadata jsonb DEFAULT '{}',
+                       user_id uuid DEFAULT current_user_id()) RETURNS uuid
+    LANGUAGE plpgsql VOLATILE
+    SET search_path = @extschema@, pg_catalog
+AS $$
+#variable_conflict use_variable
+DECLARE
+    key text;
+    kind text;
+    file_id uuid;
+BEGIN
+    IF user_id IS NULL THEN
+        RAISE EXCEPTION 'upload needs a user: no user id given and none in the request'
+            USING ERRCODE = 'null_value_not_allowed',
+                  HINT = 'Pass user_id, or set request.jwt.claims (PostgREST and Supabase do).';
+    END IF;
+    key := CASE WHEN name LIKE user_id::text || '/%' THEN name ELSE user_id::text || '/' || name END;
+    kind := document_kind(data);
+    INSERT INTO files AS f (user_id, bucket, name, size, mime_type, checksum, metadata)
+    VALUES (user_id, bucket, key, length(data),
+            CASE kind WHEN 'pdf' THEN 'application/pdf'
+                      WHEN 'docx' THEN 'application/vnd.openxmlformats-officedocument.wordprocessingml.document'
+                      WHEN 'zip' THEN 'application/zip'
+                      WHEN 'text' THEN 'text/plain'
+                      ELSE 'application/octet-stream' END,
+            encode(sha256(data), 'hex'), coalesce(metadata, '{}'))
+    ON CONFLICT ON CONSTRAINT files_bucket_name_key DO UPDATE
+        SET size = excluded.size, mime_type = excluded.mime_type, checksum = excluded.checksum,
+            metadata = f.metadata || excluded.metadata
+    RETURNING f.id INTO file_id;
+    PERFORM _storage_write(bucket, key, data);
+    RETURN file_id;
+END
+$$;
+
+------------------------------------------------------------------------------------------
+-- Queue and triggers: registering an object creates its résumé row and its job in the same
+-- transaction, so no row ever exists without its lineage and nothing is lost on rollback.
+------------------------------------------------------------------------------------------
+
+CREATE FUNCTION _enqueue(kind text, target_id uuid, user_id uuid) RETURNS void
+    LANGUAGE sql VOLATILE
+    SET search_path = @extschema@, pg_catalog
+BEGIN ATOMIC
+    INSERT INTO jobs (kind, target_id, user_id) VALUES (kind, target_id, user_id)
+    ON CONFLICT (kind, target_id) WHERE state IN ('queued', 'running') DO NOTHING;
+END;
+REVOKE EXECUTE ON FUNCTION _enqueue(text, uuid, uuid) FROM PUBLIC;
+
+CREATE FUNCTION _is_resume_type(mime_type text) RETURNS boolean
+    LANGUAGE sql IMMUTABLE PARALLEL SAFE
+RETURN mime_type IN ('application/pdf',
+                     'application/vnd.openxmlformats-officedocument.wordprocessingml.document');
+
+-- files AFTER INSERT / UPDATE OF checksum: a PDF or DOCX becomes a résumé (a new version when
+-- the content changed), a ZIP is queued for expansion. zip_id comes from the metadata and
+-- must name a file of the same user.
+CREATE FUNCTION _on_file_registered() RETURNS trigger
+    LANGUAGE plpgsql SECURITY DEFINER
+    SET search_path = @extschema@, pg_catalog
+AS $$
+DECLARE
+    zip uuid;
+    resume resumes;
+BEGIN
+    IF TG_OP = 'UPDATE' AND NEW.checksum IS NOT DISTINCT FROM OLD.checksum THEN
+        RETURN NULL;
+    END IF;
+    IF _is_resume_type(NEW.mime_type) THEN
+        IF NEW.metadata ? 'zip_id' THEN
+            SELECT id INTO zip FROM files
+            WHERE id = CASE WHEN NEW.metadata ->> 'zip_id' ~* '^[0-9a-f-]{32,36}$'
+                            THEN (NEW.metadata ->> 'zip_id')::uuid END
+              AND user_id = NEW.user_id;
+            IF zip IS NULL THEN
+                RAISE EXCEPTION 'metadata zip_id "%" does not name a file of this user', NEW.metadata ->> 'zip_id'
+                    USING ERRCODE = 'foreign_key_violation';
+            END IF;
+        END IF;
+        SELECT * INTO resume FROM resumes WHERE file_id = NEW.id FOR UPDATE;
+        IF FOUND THEN
+            INSERT INTO resume_versions (user_id, resume_id, version, checksum, raw_text, parsed)
+            VALUES (resume.user_id, resume.id, resume.version, OLD.checksum, resume.raw_text, resume.parsed);
+            UPDATE resumes SET version = version + 1, status = 'pending', raw_text = NULL, parsed = NULL,
+                               error = NULL, mime_type = NEW.mime_type, zip_id = coalesce(zip, zip_id),
+                               updated_at = now()
+            WHERE id = resume.id;
+        ELSE
+            INSERT INTO resumes (user_id, file_id, bucket, object_name, original_filename, mime_type, zip_id)
+            VALUES (NEW.user_id, NEW.id, NEW.bucket, NEW.name, regexp_replace(NEW.name, '^.*/', ''),
+                    NEW.mime_type, zip)
+            RETURNING * INTO resume;
+        END IF;
+        PERFORM _enqueue('resume', resume.id, NEW.user_id);
+    ELSIF NEW.mime_type = 'application/zip' THEN
+        PERFORM _enqueue('zip', NEW.id, NEW.user_id);
+    END IF;
+    RETURN NULL;
+END
+$$;
+CREATE TRIGGER file_registered AFTER INSERT OR UPDATE OF checksum ON files
+    FOR EACH ROW EXECUTE FUNCTION _on_file_registered();
+
+-- applicants BEFORE INSERT / UPDATE: name, email and phone follow cv_data; a CV file given
+-- without a status is pending.
+CREATE FUNCTION _applicant_sync() RETURNS trigger
+    LANGUAGE plpgsql
+    SET search_path = @extschema@, pg_catalog
+AS $$
+BEGIN
+    IF NEW.cv_file_id IS NOT NULL AND NEW.cv_status = 'not_provided'
+       AND (TG_OP = 'INSERT' OR OLD.cv_file_id IS DISTINCT FROM NEW.cv_file_id) THEN
+        NEW.cv_status := 'pending';
+    END IF;
+    IF NEW.cv_data IS NOT NULL AND (TG_OP = 'INSERT' OR OLD.cv_data IS DISTINCT FROM NEW.cv_data) THEN
+        NEW.name := coalesce(NEW.cv_data #>> '{basics,name}', NEW.name);
+        NEW.email := coalesce(NEW.cv_data #>> '{basics,email}', NEW.email);
+        NEW.phone := coalesce(NEW.cv_data #>> '{basics,phone}', NEW.phone);
+    END IF;
+    IF TG_OP = 'UPDATE' THEN
+        NEW.updated_at := now();
+    END IF;
+    RETURN NEW;
+END
+$$;
+CREATE TRIGGER applicant_sync BEFORE INSERT OR UPDATE ON applicants
+    FOR EACH ROW EXECUTE FUNCTION _applicant_sync();
+
+-- applicants AFTER INSERT / UPDATE: a pending CV queues its step (this replaces the seeds'
+-- pg_net.http_post to an external worker).
+CREATE FUNCTION _applicant_enqueue() RETURNS trigger
+    LANGUAGE plpgsql SECURITY DEFINER
+    SET search_path = @extschema@, pg_catalog
+AS $$
+BEGIN
+    IF NEW.cv_file_id IS NOT NULL AND NEW.cv_status = 'pending'
+       AND (TG_OP = 'INSERT' OR OLD.cv_status IS DISTINCT FROM NEW.cv_status
+            OR OLD.cv_file_id IS DISTINCT FROM NEW.cv_file_id) THEN
+        PERFORM _enqueue('cv', NEW.id, NEW.user_id);
+    END IF;
+    RETURN NULL;
+END
+$$;
+CREATE TRIGGER applicant_enqueue AFTER INSERT OR UPDATE OF cv_file_id, cv_status ON applicants
+    FOR EACH ROW EXECUTE FUNCTION _applicant_enqueue();
+
+------------------------------------------------------------------------------------------
+-- Processing: one step per job kind. Each reads the object, extracts text in the isolated
+-- parser, parses it, and writes the rows. The background workers of a later release run the
+-- same steps; process_pending() runs them synchronously in the calling session.
+------------------------------------------------------------------------------------------
+
+CREATE FUNCTION _process_resume(resume_id uuid) RETURNS void
+    LANGUAGE plpgsql
+    SET search_path = @extschema@, pg_catalog
+AS $$
+DECLARE
+    r resumes;
+    content text;
+BEGIN
+    SELECT * INTO r FROM resumes WHERE id = resume_id FOR UPDATE;
+    IF NOT FOUND THEN
+        RETURN;  -- deleted since it was queued
+    END IF;
+    UPDATE resumes SET status = 'processing', updated_at = now() WHERE id = r.id;
+    content := document_text(storage_get(r.bucket, r.object_name));
+    UPDATE resumes
+       SET raw_text = content, parsed = parse_resume_builtin(content), status = 'completed',
+           error = NULL, updated_at = now()
+     WHERE id = r.id;
+END
+$$;
+
+-- Stores each document inside the archive as its own object under the archive's name, with
+-- the archive's id as zip_id; the files trigger makes each a résumé in this same transaction.
+-- Entries that are not PDF or DOCX are listed in the archive's metadata as skipped.
+CREATE FUNCTION _process_zip(zip_file_id uuid) RETURNS void
+    LANGUAGE plpgsql
+    SET search_path = @extschema@, pg_catalog
+AS $$
+DECLARE
+    z files;
+    e record;
+    base text;
+    added int := 0;
+    skipped jsonb := '[]';
+BEGIN
+    SELECT * INTO z FROM files WHERE id = zip_file_id;
+    IF NOT FOUND THEN
+        RETURN;
+    END IF;
+    base := regexp_replace(z.name, '\.zip$', '', 'i');
+    FOR e IN SELECT * FROM zip_entries(storage_get(z.bucket, z.name)) LOOP
+        IF document_kind(e.data) IN ('pdf', 'docx') THEN
+            PERFORM upload(z.bucket, base || '/' || e.name, e.data,
+                           jsonb_build_object('zip_id', z.id, 'zip_entry', e.name), z.user_id);
+            added := added + 1;
+        ELSE
+            skipped := skipped || to_jsonb(e.name);
+        END IF;
+    END LOOP;
+    UPDATE files SET metadata = metadata || jsonb_build_object('expanded', added, 'skipped', skipped)
+     WHERE id = z.id;
+END
+$$;
+
+CREATE FUNCTION _process_cv(applicant_id uuid) RETURNS void
+    LANGUAGE plpgsql
+    SET search_path = @extschema@, pg_catalog
+AS $$
+DECLARE
+    a applicants;
+    f files;
+    content text;
+BEGIN
+    SELECT * INTO a FROM applicants WHERE id = applicant_id FOR UPDATE;
+    IF NOT FOUND OR a.cv_status NOT IN ('pending', 'processing') THEN
+        RETURN;
+    END IF;
+    UPDATE applicants SET cv_status = 'processing', cv_error = NULL WHERE id = a.id;
+    -- The file must be the applicant owner's: a user cannot read someone else's CV by id.
+    SELECT * INTO f FROM files WHERE id = a.cv_file_id AND user_id = a.user_id;
+    IF NOT FOUND THEN
+        RAISE EXCEPTION 'CV file % does not exist or belongs to another user', a.cv_file_id
+            USING ERRCODE = 'undefined_object';
+    END IF;
+    content := document_text(storage_get(f.bucket, f.name));
+    UPDATE applicants SET cv_data = parse_resume_builtin(content), cv_status = 'ready' WHERE id = a.id;
+END
+$$;
+
+-- Records a step's failure on its row; the job keeps the message too.
+CREATE FUNCTION _job_failed(kind text, target_id uuid, message text) RETURNS void
+    LANGUAGE plpgsql
+    SET search_path = @extschema@, pg_catalog
+AS $$
+BEGIN
+    CASE kind
+        WHEN 'resume' THEN
+            UPDATE resumes SET status = 'failed', error = message, updated_at = now() WHERE id = target_id;
+        WHEN 'cv' THEN
+            UPDATE applicants SET cv_status = 'error', cv_error = message WHERE id = target_id;
+        WHEN 'zip' THEN
+            UPDATE files SET metadata = metadata || jsonb_build_object('error', message) WHERE id = target_id;
+    END CASE;
+END
+$$;
+
+-- Runs up to max_items queued jobs now, in this session, each in its own subtransaction: a
+-- failed document gets status failed and its error, and the others go on. A user (a request
+-- with a user id) runs only their own jobs. Returns the number of jobs run.
+CREATE FUNCTION process_pending(max_items integer DEFAULT 100) RETURNS integer
+    LANGUAGE plpgsql SECURITY DEFINER
+    SET search_path = @extschema@, pg_catalog
+AS $$
+DECLARE
+    uid uuid := current_user_id();
+    j jobs;
+    done integer := 0;
+    message text;
+BEGIN
+    LOOP
+        -- Jobs a step enqueues (a ZIP's documents) are picked up by the next round.
+        SELECT * INTO j FROM jobs
+         WHERE state = 'queued' AND run_after <= now() AND (uid IS NULL OR user_id = uid)
+         ORDER BY run_after, id
+         LIMIT 1
+         FOR UPDATE SKIP LOCKED;
+        EXIT WHEN NOT FOUND OR done >= max_items;
+        UPDATE jobs SET state = 'running', attempts = attempts + 1, started_at = clock_timestamp()
+         WHERE id = j.id;
+        BEGIN
+            CASE j.kind
+                WHEN 'resume' THEN PERFORM _process_resume(j.target_id);
+                WHEN 'zip' THEN PERFORM _process_zip(j.target_id);
+                WHEN 'cv' THEN PERFORM _process_cv(j.target_id);
+            END CASE;
+            UPDATE jobs SET state = 'done', finished_at = clock_timestamp(), last_error = NULL
+             WHERE id = j.id;
+        EXCEPTION WHEN OTHERS THEN
+            GET STACKED DIAGNOSTICS message = MESSAGE_TEXT;
+            UPDATE jobs SET state = 'failed', finished_at = clock_timestamp(), last_error = message
+             WHERE id = j.id;
+            PERFORM _job_failed(j.kind, j.target_id, message);
+        END;
+        done := done + 1;
+    END LOOP;
+    RETURN done;
+END
+$$;
+
+------------------------------------------------------------------------------------------
+-- Queries (seed "Industry-Level Resume Management"). They run as the caller, so row-level
+-- security keeps each user to their own rows.
+------------------------------------------------------------------------------------------
+
+-- The caller's résumés not yet analysed in a completed session for this context (a job
+-- posting, or the general context when null).
+CREATE FUNCTION available_resumes(job_posting_id uuid DEFAULT NULL) RETURNS SETOF resumes
+    LANGUAGE sql STABLE
+    SET search_path = @extschema@, pg_catalog
+BEGIN ATOMIC
+    SELECT r.* FROM resumes r
+     WHERE r.user_id = current_user_id()
+       AND NOT EXISTS (
+           SELECT 1 FROM resume_analyses ra
+             JOIN analysis_sessions s ON s.id = ra.analysis_session_id
+            WHERE ra.resume_id = r.id AND s.status = 'completed'
+              AND s.job_posting_id IS NOT DISTINCT FROM available_resumes.job_posting_id)
+     ORDER BY r.created_at DESC;
+END;
+
+-- Every analysis of one résumé, newest first, with its session and job posting.
+CREATE FUNCTION analysis_history(resume_id uuid)
+    RETURNS TABLE (analysis_id uuid, analysis_session_id uuid, session_name text, session_status text,
+                   job_posting_id uuid, job_title text, overall_fit_score numeric, skill_match_score numeric,
+                   summary text, reasoning text, created_at timestamptz)
+    LANGUAGE sql STABLE
+    SET search_path = @extschema@, pg_catalog
+BEGIN ATOMIC
+    SELECT ra.id, s.id, s.session_name, s.status, s.job_posting_id, jp.title, ra.overall_fit_score,
+           ra.skill_match_score, ra.summary, ra.reasoning, ra.created_at
+      FROM resume_analyses ra
+      JOIN analysis_sessions s ON s.id = ra.analysis_session_id
+      LEFT JOIN job_postings jp ON jp.id = s.job_posting_id
+     WHERE ra.resume_id = analysis_history.resume_id
+     ORDER BY ra.created_at DESC;
+END;
+
+-- The caller's résumés ranked by full-text match (web search syntax: "quoted phrases", OR, -not).
+CREATE FUNCTION search_resumes(query text)
+    RETURNS TABLE (resume_id uuid, original_filename text, candidate_name text, rank real)
+    LANGUAGE sql STABLE
+    SET search_path = @extschema@, pg_catalog
+BEGIN ATOMIC
+    SELECT r.id, r.original_filename, r.parsed #>> '{basics,name}', ts_rank(r.content_tsvector, q)
+      FROM resumes r, websearch_to_tsquery('simple'::regconfig, search_resumes.query) q
+     WHERE r.content_tsvector @@ q
+     ORDER BY 4 DESC, r.created_at DESC;
+END;
+
+-- How far a ZIP batch has got: its résumés by status (pending counts those being processed).
+CREATE FUNCTION batch_progress(zip_file_id uuid)
+    RETURNS TABLE (total integer, pending integer, completed integer, failed integer)
+    LANGUAGE sql STABLE
+    SET search_path = @extschema@, pg_catalog
+BEGIN ATOMIC
+    SELECT count(*)::int,
+           count(*) FILTER (WHERE status IN ('pending', 'processing'))::int,
+           count(*) FILTER (WHERE status = 'completed')::int,
+           count(*) FILTER (WHERE status = 'failed')::int
+      FROM resumes WHERE zip_id = batch_progress.zip_file_id;
+END;
+
+------------------------------------------------------------------------------------------
+-- Supabase: where storage.objects exists, uploads to the 'resumes' bucket register
+-- themselves in files, so they flow into the same trigger unchanged.
+------------------------------------------------------------------------------------------
+
+CREATE FUNCTION _on_storage_object() RETURNS trigger
+    LANGUAGE plpgsql SECURITY DEFINER
+    SET search_path = @extschema@, pg_catalog
+AS $$
+DECLARE
+    o jsonb := to_jsonb(NEW);
+    meta jsonb := coalesce(o -> 'metadata', '{}') || coalesce(o -> 'user_metadata', '{}');
+    owner uuid;
+BEGIN
+    IF o ->> 'bucket_id' IS DISTINCT FROM 'resumes' THEN
+        RETURN NULL;
+    END IF;
+    owner := coalesce(o ->> 'owner_id', o ->> 'owner', split_part(o ->> 'name', '/', 1))::uuid;
+    INSERT INTO files (user_id, bucket, name, size, mime_type, metadata)
+    VALUES (owner, 'resumes', o ->> 'name', coalesce((meta ->> 'size')::bigint, 0),
+            CASE WHEN meta ->> 'mimetype' IS NOT NULL THEN meta ->> 'mimetype'
+                 WHEN o ->> 'name' ~* '\.pdf$' THEN 'application/pdf'
+                 WHEN o ->> 'name' ~* '\.docx$' THEN 'application/vnd.openxmlformats-officedocument.wordprocessingml.document'
+                 WHEN o ->> 'name' ~* '\.zip$' THEN 'application/zip' END,
+            meta - 'size' - 'mimetype')
+    ON CONFLICT (bucket, name) DO UPDATE SET size = excluded.size, metadata = files.metadata || excluded.metadata;
+    RETURN NULL;
+END
+$$;
+
+DO $$
+BEGIN
+    IF to_regclass('storage.objects') IS NOT NULL THEN
+        CREATE TRIGGER resume_pipeline_object_registered AFTER INSERT ON storage.objects
+            FOR EACH ROW EXECUTE FUNCTION @extschema@._on_storage_object();
+    END IF;
+END
+$$;

@@ -66,6 +66,23 @@ std::string describe_binary_format(const char *data, size_t len) {
     return {};
 }
 
+std::string document_kind(const char *data, size_t len, const Limits &limits) {
+    if (len == 0) return "other";
+    if (looks_like_pdf(data, len)) return "pdf";
+    if (looks_like_zip(data, len)) {
+        try {
+            ZipArchive archive(data, len, limits);
+            return is_docx(archive) ? "docx" : "zip";
+        } catch (const DocumentError &) {
+            return "zip";  // processing will say what is wrong with it
+        }
+    }
+    std::string_view text(data, len);
+    if (text.size() >= 3 && std::memcmp(text.data(), "\xEF\xBB\xBF", 3) == 0) text.remove_prefix(3);
+    if (describe_binary_format(data, len).empty() && looks_like_text(text)) return "text";
+    return "other";
+}
+
 std::string document_text(const char *data, size_t len, const Limits &limits) {
     check_document_size(len, limits, "document");
     if (looks_like_pdf(data, len)) return pdf_text(data, len, limits);

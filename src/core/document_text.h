@@ -12,6 +12,10 @@ namespace rp {
 // DocumentError naming what was found ("a PNG image", "a ZIP archive that is not a DOCX", ...).
 std::string document_text(const char *data, size_t len, const Limits &limits);
 
+// What the bytes are, for routing an upload: "pdf", "docx", "zip" (an archive that is not a
+// DOCX, or one too damaged to tell), "text" (UTF-8), or "other". Never throws for bad data.
+std::string document_kind(const char *data, size_t len, const Limits &limits);
+
 // A short human name for well-known binary formats, or "" when the bytes are not recognised.
 std::string describe_binary_format(const char *data, size_t len);
 

@@ -172,6 +172,9 @@ Response handle(const rp_request_header &h, const std::string &data) {
         case RP_OP_DOCX_TEXT:
             r.payload = rp::docx_text(p, n, limits);
             break;
+        case RP_OP_DOCUMENT_KIND:
+            r.payload = rp::document_kind(p, n, limits);
+            break;
         case RP_OP_DOCUMENT_TEXT:
             r.payload = rp::document_text(p, n, limits);
             break;

@@ -20,6 +20,7 @@ PG_FUNCTION_INFO_V1(rp_pdf_info);
 PG_FUNCTION_INFO_V1(rp_docx_text);
 PG_FUNCTION_INFO_V1(rp_document_text);
 PG_FUNCTION_INFO_V1(rp_zip_entries);
+PG_FUNCTION_INFO_V1(rp_document_kind);
 PG_FUNCTION_INFO_V1(rp_debug_parser_crash);
 
 /* The helper speaks UTF-8; the database may not. */
@@ -65,6 +66,19 @@ Datum
 rp_document_text(PG_FUNCTION_ARGS)
 {
 	PG_RETURN_TEXT_P(parse_to_text(fcinfo, RP_OP_DOCUMENT_TEXT));
+}
+
+Datum
+rp_document_kind(PG_FUNCTION_ARGS)
+{
+	bytea	   *data = PG_GETARG_BYTEA_PP(0);
+	RpParsed	parsed;
+
+	/* An empty value is "other", not an error: routing must never fail on content. */
+	if (VARSIZE_ANY_EXHDR(data) == 0)
+		PG_RETURN_TEXT_P(cstring_to_text("other"));
+	rp_parse(RP_OP_DOCUMENT_KIND, 0, VARDATA_ANY(data), VARSIZE_ANY_EXHDR(data), &parsed);
+	PG_RETURN_TEXT_P(cstring_to_text_with_len(parsed.payload, parsed.payload_len));
 }
 
 Datum

@@ -3,6 +3,7 @@
 
 #include "fmgr.h"
 
+#include "fs_storage.h"
 #include "settings.h"
 
 PG_MODULE_MAGIC;
@@ -13,4 +14,5 @@ void
 _PG_init(void)
 {
 	rp_define_settings();
+	rp_storage_init();
 }

@@ -16,6 +16,7 @@ int			rp_zip_max_total_size_kb = 256 * 1024;
 int			rp_zip_max_ratio = 100;
 int			rp_parser_memory_limit_mb = 1024;
 int			rp_parser_cpu_time_limit_s = 30;
+char	   *rp_storage_root = NULL;
 
 void
 rp_define_settings(void)
@@ -44,5 +45,8 @@ rp_define_settings(void)
 							"CPU time one document may take to parse; the wall-clock limit is three times this.",
 							NULL, &rp_parser_cpu_time_limit_s, 30, 1, 3600,
 							PGC_SUSET, GUC_UNIT_S, NULL, NULL, NULL);
+	DefineCustomStringVariable("resume_pipeline.storage_root",
+							   "Directory of the filesystem storage backend (empty: resume_pipeline_storage in the data directory).",
+							   NULL, &rp_storage_root, "", PGC_SUSET, 0, NULL, NULL, NULL);
 	MarkGUCPrefixReserved("resume_pipeline");
 }

@@ -8,6 +8,7 @@ extern int	rp_zip_max_total_size_kb;
 extern int	rp_zip_max_ratio;
 extern int	rp_parser_memory_limit_mb;
 extern int	rp_parser_cpu_time_limit_s;
+extern char *rp_storage_root;
 
 extern void rp_define_settings(void);
 
