@@ -251,7 +251,7 @@ CREATE TABLE jobs (
     finished_at      timestamptz
 );
 CREATE INDEX jobs_queued_idx ON jobs (run_after, id) WHERE state = 'queued';
-CREATE UNIQUE INDEX jobs_one_open_per_target ON jobs (kind, target_id) WHERE state IN ('queued', 'running');
+CREATE INDEX jobs_target_idx ON jobs (kind, target_id);
 CREATE INDEX jobs_user_idx ON jobs (user_id);
 
 -- Row-level security: a user sees and changes only rows whose user_id is theirs. The
@@ -329,6 +329,7 @@ DECLARE
     key text;
     kind text;
     file_id uuid;
+    previous text;
 BEGIN
     IF user_id IS NULL THEN
         RAISE EXCEPTION 'upload needs a user: no user id given and none in the request'
@@ -337,6 +338,7 @@ BEGIN
     END IF;
     key := CASE WHEN name LIKE user_id::text || '/%' THEN name ELSE user_id::text || '/' || name END;
     kind := document_kind(data);
+    SELECT f.checksum INTO previous FROM files f WHERE f.bucket = upload.bucket AND f.name = key;
     INSERT INTO files AS f (user_id, bucket, name, size, mime_type, checksum, metadata)
     VALUES (user_id, bucket, key, length(data),
             CASE kind WHEN 'pdf' THEN 'application/pdf'
@@ -350,6 +352,7 @@ BEGIN
             metadata = f.metadata || excluded.metadata
     RETURNING f.id INTO file_id;
     PERFORM _storage_write(bucket, key, data);
+    PERFORM _register_document(file_id, previous);
     RETURN file_id;
 END
 $$;
@@ -359,12 +362,17 @@ $$;
 -- transaction, so no row ever exists without its lineage and nothing is lost on rollback.
 ------------------------------------------------------------------------------------------
 
+-- Queues a step unless one is already open for the same target. Not a unique index: restoring
+-- a dump may replay a trigger's job next to the dumped one, and steps are idempotent anyway.
 CREATE FUNCTION _enqueue(kind text, target_id uuid, user_id uuid) RETURNS void
     LANGUAGE sql VOLATILE
     SET search_path = @extschema@, pg_catalog
 BEGIN ATOMIC
-    INSERT INTO jobs (kind, target_id, user_id) VALUES (kind, target_id, user_id)
-    ON CONFLICT (kind, target_id) WHERE state IN ('queued', 'running') DO NOTHING;
+    INSERT INTO jobs (kind, target_id, user_id)
+    SELECT _enqueue.kind, _enqueue.target_id, _enqueue.user_id
+     WHERE NOT EXISTS (SELECT 1 FROM jobs j
+                        WHERE j.kind = _enqueue.kind AND j.target_id = _enqueue.target_id
+                          AND j.state IN ('queued', 'running'));
 END;
 REVOKE EXECUTE ON FUNCTION _enqueue(text, uuid, uuid) FROM PUBLIC;
 
@@ -373,54 +381,66 @@ CREATE FUNCTION _is_resume_type(mime_type text) RETURNS boolean
 RETURN mime_type IN ('application/pdf',
                      'application/vnd.openxmlformats-officedocument.wordprocessingml.document');
 
--- files AFTER INSERT / UPDATE OF checksum: a PDF or DOCX becomes a résumé (a new version when
--- the content changed), a ZIP is queued for expansion. zip_id comes from the metadata and
--- must name a file of the same user.
-CREATE FUNCTION _on_file_registered() RETURNS trigger
+-- True when a row version with this xmin was written by the current transaction or one of
+-- its subtransactions.
+CREATE FUNCTION _written_by_this_transaction(xmin xid) RETURNS boolean
+    AS 'MODULE_PATHNAME', 'rp_written_by_this_transaction'
+    LANGUAGE C STRICT STABLE;
+
+-- Registers a stored object: a PDF or DOCX becomes a résumé (a new version when its content
+-- changed), a ZIP is queued for expansion. zip_id comes from the metadata and must name a file
+-- of the same user. upload() and the Supabase storage.objects trigger call it in the
+-- uploader's transaction. (It is not a trigger on files itself, so that restoring a dump,
+-- which reloads files and resumes side by side, does not create résumés a second time.)
+CREATE FUNCTION _register_document(file_id uuid, previous_checksum text) RETURNS void
     LANGUAGE plpgsql SECURITY DEFINER
     SET search_path = @extschema@, pg_catalog
 AS $$
 DECLARE
+    f files;
     zip uuid;
     resume resumes;
 BEGIN
-    IF TG_OP = 'UPDATE' AND NEW.checksum IS NOT DISTINCT FROM OLD.checksum THEN
-        RETURN NULL;
+    SELECT * INTO STRICT f FROM files WHERE id = file_id;
+    -- Anyone may call this, but only for a files row their own transaction just wrote (under
+    -- their row-level security), so nobody can touch another user's résumés through it.
+    IF NOT _written_by_this_transaction(f.xmin) THEN
+        RAISE EXCEPTION 'file % was not written by this transaction', file_id
+            USING ERRCODE = 'insufficient_privilege';
     END IF;
-    IF _is_resume_type(NEW.mime_type) THEN
-        IF NEW.metadata ? 'zip_id' THEN
+    IF f.checksum IS NOT DISTINCT FROM previous_checksum THEN
+        RETURN;  -- the same bytes again: nothing to redo
+    END IF;
+    IF _is_resume_type(f.mime_type) THEN
+        IF f.metadata ? 'zip_id' THEN
             SELECT id INTO zip FROM files
-            WHERE id = CASE WHEN NEW.metadata ->> 'zip_id' ~* '^[0-9a-f-]{32,36}$'
-                            THEN (NEW.metadata ->> 'zip_id')::uuid END
-              AND user_id = NEW.user_id;
+             WHERE id = CASE WHEN f.metadata ->> 'zip_id' ~* '^[0-9a-f]{8}-?([0-9a-f]{4}-?){3}[0-9a-f]{12}$'
+                             THEN (f.metadata ->> 'zip_id')::uuid END
+               AND user_id = f.user_id;
             IF zip IS NULL THEN
-                RAISE EXCEPTION 'metadata zip_id "%" does not name a file of this user', NEW.metadata ->> 'zip_id'
+                RAISE EXCEPTION 'metadata zip_id "%" does not name a file of this user', f.metadata ->> 'zip_id'
                     USING ERRCODE = 'foreign_key_violation';
             END IF;
         END IF;
-        SELECT * INTO resume FROM resumes WHERE file_id = NEW.id FOR UPDATE;
+        SELECT * INTO resume FROM resumes r WHERE r.file_id = f.id FOR UPDATE;
         IF FOUND THEN
             INSERT INTO resume_versions (user_id, resume_id, version, checksum, raw_text, parsed)
-            VALUES (resume.user_id, resume.id, resume.version, OLD.checksum, resume.raw_text, resume.parsed);
+            VALUES (resume.user_id, resume.id, resume.version, previous_checksum, resume.raw_text, resume.parsed);
             UPDATE resumes SET version = version + 1, status = 'pending', raw_text = NULL, parsed = NULL,
-                               error = NULL, mime_type = NEW.mime_type, zip_id = coalesce(zip, zip_id),
+                               error = NULL, mime_type = f.mime_type, zip_id = coalesce(zip, resumes.zip_id),
                                updated_at = now()
-            WHERE id = resume.id;
+             WHERE id = resume.id;
         ELSE
             INSERT INTO resumes (user_id, file_id, bucket, object_name, original_filename, mime_type, zip_id)
-            VALUES (NEW.user_id, NEW.id, NEW.bucket, NEW.name, regexp_replace(NEW.name, '^.*/', ''),
-                    NEW.mime_type, zip)
+            VALUES (f.user_id, f.id, f.bucket, f.name, regexp_replace(f.name, '^.*/', ''), f.mime_type, zip)
             RETURNING * INTO resume;
         END IF;
-        PERFORM _enqueue('resume', resume.id, NEW.user_id);
-    ELSIF NEW.mime_type = 'application/zip' THEN
-        PERFORM _enqueue('zip', NEW.id, NEW.user_id);
+        PERFORM _enqueue('resume', resume.id, f.user_id);
+    ELSIF f.mime_type = 'application/zip' THEN
+        PERFORM _enqueue('zip', f.id, f.user_id);
     END IF;
-    RETURN NULL;
 END
 $$;
-CREATE TRIGGER file_registered AFTER INSERT OR UPDATE OF checksum ON files
-    FOR EACH ROW EXECUTE FUNCTION _on_file_registered();
 
 -- applicants BEFORE INSERT / UPDATE: name, email and phone follow cv_data; a CV file given
 -- without a status is pending.
@@ -686,6 +706,7 @@ DECLARE
     o jsonb := to_jsonb(NEW);
     meta jsonb := coalesce(o -> 'metadata', '{}') || coalesce(o -> 'user_metadata', '{}');
     owner uuid;
+    file_id uuid;
 BEGIN
     IF o ->> 'bucket_id' IS DISTINCT FROM 'resumes' THEN
         RETURN NULL;
@@ -698,7 +719,9 @@ BEGIN
                  WHEN o ->> 'name' ~* '\.docx$' THEN 'application/vnd.openxmlformats-officedocument.wordprocessingml.document'
                  WHEN o ->> 'name' ~* '\.zip$' THEN 'application/zip' END,
             meta - 'size' - 'mimetype')
-    ON CONFLICT (bucket, name) DO UPDATE SET size = excluded.size, metadata = files.metadata || excluded.metadata;
+    ON CONFLICT (bucket, name) DO UPDATE SET size = excluded.size, metadata = files.metadata || excluded.metadata
+    RETURNING id INTO file_id;
+    PERFORM _register_document(file_id, NULL);
     RETURN NULL;
 END
 $$;

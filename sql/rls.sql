@@ -23,6 +23,8 @@ SELECT r.user_id, r.id, s.id, 50 FROM resumes r JOIN analysis_sessions s USING (
 INSERT INTO resume_versions (user_id, resume_id, version) SELECT user_id, id, 0 FROM resumes;
 INSERT INTO applicants (user_id, name) VALUES (:alice, 'A applicant'), (:bob, 'B applicant');
 
+SELECT id AS bob_file FROM files WHERE user_id = :bob \gset
+
 -- An ordinary role, as PostgREST's "authenticated" would be.
 CREATE ROLE rp_app NOLOGIN;
 GRANT USAGE ON SCHEMA public TO rp_app;
@@ -72,6 +74,10 @@ SELECT length(storage_get('resumes', 'bbbbbbbb-0000-4000-8000-00000000000b/jonas
 SELECT length(storage_get('resumes', 'aaaaaaaa-0000-4000-8000-00000000000a/ada.pdf')) > 0 AS reads_her_own;
 -- Nor write it.
 SELECT _storage_write('resumes', 'bbbbbbbb-0000-4000-8000-00000000000b/jonas.pdf', '\x00');
+\echo :LAST_ERROR_SQLSTATE
+
+-- Nor re-register his file to reset his résumé (its id leaked somehow).
+SELECT _register_document(:'bob_file', NULL);
 \echo :LAST_ERROR_SQLSTATE
 
 -- The query functions stay within her rows.
