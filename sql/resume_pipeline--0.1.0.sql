@@ -405,7 +405,7 @@ BEGIN
     -- Anyone may call this, but only for a files row their own transaction just wrote (under
     -- their row-level security), so nobody can touch another user's résumés through it.
     IF NOT _written_by_this_transaction(f.xmin) THEN
-        RAISE EXCEPTION 'file % was not written by this transaction', file_id
+        RAISE EXCEPTION 'a file can be registered only by the transaction that wrote it'
             USING ERRCODE = 'insufficient_privilege';
     END IF;
     IF f.checksum IS NOT DISTINCT FROM previous_checksum THEN
