@@ -15,7 +15,7 @@ PG_CXXFLAGS = -std=c++17 -Wall -Wextra $(WERROR)
 DATA       = $(wildcard sql/resume_pipeline--*.sql)
 PGFILEDESC = "resume_pipeline - résumé pipeline inside PostgreSQL"
 
-REGRESS      = documents zip_entries limits rls
+REGRESS      = documents zip_entries limits rls applicants pipeline
 REGRESS_OPTS = --load-extension=resume_pipeline
 
 # CI builds with WERROR=-Werror; a warning is then a failure.

@@ -50,3 +50,12 @@ printf '\x89PNG\r\n\x1a\n\0\0\0\rIHDR' >"$out/image.png"
 printf 'Caf\xe9 au lait, Latin-1 text\n' >"$out/latin1.txt"
 "$mk" zip "$out/not_a_docx.zip" "readme.txt@text:hello"
 "$mk" zip "$out/docx_broken_xml.docx" "word/document.xml@text:<w:document><w:body><w:p>"
+
+# Batches for the upload pipeline: five résumés; and one with a damaged PDF and a non-document.
+"$mk" zip "$out/batch5.zip" \
+    "ada_whitfield.pdf=$samples/ada_whitfield.pdf" "mateo_alvarez.pdf=$samples/mateo_alvarez.pdf" \
+    "jonas_becker.pdf=$samples/jonas_becker.pdf" "chen_wei.pdf=$samples/chen_wei.pdf" \
+    "fatima_okafor.pdf=$samples/fatima_okafor.pdf"
+"$mk" zip "$out/bad_batch.zip" \
+    "good/jonas_becker.pdf=$samples/jonas_becker.pdf" "bad/truncated.pdf=$out/truncated.pdf" \
+    "notes.txt@text:not a résumé"

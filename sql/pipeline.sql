@@ -1,0 +1,76 @@
+-- The embedded pipeline end to end, synchronously: uploads (PDF, DOCX, a ZIP of five PDFs, a
+-- ZIP holding a bad file) become résumé rows with ZIP lineage in the uploader's transaction;
+-- process_pending() extracts and parses them; failures stay on their own row.
+\getenv abs_srcdir PG_ABS_SRCDIR
+\set samples :abs_srcdir '/build/samples'
+\set fx :abs_srcdir '/build/fixtures'
+SET search_path = resume_pipeline, public;
+-- Each test file starts from empty tables (pg_regress runs them all in one database).
+TRUNCATE users, files, resumes, resume_versions, job_postings, analysis_sessions, resume_analyses,
+         applicants, jobs;
+\set SHOW_CONTEXT never
+\set alice '''aaaaaaaa-0000-4000-8000-00000000000a'''
+\set bob '''bbbbbbbb-0000-4000-8000-00000000000b'''
+\set ada `base64 -w0 :samples/ada_whitfield.pdf`
+\set jonas `base64 -w0 :samples/jonas_becker.pdf`
+\set priya `base64 -w0 :samples/priya_raghunathan.docx`
+\set batch5 `base64 -w0 :fx/batch5.zip`
+\set bad `base64 -w0 :fx/bad_batch.zip`
+
+-- Registering an object creates its résumé row and job at once (no processing yet).
+SELECT upload('resumes', 'ada.pdf', decode(:'ada', 'base64'), '{}', :alice) AS ada_file \gset
+SELECT upload('resumes', 'priya.docx', decode(:'priya', 'base64'), '{}', :alice) IS NOT NULL AS docx_uploaded;
+SELECT upload('resumes', 'batch5.zip', decode(:'batch5', 'base64'), '{}', :alice) AS batch5 \gset
+SELECT upload('resumes', 'bad_batch.zip', decode(:'bad', 'base64'), '{}', :alice) AS bad \gset
+SELECT name, mime_type, size FROM files ORDER BY name;
+SELECT original_filename, status FROM resumes ORDER BY 1;
+SELECT kind, state, count(*) FROM jobs GROUP BY 1, 2 ORDER BY 1, 2;
+
+-- A rolled-back upload leaves no object row, no résumé row, no job and no object.
+BEGIN;
+SELECT upload('resumes', 'rolled_back.pdf', decode(:'ada', 'base64'), '{}', :alice) IS NOT NULL AS uploaded;
+SELECT (SELECT count(*) FROM files) AS files, (SELECT count(*) FROM resumes) AS resumes, (SELECT count(*) FROM jobs) AS jobs;
+ROLLBACK;
+SELECT (SELECT count(*) FROM files) AS files, (SELECT count(*) FROM resumes) AS resumes, (SELECT count(*) FROM jobs) AS jobs;
+SELECT storage_get('resumes', 'aaaaaaaa-0000-4000-8000-00000000000a/rolled_back.pdf');
+\echo :LAST_ERROR_SQLSTATE
+
+-- Process everything: the archives expand into résumés that the same call then processes.
+SELECT process_pending() AS jobs_run;
+SELECT r.original_filename, r.status, z.name AS from_zip, r.parsed #>> '{basics,name}' AS name,
+       r.parsed #>> '{basics,email}' AS email, r.error
+  FROM resumes r LEFT JOIN files z ON z.id = r.zip_id
+ ORDER BY z.name NULLS FIRST, r.original_filename;
+SELECT * FROM batch_progress(:'batch5');
+SELECT * FROM batch_progress(:'bad');
+SELECT metadata -> 'expanded' AS expanded, metadata -> 'skipped' AS skipped FROM files WHERE id = :'bad';
+SELECT kind, state, count(*) FROM jobs GROUP BY 1, 2 ORDER BY 1, 2;
+SELECT count(*) AS texts_indexed FROM resumes WHERE content_tsvector @@ 'postgresql'::tsquery;
+SELECT process_pending() AS nothing_left;
+
+-- Uploading the same key with new content makes a new version; the same bytes change nothing.
+SELECT upload('resumes', 'ada.pdf', decode(:'jonas', 'base64'), '{}', :alice) = :'ada_file' AS same_file;
+SELECT version, status FROM resumes WHERE file_id = :'ada_file';
+SELECT process_pending() AS reprocessed;
+SELECT version, status, parsed #>> '{basics,name}' AS name FROM resumes WHERE file_id = :'ada_file';
+SELECT version, parsed #>> '{basics,name}' AS old_name FROM resume_versions ORDER BY version;
+SELECT upload('resumes', 'ada.pdf', decode(:'jonas', 'base64'), '{}', :alice) IS NOT NULL AS same_bytes;
+SELECT version, status FROM resumes WHERE file_id = :'ada_file';
+
+-- zip_id in metadata must name one of the uploader's own files.
+SELECT upload('resumes', 'fake_lineage.pdf', decode(:'ada', 'base64'), '{"zip_id": "00000000-0000-4000-8000-000000000000"}', :alice);
+\echo :LAST_ERROR_SQLSTATE
+SELECT upload('resumes', 'x.pdf', decode(:'ada', 'base64'));
+\echo :LAST_ERROR_SQLSTATE
+
+-- Applicants: a CV file queues its step; processing fills cv_data and the synced columns.
+INSERT INTO applicants (user_id, cv_file_id) VALUES (:alice, (SELECT id FROM files WHERE name LIKE '%priya.docx'))
+RETURNING cv_status, status;
+SELECT kind, state FROM jobs WHERE kind = 'cv';
+SELECT process_pending() AS cv_jobs;
+SELECT cv_status, status, name, email, phone, cv_error FROM applicants;
+-- A CV file id of another user is refused at processing time, on that applicant only.
+SELECT upload('resumes', 'bob.pdf', decode(:'jonas', 'base64'), '{}', :bob) AS bob_file \gset
+INSERT INTO applicants (user_id, cv_file_id) VALUES (:alice, :'bob_file');
+SELECT process_pending() AS ran;
+SELECT cv_status, status, cv_error FROM applicants WHERE cv_file_id = :'bob_file';
