@@ -42,6 +42,13 @@ CREATE FUNCTION zip_entries(data bytea, OUT name text, OUT size bigint, OUT data
     AS 'MODULE_PATHNAME', 'rp_zip_entries'
     LANGUAGE C STRICT PARALLEL SAFE COST 10000 ROWS 10;
 
+-- Résumé text → JSON Resume (basics.name, email, phone, url, profiles; work[]; education[];
+-- skills[]), offline, with general rules: section headings in several languages, patterns for
+-- emails, phones and URLs. Absent values are null or empty arrays, never invented.
+CREATE FUNCTION parse_resume_builtin(resume_text text) RETURNS jsonb
+    AS 'MODULE_PATHNAME', 'rp_parse_resume_builtin'
+    LANGUAGE C STRICT IMMUTABLE PARALLEL SAFE COST 1000;
+
 -- Test hook, superuser-only: makes the parser process crash ('segv', 'abort'), spin
 -- ('loop'), exhaust its memory ('memory') or hang ('hang') so tests can prove that only the
 -- parser dies and the calling session gets an ERROR.
@@ -408,7 +415,7 @@ BEGIN
         RAISE EXCEPTION 'a file can be registered only by the transaction that wrote it'
             USING ERRCODE = 'insufficient_privilege';
     END IF;
-    IF f.checksum IS NOT DISTINCT FROM previous_checksum THEN
+    IF previous_checksum IS NOT NULL AND f.checksum IS NOT DISTINCT FROM previous_checksum THEN
         RETURN;  -- the same bytes again: nothing to redo
     END IF;
     IF _is_resume_type(f.mime_type) THEN
@@ -704,7 +711,9 @@ CREATE FUNCTION _on_storage_object() RETURNS trigger
 AS $$
 DECLARE
     o jsonb := to_jsonb(NEW);
-    meta jsonb := coalesce(o -> 'metadata', '{}') || coalesce(o -> 'user_metadata', '{}');
+    -- to_jsonb() turns SQL nulls into JSON nulls; only objects merge.
+    meta jsonb := CASE WHEN jsonb_typeof(o -> 'metadata') = 'object' THEN o -> 'metadata' ELSE '{}' END
+               || CASE WHEN jsonb_typeof(o -> 'user_metadata') = 'object' THEN o -> 'user_metadata' ELSE '{}' END;
     owner uuid;
     file_id uuid;
 BEGIN

@@ -23,6 +23,7 @@
 #include "../core/document_text.h"
 #include "../core/docx_text.h"
 #include "../core/pdf_text.h"
+#include "../core/resume_parser.h"
 #include "../core/zip_reader.h"
 #include "../protocol/parser_protocol.h"
 
@@ -174,6 +175,9 @@ Response handle(const rp_request_header &h, const std::string &data) {
             break;
         case RP_OP_DOCUMENT_KIND:
             r.payload = rp::document_kind(p, n, limits);
+            break;
+        case RP_OP_PARSE_RESUME:
+            r.payload = rp::parse_resume_json(std::string_view(p, n));
             break;
         case RP_OP_DOCUMENT_TEXT:
             r.payload = rp::document_text(p, n, limits);

@@ -21,6 +21,7 @@ PG_FUNCTION_INFO_V1(rp_docx_text);
 PG_FUNCTION_INFO_V1(rp_document_text);
 PG_FUNCTION_INFO_V1(rp_zip_entries);
 PG_FUNCTION_INFO_V1(rp_document_kind);
+PG_FUNCTION_INFO_V1(rp_parse_resume_builtin);
 PG_FUNCTION_INFO_V1(rp_debug_parser_crash);
 
 /* The helper speaks UTF-8; the database may not. */
@@ -89,6 +90,25 @@ rp_pdf_info(PG_FUNCTION_ARGS)
 	text	   *json;
 
 	rp_parse(RP_OP_PDF_INFO, 0, VARDATA_ANY(data), VARSIZE_ANY_EXHDR(data), &parsed);
+	json = utf8_to_text(parsed.payload, parsed.payload_len);
+	return DirectFunctionCall1(jsonb_in, CStringGetDatum(text_to_cstring(json)));
+}
+
+/*
+ * parse_resume_builtin(text) returns jsonb. The text goes to the parser process too: the
+ * heuristics are plain code, but a pathological input should cost a helper's CPU limit, not a
+ * backend.
+ */
+Datum
+rp_parse_resume_builtin(PG_FUNCTION_ARGS)
+{
+	text	   *input = PG_GETARG_TEXT_PP(0);
+	char	   *utf8 = pg_server_to_any(VARDATA_ANY(input), VARSIZE_ANY_EXHDR(input), PG_UTF8);
+	size_t		len = utf8 == VARDATA_ANY(input) ? VARSIZE_ANY_EXHDR(input) : strlen(utf8);
+	RpParsed	parsed;
+	text	   *json;
+
+	rp_parse(RP_OP_PARSE_RESUME, 0, utf8, len, &parsed);
 	json = utf8_to_text(parsed.payload, parsed.payload_len);
 	return DirectFunctionCall1(jsonb_in, CStringGetDatum(text_to_cstring(json)));
 }
