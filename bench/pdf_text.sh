@@ -43,6 +43,7 @@ for f in "${files[@]}"; do printf '%s\t%s\n' "$(basename "$f")" "$(base64 -w0 "$
 # backend's helper once and every timed round reuses it, as a long-lived connection would.
 # Time is taken inside the server (clock_timestamp) around the statement only.
 coproc PG { "${PSQL[@]}" 2>&1; }
+pg_proc=$PG_PID # bash unsets PG_PID as soon as the coprocess exits
 ext_round() { # sets EXT_CHARS (total characters) and EXT_MS
     printf '%s\n' \
         'SELECT clock_timestamp() AS t0 \gset' \
@@ -84,7 +85,7 @@ for ((r = 1; r <= ROUNDS; r++)); do
 done
 # shellcheck disable=SC1083,SC2093 # bash closes the fd named by {PG[1]}
 exec {PG[1]}>&- # end the psql session before cluster_stop
-wait "$PG_PID" || true
+wait "$pg_proc" || true
 
 median() { printf '%s\n' "$@" | sort -g | awk '{ v[NR] = $1 } END {
     print (NR % 2) ? v[(NR + 1) / 2] : (v[NR / 2] + v[NR / 2 + 1]) / 2 }'; }

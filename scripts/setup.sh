@@ -10,7 +10,8 @@ packages=(
     libpoppler-cpp-dev libzip-dev libxml2-dev nlohmann-json3-dev libcurl4-openssl-dev libre2-dev
     libcairo2-dev fonts-dejavu-core                              # sample PDFs
     libgtest-dev                                                 # core unit tests
-    poppler-utils qpdf                                           # tests and benchmarks
+    poppler-data                                                 # CJK text in PDFs (only Recommended by poppler)
+    poppler-utils qpdf procps                                    # tests and benchmarks
 )
 missing=()
 for p in "${packages[@]}"; do

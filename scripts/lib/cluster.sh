@@ -8,7 +8,7 @@
 # "postgres" user (created by the postgresql package). It listens only on its own socket
 # directory, never on TCP, on a port no other test uses. Callers set a trap on cluster_stop.
 
-RP_PG_BIN=$(pg_config --bindir)
+RP_PG_BIN=
 RP_CLUSTER_DIR=
 
 as_pg() {
@@ -16,6 +16,8 @@ as_pg() {
 }
 
 cluster_start() {
+    # Found here, not when sourced: on a fresh machine setup.sh installs PostgreSQL after that.
+    RP_PG_BIN=$(pg_config --bindir)
     RP_CLUSTER_DIR=$(mktemp -d /tmp/rp-cluster.XXXXXX)
     chmod 755 "$RP_CLUSTER_DIR"
     if [ "$(id -u)" = 0 ]; then chown postgres:postgres "$RP_CLUSTER_DIR"; fi
