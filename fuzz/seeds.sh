@@ -43,6 +43,23 @@ for f in "$root"/samples/*.txt; do
     seed 3 "$f"
 done
 
+# Archives at the fuzzer's own limits (1 MB file, 100 entries, 4 MB total, ratio 100), which the
+# project's fixtures overshoot by design: without these the limit checks are never reached.
+mk=$root/tools/make_documents
+[ -x "$mk" ] || make -C "$root" tools/make_documents
+tmp=$here/build/seed_src
+rm -rf "$tmp"
+mkdir -p "$tmp"
+"$mk" many "$tmp/entries_101.zip" 101
+"$mk" zip "$tmp/entry_ratio.zip" "z.txt@zeros:1048576"
+"$mk" zip "$tmp/archive_ratio.zip" "a.txt@zeros:1000000" "b.txt@zeros:1000000"
+"$mk" zip "$tmp/total_size.zip" a@zeros:1000000 b@zeros:1000000 c@zeros:1000000 d@zeros:1000000 e@zeros:1000000
+"$mk" zip "$tmp/links_dirs.zip" "dir/" "dir/link@symlink:../../etc/passwd" "dir/./ok.txt@text:fine"
+"$mk" zip "$tmp/docx_big_part.zip" "word/document.xml@zeros:1048576"
+for f in "$tmp"/*.zip; do
+    seed 4 "$f"; seed 3 "$f"; seed 2 "$f"
+done
+
 # Entry names, valid and hostile.
 i=0
 for name in 'docs/cv.pdf' './a//b/./c.txt' 'dir\sub\file.docx' '../../etc/passwd' '/etc/passwd' \

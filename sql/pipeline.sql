@@ -34,6 +34,9 @@ ROLLBACK;
 SELECT (SELECT count(*) FROM files) AS files, (SELECT count(*) FROM resumes) AS resumes, (SELECT count(*) FROM jobs) AS jobs;
 SELECT storage_get('resumes', 'aaaaaaaa-0000-4000-8000-00000000000a/rolled_back.pdf');
 \echo :LAST_ERROR_SQLSTATE
+-- On disk too: neither the object nor its temporary file is left.
+SELECT f AS stored_objects FROM pg_ls_dir('resume_pipeline_storage/resumes/aaaaaaaa-0000-4000-8000-00000000000a') f
+ ORDER BY f;
 
 -- Process everything: the archives expand into résumés that the same call then processes.
 SELECT process_pending() AS jobs_run;

@@ -243,7 +243,7 @@ CREATE INDEX applicants_user_idx ON applicants (user_id, created_at DESC);
 -- commit never loses one. kind: 'resume' (extract and parse a résumé), 'zip' (expand an
 -- archive into résumés), 'cv' (an applicant's CV).
 CREATE TABLE jobs (
-    id               bigserial PRIMARY KEY,
+    id               uuid PRIMARY KEY DEFAULT gen_random_uuid(),
     user_id          uuid NOT NULL,
     kind             text NOT NULL CHECK (kind IN ('resume', 'zip', 'cv')),
     target_id        uuid NOT NULL,
@@ -257,7 +257,7 @@ CREATE TABLE jobs (
     started_at       timestamptz,
     finished_at      timestamptz
 );
-CREATE INDEX jobs_queued_idx ON jobs (run_after, id) WHERE state = 'queued';
+CREATE INDEX jobs_queued_idx ON jobs (run_after, created_at) WHERE state = 'queued';
 CREATE INDEX jobs_target_idx ON jobs (kind, target_id);
 CREATE INDEX jobs_user_idx ON jobs (user_id);
 
@@ -301,7 +301,6 @@ SELECT pg_catalog.pg_extension_config_dump('analysis_sessions', '');
 SELECT pg_catalog.pg_extension_config_dump('resume_analyses', '');
 SELECT pg_catalog.pg_extension_config_dump('applicants', '');
 SELECT pg_catalog.pg_extension_config_dump('jobs', '');
-SELECT pg_catalog.pg_extension_config_dump('jobs_id_seq', '');
 
 ------------------------------------------------------------------------------------------
 -- Storage: the filesystem backend (resume_pipeline.storage_root). Writes follow the
@@ -481,6 +480,11 @@ CREATE FUNCTION _applicant_enqueue() RETURNS trigger
     SET search_path = @extschema@, pg_catalog
 AS $$
 BEGIN
+    -- pg_restore reloads applicants next to their dumped jobs: queue nothing twice. (A plain
+    -- dump replayed with psql may add a second job for a pending CV; steps are idempotent.)
+    IF current_setting('application_name') = 'pg_restore' THEN
+        RETURN NULL;
+    END IF;
     IF NEW.cv_file_id IS NOT NULL AND NEW.cv_status = 'pending'
        AND (TG_OP = 'INSERT' OR OLD.cv_status IS DISTINCT FROM NEW.cv_status
             OR OLD.cv_file_id IS DISTINCT FROM NEW.cv_file_id) THEN
@@ -569,7 +573,7 @@ BEGIN
     -- The file must be the applicant owner's: a user cannot read someone else's CV by id.
     SELECT * INTO f FROM files WHERE id = a.cv_file_id AND user_id = a.user_id;
     IF NOT FOUND THEN
-        RAISE EXCEPTION 'CV file % does not exist or belongs to another user', a.cv_file_id
+        RAISE EXCEPTION 'the CV file does not exist or belongs to another user'
             USING ERRCODE = 'undefined_object';
     END IF;
     content := document_text(storage_get(f.bucket, f.name));
@@ -611,7 +615,7 @@ BEGIN
         -- Jobs a step enqueues (a ZIP's documents) are picked up by the next round.
         SELECT * INTO j FROM jobs
          WHERE state = 'queued' AND run_after <= now() AND (uid IS NULL OR user_id = uid)
-         ORDER BY run_after, id
+         ORDER BY run_after, created_at
          LIMIT 1
          FOR UPDATE SKIP LOCKED;
         EXIT WHEN NOT FOUND OR done >= max_items;

@@ -41,6 +41,7 @@ struct Line {
 // icon glyphs, full-width punctuation, form feeds.
 std::string normalize_text(std::string_view raw);
 std::vector<Line> make_lines(std::string_view text);
+Line make_line(std::string text, bool letter_spaced = false);
 
 // Splits an entry line into fields on " | ", " · ", " • ", " — ", " – ", " - ", ", ", "; " and
 // tabs, re-attaching company suffixes ("ABC Company, Inc." stays whole).
@@ -81,6 +82,9 @@ struct SectionSpan {
     size_t end;    // one past the last content line
 };
 std::vector<SectionSpan> find_sections(const std::vector<Line> &lines);
+// "… transforms, . . .Experience", "June 1997PUBLICATIONS": a heading glued to the end of the
+// previous line by the extractor becomes a line of its own.
+void split_glued_headings(std::vector<Line> &lines);
 
 // ---- Dates (resume_dates.cpp)
 bool has_date(std::string_view s);

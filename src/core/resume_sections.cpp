@@ -225,4 +225,28 @@ std::vector<SectionSpan> find_sections(const std::vector<Line> &lines) {
     return spans;
 }
 
+void split_glued_headings(std::vector<Line> &lines) {
+    std::vector<Line> out;
+    out.reserve(lines.size());
+    for (auto &line : lines) {
+        const std::string &t = line.text;
+        // The last word's trailing run of ASCII letters, glued to a digit or punctuation.
+        size_t e = t.size(), b = e;
+        while (b > 0 && ((t[b - 1] >= 'a' && t[b - 1] <= 'z') || (t[b - 1] >= 'A' && t[b - 1] <= 'Z'))) --b;
+        const bool glued = b > 0 && b < e && e - b >= 5 && t[b - 1] != ' ' && t[b - 1] != '-' && t[b - 1] != '\'' &&
+                           t[b] >= 'A' && t[b] <= 'Z';
+        if (glued) {
+            Line tail = make_line(t.substr(b));
+            const auto kind = heading_kind(tail);
+            if (kind && split_words(trim(t.substr(0, b))).size() >= 1) {
+                out.push_back(make_line(trim(t.substr(0, b))));
+                out.push_back(std::move(tail));
+                continue;
+            }
+        }
+        out.push_back(std::move(line));
+    }
+    lines = std::move(out);
+}
+
 }  // namespace rp::resume

@@ -251,7 +251,7 @@ std::string normalize_text(std::string_view raw) {
         if (c == '\r') {
             if (i + 1 < cps.size() && cps[i + 1] == '\n') continue;
             out += '\n';
-        } else if (c == '\f' || c == '\v' || c == 0x2028 || c == 0x2029 || c == 0x85) {
+        } else if (c == '\n' || c == '\f' || c == '\v' || c == 0x2028 || c == 0x2029 || c == 0x85) {
             out += '\n';
         } else if (c == '\t') {
             out += " | ";
@@ -298,6 +298,16 @@ bool letter_spaced(const std::vector<std::string> &tokens) {
 
 }  // namespace
 
+Line make_line(std::string text, bool letter_spaced) {
+    Line line;
+    line.text = std::move(text);
+    line.letter_spaced = letter_spaced;
+    line.folded = fold(line.text);
+    for (char32_t c : decode_utf8(line.folded))
+        if (is_letter(c) || (c >= '0' && c <= '9')) append_utf8(line.key, c);
+    return line;
+}
+
 std::vector<Line> make_lines(std::string_view text) {
     std::vector<Line> lines;
     size_t pos = 0;
@@ -332,10 +342,7 @@ std::vector<Line> make_lines(std::string_view text) {
             }
             line.text = std::move(collapsed);
         }
-        line.folded = fold(line.text);
-        for (char32_t c : decode_utf8(line.folded))
-            if (is_letter(c) || (c >= '0' && c <= '9')) append_utf8(line.key, c);
-        lines.push_back(std::move(line));
+        lines.push_back(make_line(std::move(line.text), line.letter_spaced));
         if (nl == text.size()) break;
     }
     return lines;
@@ -350,7 +357,7 @@ std::vector<std::string> split_fields(std::string_view line) {
                                               " - ",
                                               ", ",
                                               "; ",
-                                              " \xEF\xBC\x8C"};  // ，(already ASCII after normalize)
+                                              " : "};
     std::vector<std::string> raw;
     std::string current;
     for (size_t i = 0; i < line.size();) {

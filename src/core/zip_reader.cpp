@@ -4,6 +4,7 @@
 #include <zip.h>
 
 #include <cstring>
+#include <new>
 
 #include "document_error.h"
 #include "utf8_text.h"
@@ -52,6 +53,9 @@ std::string safe_entry_name(const std::string &raw) {
         start = end + 1;
     }
     if (out.empty()) throw DocumentError(ErrorKind::UnsafeName, "ZIP entry name " + quoted(raw) + " names no file");
+    // Again after normalising: "./C:/x" shows its drive letter only once "./" is gone.
+    if (out.size() >= 2 && out[1] == ':')
+        throw DocumentError(ErrorKind::UnsafeName, "ZIP entry name " + quoted(raw) + " starts with a drive letter");
     return out;
 }
 
@@ -61,9 +65,8 @@ ZipArchive::ZipArchive(const char *data, size_t len, const Limits &limits) : lim
     zip_error_init(&error);
     zip_source_t *src = zip_source_buffer_create(data, len, 0, &error);
     if (!src) {
-        std::string msg = zip_error_strerror(&error);
         zip_error_fini(&error);
-        throw std::runtime_error("libzip: " + msg);
+        throw std::bad_alloc();  // the only way libzip fails to wrap a buffer
     }
     archive_ = zip_open_from_source(src, ZIP_RDONLY | ZIP_CHECKCONS, &error);
     if (!archive_) {
@@ -73,7 +76,12 @@ ZipArchive::ZipArchive(const char *data, size_t len, const Limits &limits) : lim
         throw DocumentError(ErrorKind::Corrupt, "not a readable ZIP archive", "libzip: " + msg);
     }
     zip_error_fini(&error);
+    // A constructor that throws runs no destructor: close the archive before refusing it.
     const zip_int64_t n = zip_get_num_entries(archive_, 0);
+    if (n < 0 || static_cast<uint64_t>(n) > limits_.zip_max_entries) {
+        zip_discard(archive_);
+        archive_ = nullptr;
+    }
     if (n < 0) throw DocumentError(ErrorKind::Corrupt, "ZIP archive has an unreadable directory");
     if (static_cast<uint64_t>(n) > limits_.zip_max_entries)
         throw DocumentError(ErrorKind::Limit, "ZIP archive has " + std::to_string(n) +

@@ -93,9 +93,26 @@ TEST(SafeEntryName, KeepsOrdinaryNamesAndNormalises) {
 }
 
 TEST(SafeEntryName, RejectsEveryWayOut) {
-    for (const char *bad : {"../x.pdf", "a/../../etc/passwd", "..", "a/..", "..\\..\\win.ini", "/etc/passwd",
-                            "\\server\\share", "C:/autoexec.bat", "c:evil", "", ".", "./", "a\x01.pdf", "a\x7f.pdf",
-                            "line\nbreak.pdf", "bad\xff.pdf", "\xc0\xaf.pdf"}) {
+    for (const char *bad : {"../x.pdf",
+                            "a/../../etc/passwd",
+                            "..",
+                            "a/..",
+                            "..\\..\\win.ini",
+                            "/etc/passwd",
+                            "\\server\\share",
+                            "C:/autoexec.bat",
+                            "c:evil",
+                            "./C:/Windows/win.ini",
+                            ".\\C:\\x",
+                            "././x:",
+                            "",
+                            ".",
+                            "./",
+                            "a\x01.pdf",
+                            "a\x7f.pdf",
+                            "line\nbreak.pdf",
+                            "bad\xff.pdf",
+                            "\xc0\xaf.pdf"}) {
         EXPECT_EQ(kind_of([&] { rp::safe_entry_name(bad); }), ErrorKind::UnsafeName) << bad;
     }
 }

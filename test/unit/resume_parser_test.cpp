@@ -1,0 +1,429 @@
+// Unit tests of the built-in résumé parser. Every résumé here is a short synthetic one written
+// for the test; each test names the layout or pitfall it protects.
+#include <gtest/gtest.h>
+
+#include <chrono>
+#include <fstream>
+#include <nlohmann/json.hpp>
+#include <sstream>
+#include <string>
+#include <vector>
+
+#include "../../src/core/resume_internal.h"
+#include "../../src/core/resume_parser.h"
+
+namespace {
+
+using nlohmann::json;
+
+json parse(const std::string &text) { return json::parse(rp::parse_resume_json(text)); }
+
+std::vector<std::string> employers(const json &j) {
+    std::vector<std::string> out;
+    for (const auto &w : j["work"]) out.push_back(w["name"].get<std::string>());
+    return out;
+}
+
+std::vector<std::string> schools(const json &j) {
+    std::vector<std::string> out;
+    for (const auto &e : j["education"]) out.push_back(e["institution"].get<std::string>());
+    return out;
+}
+
+std::vector<std::string> urls(const json &j) {
+    std::vector<std::string> out;
+    if (j["basics"]["url"].is_string()) out.push_back(j["basics"]["url"]);
+    for (const auto &p : j["basics"]["profiles"]) out.push_back(p["url"]);
+    return out;
+}
+
+const char *const kPlainResume =
+    "Grace Holloway\n"
+    "Platform Engineer · Leeds, UK\n"
+    "grace.holloway@example.com · +44 113 496 0123 · github.com/gholloway · gracehollo.example.dev\n"
+    "\n"
+    "PROFILE\n"
+    "Platform engineer who likes boring, reliable infrastructure.\n"
+    "\n"
+    "EXPERIENCE\n"
+    "Staff Engineer, Quarry Data Ltd. — April 2020 to present\n"
+    "Runs the Kubernetes platform for forty product teams.\n"
+    "Platform Engineer, Millstone Analytics — 2016 to 2020\n"
+    "Built the deployment pipeline used by every service.\n"
+    "\n"
+    "EDUCATION\n"
+    "University of Sheffield — BSc Computer Science, 2016\n"
+    "\n"
+    "SKILLS\n"
+    "Go, Terraform, Kubernetes, PostgreSQL\n"
+    "\n"
+    "LANGUAGES\n"
+    "English (native), French (B2)\n";
+
+TEST(ResumeParser, PlainResumeGivesContactsEntriesSkillsAndLanguages) {
+    const json j = parse(kPlainResume);
+    EXPECT_EQ(j["basics"]["name"], "Grace Holloway");
+    EXPECT_EQ(j["basics"]["email"], "grace.holloway@example.com");
+    EXPECT_EQ(j["basics"]["phone"], "+44 113 496 0123");
+    EXPECT_EQ(j["basics"]["url"], "gracehollo.example.dev");
+    ASSERT_EQ(j["basics"]["profiles"].size(), 1u);
+    EXPECT_EQ(j["basics"]["profiles"][0]["network"], "GitHub");
+    EXPECT_EQ(j["basics"]["profiles"][0]["username"], "gholloway");
+    EXPECT_EQ(employers(j), (std::vector<std::string>{"Quarry Data Ltd.", "Millstone Analytics"}));
+    EXPECT_EQ(j["work"][0]["position"], "Staff Engineer");
+    EXPECT_EQ(j["work"][0]["startDate"], "2020-04");
+    EXPECT_TRUE(j["work"][0]["endDate"].is_null());
+    EXPECT_EQ(j["work"][1]["startDate"], "2016");
+    EXPECT_EQ(j["work"][1]["endDate"], "2020");
+    EXPECT_EQ(schools(j), std::vector<std::string>{"University of Sheffield"});
+    EXPECT_EQ(j["education"][0]["studyType"], "BSc");
+    EXPECT_EQ(j["education"][0]["area"], "Computer Science");
+    ASSERT_EQ(j["skills"].size(), 1u);
+    EXPECT_EQ(j["skills"][0]["keywords"], (json{"Go", "Terraform", "Kubernetes", "PostgreSQL"}));
+    ASSERT_EQ(j["languages"].size(), 2u);
+    EXPECT_EQ(j["languages"][1]["language"], "French");
+    EXPECT_EQ(j["languages"][1]["fluency"], "B2");
+}
+
+TEST(ResumeParser, EmptyInputGivesTheFullShapeWithNothingInvented) {
+    const json j = parse("");
+    for (const char *k : {"name", "email", "phone", "url"}) EXPECT_TRUE(j["basics"][k].is_null()) << k;
+    EXPECT_TRUE(j["basics"]["profiles"].is_array());
+    EXPECT_TRUE(j["basics"]["profiles"].empty());
+    for (const char *k : {"work", "education", "skills", "languages"}) {
+        EXPECT_TRUE(j[k].is_array()) << k;
+        EXPECT_TRUE(j[k].empty()) << k;
+    }
+}
+
+TEST(ResumeParser, OrganisationFirstBlocksAcrossLines) {
+    const json j = parse(
+        "Tomasz Wierzbicki\n"
+        "tomasz@example.pl\n"
+        "\n"
+        "Work Experience\n"
+        "Northwind Robotics GmbH\n"
+        "Munich, Germany\n"
+        "Senior Firmware Engineer\n"
+        "Jan. 2021 - Present\n"
+        "• Designed the motor controller firmware for three product lines in C and Rust.\n"
+        "• Cut boot time from 4 s to 600 ms by reworking the flash layout.\n"
+        "\n"
+        "Kestrel\n"
+        "Gdansk, Poland\n"
+        "Embedded Developer\n"
+        "Mar. 2017 - Dec. 2020\n"
+        "• Wrote drivers for sensors used in agricultural drones and their ground stations.\n");
+    EXPECT_EQ(employers(j), (std::vector<std::string>{"Northwind Robotics GmbH", "Kestrel"}));
+    EXPECT_EQ(j["work"][0]["position"], "Senior Firmware Engineer");
+    EXPECT_EQ(j["work"][0]["startDate"], "2021-01");
+    EXPECT_EQ(j["work"][1]["endDate"], "2020-12");
+}
+
+TEST(ResumeParser, TitleFirstBlocksAndDatesFirstLines) {
+    const json j = parse(
+        "Ines Carvalho\n"
+        "ines.c@example.pt\n"
+        "\n"
+        "Experience\n"
+        "Data Analyst\n"
+        "Lisbon Transit Authority\n"
+        "since March 2019\n"
+        "Modelled passenger flows for the metro network.\n"
+        "\n"
+        "2015 – 2019 Research Assistant, Atlantic Ocean Lab, Porto, Portugal\n"
+        "Processed buoy data for the coastal monitoring programme of the lab.\n");
+    EXPECT_EQ(employers(j), (std::vector<std::string>{"Lisbon Transit Authority", "Atlantic Ocean Lab"}));
+}
+
+TEST(ResumeParser, GermanHeadingsAndPipeSeparatedEntries) {
+    const json j = parse(
+        "Lena Vogel\n"
+        "Softwareentwicklerin\n"
+        "Telefon: +49 30 12345678\n"
+        "E-Mail: lena.vogel@example.de\n"
+        "\n"
+        "Berufserfahrung\n"
+        "Backend-Entwicklerin | Spreewerk Digital GmbH | 03/2019 – heute\n"
+        "Entwicklung einer Abrechnungsplattform in Kotlin und PostgreSQL für Stadtwerke.\n"
+        "\n"
+        "Ausbildung\n"
+        "Technische Universität Berlin | M.Sc. Informatik | 2013 – 2018\n"
+        "\n"
+        "Kenntnisse\n"
+        "Sprachen: Kotlin, Java, SQL\n");
+    EXPECT_EQ(j["basics"]["name"], "Lena Vogel");
+    EXPECT_EQ(j["basics"]["phone"], "+49 30 12345678");
+    EXPECT_EQ(employers(j), std::vector<std::string>{"Spreewerk Digital GmbH"});
+    EXPECT_EQ(j["work"][0]["startDate"], "2019-03");
+    EXPECT_TRUE(j["work"][0]["endDate"].is_null());
+    EXPECT_EQ(schools(j), std::vector<std::string>{"Technische Universität Berlin"});
+    ASSERT_EQ(j["skills"].size(), 1u);
+    EXPECT_EQ(j["skills"][0]["name"], "Sprachen");
+}
+
+TEST(ResumeParser, FrenchHeadingsAndSentenceStyleEntries) {
+    const json j = parse(
+        "Camille Dubreuil\n"
+        "camille.dubreuil@example.fr\n"
+        "\n"
+        "Expérience professionnelle\n"
+        "2018–2022\n"
+        "Ingénieure logiciel, Société Générale des Eaux, Lyon.\n"
+        "Conception d'outils de supervision des réseaux d'eau potable.\n"
+        "\n"
+        "Formation\n"
+        "2013–2018\n"
+        "Diplôme d'ingénieur, École Centrale de Lyon.\n"
+        "\n"
+        "Compétences\n"
+        "Python, C++, Qt\n");
+    EXPECT_EQ(employers(j), std::vector<std::string>{"Société Générale des Eaux"});
+    EXPECT_EQ(schools(j), std::vector<std::string>{"École Centrale de Lyon"});
+}
+
+TEST(ResumeParser, IconLettersBeforeContactsAndNameBelowAddress) {
+    // Icon fonts extract as stray letters ("T" phone, "B" envelope); the name may follow the address.
+    const json j = parse(
+        "7 Harbour Road\n"
+        "4021 Eastport\n"
+        "T +31 (0)20 555 01 23\n"
+        "B m.deboer@example.nl\n"
+        "\n"
+        "Marit de Boer\n"
+        "Curious structural engineer\n"
+        "Education\n"
+        "2010–2015 Master of Science, Delft University of Technology.\n");
+    EXPECT_EQ(j["basics"]["name"], "Marit de Boer");
+    EXPECT_EQ(j["basics"]["phone"], "+31 (0)20 555 01 23");
+    EXPECT_EQ(j["basics"]["email"], "m.deboer@example.nl");
+    EXPECT_EQ(schools(j), std::vector<std::string>{"Delft University of Technology"});
+}
+
+TEST(ResumeParser, LetterSpacedNameAndContacts) {
+    const json j = parse(
+        "O L I V E R\n"
+        "\n"
+        "S T O N E\n"
+        "\n"
+        "CONTACT\n"
+        "o l i v e r . s t o n e @ e x a m p l e . c o m\n"
+        "0 7 7 0 0 9 0 0 1 2 3\n"
+        "h t t p s : / / g i t h u b . c o m / o s t o n e\n");
+    EXPECT_EQ(j["basics"]["name"], "OLIVER STONE");
+    EXPECT_EQ(j["basics"]["email"], "oliver.stone@example.com");
+    EXPECT_EQ(j["basics"]["phone"], "07700900123");
+    EXPECT_EQ(urls(j), std::vector<std::string>{"https://github.com/ostone"});
+}
+
+TEST(ResumeParser, LetterSpacedHeadingsAreHeadings) {
+    rp::resume::Line line = rp::resume::make_lines("EXPERI ENCE").front();
+    ASSERT_TRUE(rp::resume::heading_kind(line).has_value());
+    EXPECT_EQ(*rp::resume::heading_kind(line), rp::resume::Section::Work);
+    line = rp::resume::make_lines("CO N TA CT").front();
+    EXPECT_EQ(*rp::resume::heading_kind(line), rp::resume::Section::Contact);
+    line = rp::resume::make_lines("Designed the payment service").front();
+    EXPECT_FALSE(rp::resume::heading_kind(line).has_value());
+}
+
+TEST(ResumeParser, MailtoAndTelPrefixesAndLabels) {
+    const json j = parse(
+        "Ravi Menon\n"
+        "mailto:ravi.menon@example.in | tel:+91-98450-11223 | homepage: www.ravimenon.example.in\n");
+    EXPECT_EQ(j["basics"]["email"], "ravi.menon@example.in");
+    EXPECT_EQ(j["basics"]["phone"], "+91-98450-11223");
+    EXPECT_EQ(j["basics"]["url"], "www.ravimenon.example.in");
+}
+
+TEST(ResumeParser, MaskedPhoneIsNull) {
+    const json j = parse("Anna Berg\nanna@example.se\n+46 70 *** ** **\n");
+    EXPECT_TRUE(j["basics"]["phone"].is_null());
+}
+
+TEST(ResumeParser, DateRangesAndDecimalsAreNotPhones) {
+    const json j = parse(
+        "Paulo Reis\npaulo@example.br\n\nEducation\nUniversidade de São Paulo\nGPA: 3.66 (9.15/10.0)\n"
+        "2012 - 2016\n");
+    EXPECT_TRUE(j["basics"]["phone"].is_null());
+}
+
+TEST(ResumeParser, ReferencesContactsAreNotTheCandidates) {
+    const json j = parse(
+        "Nadia Farouk\n"
+        "Cairo, Egypt\n"
+        "\n"
+        "References\n"
+        "Dr. Samir Haddad, samir.haddad@example.edu, +20 2 2735 0000\n");
+    EXPECT_TRUE(j["basics"]["email"].is_null());
+    EXPECT_TRUE(j["basics"]["phone"].is_null());
+}
+
+TEST(ResumeParser, ProjectLinksAndSeeAlsoLinksAreNotPersonalUrls) {
+    const json j = parse(
+        "Chidi Okonkwo\n"
+        "chidi@example.ng · linkedin.com/in/chidiokonkwo\n"
+        "\n"
+        "Experience\n"
+        "Maintainer, Open Ledger Foundation, 2019–2022\n"
+        "Kept the ledger library alive. See www.openledger.example.org.\n"
+        "\n"
+        "Projects\n"
+        "Tiny Ledger — https://github.com/chidiokonkwo/tiny-ledger\n");
+    EXPECT_EQ(urls(j), std::vector<std::string>{"linkedin.com/in/chidiokonkwo"});
+    EXPECT_EQ(j["basics"]["profiles"][0]["username"], "chidiokonkwo");
+}
+
+TEST(ResumeParser, HomepageNamedLikeTheCandidateIsFoundOutsideTheHeader) {
+    const json j = parse(
+        "Experience\n"
+        "Developer\n"
+        "Company Alpha\n"
+        "since 2016\n"
+        "\n"
+        "Skills\n"
+        "HTML, CSS\n"
+        "sam.taylor@example.com\n"
+        "samtaylor.example.com\n");
+    EXPECT_TRUE(j["basics"]["name"].is_null());  // the name is not in the text: none invented
+    EXPECT_EQ(urls(j), std::vector<std::string>{"samtaylor.example.com"});
+}
+
+TEST(ResumeParser, SoftHyphensAndLigaturesAreRepaired) {
+    const json j = parse(
+        "Yuki Tanaka\n"
+        "yuki@example.jp\n"
+        "\n"
+        "Experience\n"
+        "Scienti\xEF\xAC\x81"
+        "c Programmer, Kyoto Research Institute, 2018\xC2\xAD"
+        "2021\n");
+    ASSERT_EQ(j["work"].size(), 1u);
+    EXPECT_EQ(j["work"][0]["name"], "Kyoto Research Institute");
+    EXPECT_EQ(j["work"][0]["position"], "Scientific Programmer");
+}
+
+TEST(ResumeParser, TitleAtOrganisationTimeline) {
+    const json j = parse(
+        "Experience and Education\n"
+        "10/2019 Software Engineer @Bluefin\n"
+        "4/2016 Data Analyst @Oakridge Bank\n"
+        "9/2013 Conference Talk\n");
+    EXPECT_EQ(employers(j), (std::vector<std::string>{"Bluefin", "Oakridge Bank"}));
+}
+
+TEST(ResumeParser, ChineseResume) {
+    const json j = parse(
+        "李雷\n"
+        "lilei@example.cn · (+86) 139-1234-5678\n"
+        "\n"
+        "教育背景\n"
+        "浙江大学, 杭州\n"
+        "2012 – 2016\n"
+        "\n"
+        "工作经历\n"
+        "某某科技有限公司\n"
+        "2016 年 7 月 – 至今\n");
+    EXPECT_EQ(j["basics"]["name"], "李雷");
+    EXPECT_EQ(j["basics"]["phone"], "(+86) 139-1234-5678");
+    EXPECT_EQ(schools(j), std::vector<std::string>{"浙江大学"});
+    EXPECT_EQ(employers(j), std::vector<std::string>{"某某科技有限公司"});
+    EXPECT_EQ(j["work"][0]["startDate"], "2016-07");
+}
+
+TEST(ResumeParser, NameLineWithResumeWordAndSeparators) {
+    EXPECT_EQ(parse("PETRA NOVAK RESUME\npetra@example.cz\n")["basics"]["name"], "PETRA NOVAK");
+    EXPECT_EQ(parse("Petra Novak · Data Engineer · Brno\n")["basics"]["name"], "Petra Novak");
+    EXPECT_TRUE(parse("Senior Data Engineer\nBrno, Czech Republic\n")["basics"]["name"].is_null());
+}
+
+TEST(ResumeParser, HeadingGluedToThePreviousLine) {
+    const json j = parse(
+        "Ola Nordmann\n"
+        "\n"
+        "Education\n"
+        "2010–2014 Bachelor of Science, University of Bergen. Thesis on fluids. . .Experience\n"
+        "2015–2020 Engineer, Fjord Energy AS, Bergen.\n");
+    EXPECT_EQ(schools(j), std::vector<std::string>{"University of Bergen"});
+    EXPECT_EQ(employers(j), std::vector<std::string>{"Fjord Energy AS"});
+}
+
+TEST(ResumeParser, InvalidUtf8AndControlBytesDoNotBreakJson) {
+    std::string text = "Bad \xFF\xFE Bytes\x01\x02\nname@example.com\n";
+    text += std::string("\0\0\0", 3);
+    const std::string out = rp::parse_resume_json(text);
+    const json j = json::parse(out);  // valid JSON
+    EXPECT_EQ(j["basics"]["email"], "name@example.com");
+}
+
+TEST(ResumeParser, HugeAndHostileInputStaysFast) {
+    std::string text;
+    text.reserve(8u << 20);
+    while (text.size() < (8u << 20)) text += "Experience 2019 - 2020 a@b.co +1 555 0100 ((((( https://x.io/";
+    std::string one_line(300000, '1');  // one long digit run, no newline
+    std::string spaced;
+    for (int i = 0; i < 100000; ++i) spaced += "a ";
+    const auto start = std::chrono::steady_clock::now();
+    for (const std::string *t : {&text, &one_line, &spaced}) EXPECT_NO_THROW(json::parse(rp::parse_resume_json(*t)));
+    const auto seconds =
+        std::chrono::duration_cast<std::chrono::seconds>(std::chrono::steady_clock::now() - start).count();
+    EXPECT_LT(seconds, 20);
+}
+
+TEST(ResumeDates, RangesInSeveralForms) {
+    using rp::resume::parse_dates;
+    auto d = parse_dates("Mar. 2021 \xE2\x80\x93 Present");
+    EXPECT_EQ(d.start, "2021-03");
+    EXPECT_TRUE(d.ongoing);
+    d = parse_dates("2015 / 07 - 2016 / 09");
+    EXPECT_EQ(d.start, "2015-07");
+    EXPECT_EQ(d.end, "2016-09");
+    d = parse_dates("06/2019 - heute");
+    EXPECT_EQ(d.start, "2019-06");
+    EXPECT_TRUE(d.ongoing);
+    EXPECT_TRUE(rp::resume::is_date_only("since January 2016"));
+    EXPECT_TRUE(rp::resume::is_date_only("Date: Oct 2010 \xE2\x80\x93 July 2012"));
+    EXPECT_FALSE(rp::resume::is_date_only("Senior Engineer, Acme Inc. 2019 - 2020"));
+}
+
+TEST(ResumeEntries, OrganisationOfOneLine) {
+    using rp::resume::org_of_line;
+    EXPECT_EQ(org_of_line("Full Stack Developer, Acme Widgets, Inc., Springfield, USA, June 2018 - Present"),
+              "Acme Widgets, Inc.");
+    EXPECT_EQ(org_of_line("Systems Administrator, Hanse Hosting \xE2\x80\x94 2016 to 2020"), "Hanse Hosting");
+    EXPECT_EQ(org_of_line("COMPANY ALPHA - Developer"), "COMPANY ALPHA");
+    EXPECT_EQ(org_of_line("Tutor - Riverside College"), "Riverside College");
+    EXPECT_EQ(org_of_line("June 2020 \xE2\x80\x93 ML Engineer, Deepfield, San Francisco, CA"), "Deepfield");
+}
+
+// The project's own samples (plain text): the name is the first line, email and phone are on the
+// third line. Skipped when run from elsewhere than the repository root.
+TEST(ResumeParser, ProjectSamples) {
+    const char *const kSamples[] = {"ada_whitfield", "chen_wei",      "fatima_okafor",
+                                    "jonas_becker",  "mateo_alvarez", "priya_raghunathan"};
+    int seen = 0;
+    for (const char *s : kSamples) {
+        std::ifstream f(std::string("samples/") + s + ".txt");
+        if (!f) continue;
+        ++seen;
+        std::stringstream ss;
+        ss << f.rdbuf();
+        const std::string text = ss.str();
+        std::vector<std::string> lines;
+        std::string line;
+        std::istringstream in(text);
+        while (std::getline(in, line)) lines.push_back(line);
+        ASSERT_GE(lines.size(), 3u);
+        const json j = parse(text);
+        EXPECT_EQ(j["basics"]["name"], lines[0]) << s;
+        ASSERT_TRUE(j["basics"]["email"].is_string()) << s;
+        EXPECT_NE(lines[2].find(j["basics"]["email"].get<std::string>()), std::string::npos) << s;
+        ASSERT_TRUE(j["basics"]["phone"].is_string()) << s;
+        EXPECT_NE(lines[2].find(j["basics"]["phone"].get<std::string>()), std::string::npos) << s;
+        EXPECT_FALSE(j["work"].empty()) << s;
+        EXPECT_FALSE(j["education"].empty()) << s;
+        for (const auto &w : j["work"]) EXPECT_FALSE(rp::resume::has_title_word(w["name"].get<std::string>())) << s;
+    }
+    if (seen == 0) GTEST_SKIP() << "samples/ not found (run from the repository root)";
+}
+
+}  // namespace
