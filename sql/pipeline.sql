@@ -65,6 +65,12 @@ SELECT upload('resumes', 'fake_lineage.pdf', decode(:'ada', 'base64'), '{"zip_id
 \echo :LAST_ERROR_SQLSTATE
 SELECT upload('resumes', 'x.pdf', decode(:'ada', 'base64'));
 \echo :LAST_ERROR_SQLSTATE
+-- Object names can never leave the storage root.
+SELECT upload('resumes', '../../../etc/passwd', decode(:'ada', 'base64'), '{}', :alice);
+\echo :LAST_ERROR_SQLSTATE
+SELECT upload('../outside', 'x.pdf', decode(:'ada', 'base64'), '{}', :alice);
+\echo :LAST_ERROR_SQLSTATE
+SELECT count(*) AS files_registered_by_those FROM files WHERE name LIKE '%passwd%' OR bucket LIKE '%outside%';
 
 -- Applicants: a CV file queues its step; processing fills cv_data and the synced columns.
 INSERT INTO applicants (user_id, cv_file_id) VALUES (:alice, (SELECT id FROM files WHERE name LIKE '%priya.docx'))

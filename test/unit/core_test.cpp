@@ -16,6 +16,7 @@
 #include "../../src/core/document_error.h"
 #include "../../src/core/document_text.h"
 #include "../../src/core/docx_text.h"
+#include "../../src/core/object_path.h"
 #include "../../src/core/utf8_text.h"
 #include "../../src/core/zip_reader.h"
 
@@ -257,4 +258,19 @@ TEST(DocumentText, NamesWhatItFound) {
               "a legacy Microsoft Office (OLE2) file such as a .doc");
     EXPECT_EQ(rp::describe_binary_format("\xFF\xD8\xFF\xE0", 4), "a JPEG image");
     EXPECT_EQ(rp::describe_binary_format("hello", 5), "");
+}
+
+TEST(ObjectPath, StaysUnderTheRoot) {
+    EXPECT_EQ(rp::object_relative_path("resumes", "u1/cv.pdf"), "resumes/u1/cv.pdf");
+    EXPECT_EQ(rp::object_relative_path("my-bucket.2", "u1/batch/r\xc3\xa9sum\xc3\xa9.pdf"),
+              "my-bucket.2/u1/batch/r\xc3\xa9sum\xc3\xa9.pdf");
+    for (const char *bad : {"../etc/passwd", "u1/../../etc/passwd", "/etc/passwd", "u1//cv.pdf", "u1/./cv.pdf",
+                            "u1/", "", "u1\\..\\x", "u1/a\x01.pdf", "u1/\xff.pdf", "u1/.."}) {
+        EXPECT_EQ(kind_of([&] { rp::object_relative_path("resumes", bad); }), ErrorKind::UnsafeName) << bad;
+    }
+    for (const char *bad : {"", "..", ".", "Resumes", "a/b", "a b", "../x"}) {
+        EXPECT_EQ(kind_of([&] { rp::object_relative_path(bad, "u1/cv.pdf"); }), ErrorKind::UnsafeName) << bad;
+    }
+    EXPECT_EQ(kind_of([&] { rp::object_relative_path("resumes", "u1/" + std::string(256, 'a')); }),
+              ErrorKind::UnsafeName);
 }
