@@ -1,10 +1,11 @@
 // Evaluation of the built-in résumé parser against the shared corpus ground truth.
 //
-// Build (from the repository root; ICU is used by this tool only, never by the core):
-//
-//   mkdir -p build && g++ -std=c++17 -O2 -Wall -Wextra -iquote src/core -o build/resume_parser_eval
-//       tools/resume_parser_eval.cpp src/core/resume_*.cpp src/core/pdf_text.cpp src/core/utf8_text.cpp
-//       src/core/limits.cpp $(pkg-config --cflags --libs poppler-cpp re2 icu-uc icu-i18n)
+/* Build (from the repository root; ICU is used by this tool only, never by the core):
+
+   mkdir -p build && g++ -std=c++17 -O2 -Wall -Wextra -iquote src/core -o build/resume_parser_eval \
+       tools/resume_parser_eval.cpp src/core/resume_*.cpp src/core/pdf_text.cpp src/core/utf8_text.cpp \
+       src/core/limits.cpp $(pkg-config --cflags --libs poppler-cpp re2 icu-uc icu-i18n)
+*/
 //
 // Run (from the repository root):
 //
@@ -108,7 +109,9 @@ std::string read_file(const std::string &path) {
     return ss.str();
 }
 
-std::string str_or_empty(const json &j) { return j.is_string() ? j.get<std::string>() : std::string(); }
+std::string str_or_empty(const json &j) {
+    return j.is_string() ? j.get<std::string>() : std::string();
+}
 
 struct ListScore {
     size_t found = 0, total = 0, extra = 0;
@@ -125,8 +128,10 @@ ListScore score_list(const json &truth, const std::vector<std::string> &got, Mat
         bool hit = false;
         for (const auto &g : got)
             if (match(t.get<std::string>(), g)) hit = true;
-        if (hit) ++s.found;
-        else s.missed.push_back(t.get<std::string>());
+        if (hit)
+            ++s.found;
+        else
+            s.missed.push_back(t.get<std::string>());
     }
     for (const auto &g : got) {
         bool hit = false;
@@ -153,12 +158,15 @@ int main(int argc, char **argv) {
     bool verbose = false, dump = false;
     for (int i = 1; i < argc; ++i) {
         const std::string a = argv[i];
-        if (a == "--verbose") verbose = true;
-        else if (a == "--dump") dump = true;
+        if (a == "--verbose")
+            verbose = true;
+        else if (a == "--dump")
+            dump = true;
         else if (a == "--help" || a == "-h") {
             std::cout << "usage: resume_parser_eval [DIR] [--verbose] [--dump]\n";
             return 0;
-        } else dir = a;
+        } else
+            dir = a;
     }
 
     std::vector<std::string> pdfs;
@@ -260,7 +268,8 @@ int main(int argc, char **argv) {
             for (const auto &m : s.missed) notes.push_back(std::string(field) + ": missed \"" + m + "\"");
             for (const auto &m : s.spurious) notes.push_back(std::string(field) + ": extra \"" + m + "\"");
         };
-        list("urls", urls, [](const std::string &t, const std::string &g) { return normalise_url(t) == normalise_url(g); });
+        list("urls", urls,
+             [](const std::string &t, const std::string &g) { return normalise_url(t) == normalise_url(g); });
         list("employers", employers, contained_match);
         list("schools", schools, contained_match);
 

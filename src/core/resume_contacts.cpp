@@ -8,12 +8,12 @@
 namespace rp::resume {
 namespace {
 
-constexpr size_t kNameScanLines = 40;    // the name is near the top
-constexpr size_t kHeaderLines = 60;      // the contact block is near the top, or in a contact section
+constexpr size_t kNameScanLines = 40;  // the name is near the top
+constexpr size_t kHeaderLines = 60;    // the contact block is near the top, or in a contact section
 constexpr size_t kMaxProfiles = 12;
 
 #define RP_TLD                                                                                                  \
-    "(?:com|org|net|io|dev|me|co|ai|app|info|biz|edu|gov|xyz|tech|site|online|page|blog|cloud|design|studio|"  \
+    "(?:com|org|net|io|dev|me|co|ai|app|info|biz|edu|gov|xyz|tech|site|online|page|blog|cloud|design|studio|"   \
     "pro|name|ly|sh|gg|tv|fm|cc|ws|de|fr|uk|be|ca|es|it|nl|ch|at|se|no|dk|fi|pl|cz|pt|br|mx|ar|cl|in|cn|jp|kr|" \
     "sg|au|nz|ru|ua|za|ng|ke|ma|eg|il|tr|gr|ie|hu|ro|us|eu|hk|tw|vn|my|ph|th|pk|bd|lk|ae|qa|lu|is|ee|lt|lv|"    \
     "si|sk|hr|rs|bg|to|im|la|id|ir|sa|top|work|link|live|space|website|email|codes|engineer|ninja|rocks)"
@@ -38,10 +38,9 @@ const RE2 &phone_re() {
 }
 
 const RE2 &url_re() {
-    static const RE2 *re = new RE2(
-        "((?:https?://)?(?:[a-z0-9](?:[a-z0-9\\-]*[a-z0-9])?\\.)+" RP_TLD
-        "\\b(?::\\d{2,5})?(?:/[^\\s,;|\"'<>()\\[\\]{}\xC2\xB7]*)?)",
-        options(false));
+    static const RE2 *re = new RE2("((?:https?://)?(?:[a-z0-9](?:[a-z0-9\\-]*[a-z0-9])?\\.)+" RP_TLD
+                                   "\\b(?::\\d{2,5})?(?:/[^\\s,;|\"'<>()\\[\\]{}\xC2\xB7]*)?)",
+                                   options(false));
     return *re;
 }
 
@@ -56,9 +55,9 @@ size_t count_digits(std::string_view s) {
 }
 
 bool phone_looks_like_dates(std::string_view m) {
-    static const RE2 *year_range =
-        new RE2("(?:19|20)\\d{2}\\s*[\\-/–]\\s*(?:(?:19|20)\\d{2}|\\d{1,2})\\b|\\b\\d{1,2}\\s*/\\s*(?:19|20)\\d{2}\\b|"
-                "(?:19|20)\\d{2}-\\d{2}-\\d{2}");
+    static const RE2 *year_range = new RE2(
+        "(?:19|20)\\d{2}\\s*[\\-/–]\\s*(?:(?:19|20)\\d{2}|\\d{1,2})\\b|\\b\\d{1,2}\\s*/\\s*(?:19|20)\\d{2}\\b|"
+        "(?:19|20)\\d{2}-\\d{2}-\\d{2}");
     return RE2::PartialMatch(m, *year_range);
 }
 
@@ -121,9 +120,8 @@ std::vector<std::string> find_urls(std::string_view line) {
         const size_t begin = end - m.size();
         if (begin > 0) {
             const char before = text[begin - 1];
-            if (before == '@' || before == '.' || before == '-' || before == '_' ||
-                (before >= '0' && before <= '9') || (before >= 'A' && before <= 'Z') ||
-                (before >= 'a' && before <= 'z'))
+            if (before == '@' || before == '.' || before == '-' || before == '_' || (before >= '0' && before <= '9') ||
+                (before >= 'A' && before <= 'Z') || (before >= 'a' && before <= 'z'))
                 continue;
         }
         while (!m.empty() && std::string_view(".,:;!?)").find(m.back()) != std::string_view::npos) m.pop_back();
@@ -176,14 +174,30 @@ struct Network {
     const char *user_prefix;  // path segment before the user name ("in" for LinkedIn), or ""
 };
 const Network kNetworks[] = {
-    {"linkedin.com", "LinkedIn", "in"},   {"github.com", "GitHub", ""},          {"gitlab.com", "GitLab", ""},
-    {"bitbucket.org", "Bitbucket", ""},   {"twitter.com", "Twitter", ""},        {"x.com", "X", ""},
-    {"stackoverflow.com", "Stack Overflow", "users"}, {"medium.com", "Medium", ""}, {"behance.net", "Behance", ""},
-    {"dribbble.com", "Dribbble", ""},     {"kaggle.com", "Kaggle", ""},          {"facebook.com", "Facebook", ""},
-    {"instagram.com", "Instagram", ""},   {"youtube.com", "YouTube", ""},        {"researchgate.net", "ResearchGate", "profile"},
-    {"orcid.org", "ORCID", ""},           {"xing.com", "XING", "profile"},       {"codepen.io", "CodePen", ""},
-    {"leetcode.com", "LeetCode", ""},     {"hackerrank.com", "HackerRank", ""},  {"dev.to", "DEV", ""},
-    {"huggingface.co", "Hugging Face", ""}, {"keybase.io", "Keybase", ""},      {"scholar.google.com", "Google Scholar", ""},
+    {"linkedin.com", "LinkedIn", "in"},
+    {"github.com", "GitHub", ""},
+    {"gitlab.com", "GitLab", ""},
+    {"bitbucket.org", "Bitbucket", ""},
+    {"twitter.com", "Twitter", ""},
+    {"x.com", "X", ""},
+    {"stackoverflow.com", "Stack Overflow", "users"},
+    {"medium.com", "Medium", ""},
+    {"behance.net", "Behance", ""},
+    {"dribbble.com", "Dribbble", ""},
+    {"kaggle.com", "Kaggle", ""},
+    {"facebook.com", "Facebook", ""},
+    {"instagram.com", "Instagram", ""},
+    {"youtube.com", "YouTube", ""},
+    {"researchgate.net", "ResearchGate", "profile"},
+    {"orcid.org", "ORCID", ""},
+    {"xing.com", "XING", "profile"},
+    {"codepen.io", "CodePen", ""},
+    {"leetcode.com", "LeetCode", ""},
+    {"hackerrank.com", "HackerRank", ""},
+    {"dev.to", "DEV", ""},
+    {"huggingface.co", "Hugging Face", ""},
+    {"keybase.io", "Keybase", ""},
+    {"scholar.google.com", "Google Scholar", ""},
 };
 
 const Network *network_of(const ParsedUrl &u) {
@@ -246,7 +260,13 @@ std::vector<std::string> ascii_tokens(std::string_view s, size_t min_len) {
     return out;
 }
 
-bool is_description_line(const Line &line) { return split_words(line.text).size() > 14; }
+// Prose, not a contact line: many words and no "·" / "|" / "•" separators between short parts.
+bool is_description_line(const Line &line) {
+    if (split_words(line.text).size() <= 14) return false;
+    for (const char *sep : {" \xC2\xB7 ", " | ", " \xE2\x80\xA2 ", " \xE2\x80\x94 "})
+        if (line.text.find(sep) != std::string::npos) return false;
+    return true;
+}
 
 // "GitHub: https://github.com/x", "• Blog: http://…": a label and a link, nothing else.
 bool is_labelled_link(const Line &line, const std::string &url) {
@@ -257,14 +277,37 @@ bool is_labelled_link(const Line &line, const std::string &url) {
     return after.empty() && !before.empty() && split_words(before).size() <= 3;
 }
 
-Section section_of(const std::vector<SectionSpan> &sections, size_t line) {
-    for (const auto &s : sections)
-        if (line >= s.begin && line < s.end) return s.kind;
-    return Section::Other;
-}
+// The section of every line, and the lines a contact heading hands over, computed once (a
+// lookup per line would be quadratic on hostile input made of headings).
+class SectionIndex {
+public:
+    SectionIndex(const std::vector<SectionSpan> &sections, size_t lines) : kind_(lines, Section::Other) {
+        for (size_t k = 0; k < sections.size(); ++k) {
+            const SectionSpan &s = sections[k];
+            for (size_t i = s.begin; i < s.end && i < lines; ++i) kind_[i] = s.kind;
+            // In a sidebar laid out next to the main column, a "Contact" heading with nothing
+            // under it is followed by the next heading, then by the contact lines.
+            if (!carry_ && s.kind == Section::Contact && s.end == s.begin && k + 1 < sections.size())
+                carry_ = std::make_pair(sections[k + 1].begin, sections[k + 1].end);
+        }
+    }
+    Section of(size_t line) const { return line < kind_.size() ? kind_[line] : Section::Other; }
+    bool contact_region(size_t line) const {
+        const Section kind = of(line);
+        if ((kind == Section::Header && line < kHeaderLines) || kind == Section::Contact) return true;
+        return carry_ && line >= carry_->first && line < carry_->second;
+    }
 
-bool contact_region(Section kind, size_t index) {
-    return (kind == Section::Header && index < kHeaderLines) || kind == Section::Contact;
+private:
+    std::vector<Section> kind_;
+    std::optional<std::pair<size_t, size_t>> carry_;
+};
+
+// "B jane@x.org • T +1 234 567 890 • www.jane.dev": two or more contact items on one short line
+// make it a contact line wherever it stands (a page footer, a sidebar).
+bool is_contact_line(const Line &line) {
+    if (split_words(line.text).size() > 20) return false;
+    return find_emails(line.text).size() + find_phones(line.text).size() + find_urls(line.text).size() >= 2;
 }
 
 bool has_phone_label(const std::string &folded) {
@@ -277,9 +320,9 @@ bool has_phone_label(const std::string &folded) {
 // --- name -----------------------------------------------------------------------------------
 
 bool is_particle(const std::string &folded_word) {
-    static const char *const kParticles[] = {"van", "von", "der", "den", "de", "da", "das", "del", "della", "di",
-                                             "du", "la", "le", "bin", "binti", "ibn", "al", "el", "y", "dos",
-                                             "ten", "ter", "zu", "dei", "st", "mc"};
+    static const char *const kParticles[] = {"van", "von", "der", "den", "de",  "da",    "das", "del", "della",
+                                             "di",  "du",  "la",  "le",  "bin", "binti", "ibn", "al",  "el",
+                                             "y",   "dos", "ten", "ter", "zu",  "dei",   "st",  "mc"};
     for (const char *p : kParticles)
         if (folded_word == p) return true;
     return false;
@@ -322,12 +365,15 @@ bool plausible_name(const std::string &candidate, bool allow_single_word) {
             c == '=' || c == ';')
             return false;
     }
-    if (cjk > 0) return cjk == cps.size() && cjk >= 2 && cjk <= 5;  // "王小明"
+    if (cjk > 0) {  // "王小明", "小龙 李"
+        const size_t spaces = static_cast<size_t>(std::count(cps.begin(), cps.end(), U' '));
+        return cjk + spaces == cps.size() && cjk >= 2 && cjk <= 5 && spaces <= 1;
+    }
     if (letters < 3) return false;
     const std::vector<std::string> words = split_words(candidate);
     if (words.size() > 5 || (words.size() < 2 && !allow_single_word)) return false;
-    if (has_title_word(candidate) || has_org_word(candidate) || has_degree_word(candidate) ||
-        is_location(candidate) || is_country(candidate))
+    if (has_title_word(candidate) || has_org_word(candidate) || has_degree_word(candidate) || is_location(candidate) ||
+        is_country(candidate))
         return false;
     size_t capitalised = 0;
     for (const auto &w : words) {
@@ -347,6 +393,7 @@ bool plausible_name(const std::string &candidate, bool allow_single_word) {
 
 std::optional<std::string> find_name(const std::vector<Line> &lines, const std::vector<SectionSpan> &sections) {
     const size_t limit = std::min(lines.size(), kNameScanLines);
+    const SectionIndex index(sections, limit);
     for (size_t i = 0; i < limit; ++i) {
         const Line &line = lines[i];
         if (line.text.empty()) continue;
@@ -355,7 +402,7 @@ std::optional<std::string> find_name(const std::vector<Line> &lines, const std::
             if (*kind != Section::Contact && *kind != Section::Summary && *kind != Section::Other) break;
             continue;
         }
-        if (section_of(sections, i) != Section::Header && section_of(sections, i) != Section::Contact) continue;
+        if (index.of(i) != Section::Header && index.of(i) != Section::Contact) continue;
         if (!find_emails(line.text).empty() || !find_urls(line.text).empty() || !find_phones(line.text).empty())
             continue;
         const std::string candidate = name_candidate_text(line.text);
@@ -380,13 +427,14 @@ std::optional<std::string> find_name(const std::vector<Line> &lines, const std::
 Contacts find_contacts(const std::vector<Line> &lines, const std::vector<SectionSpan> &sections) {
     Contacts c;
     c.name = find_name(lines, sections);
+    const SectionIndex index(sections, lines.size());
 
     // Email: the first one of the contact block, else the first one outside references.
     for (int pass = 0; pass < 2 && !c.email; ++pass)
         for (size_t i = 0; i < lines.size() && !c.email; ++i) {
-            const Section kind = section_of(sections, i);
+            const Section kind = index.of(i);
             if (kind == Section::References) continue;
-            if (pass == 0 && !contact_region(kind, i)) continue;
+            if (pass == 0 && !index.contact_region(i)) continue;
             auto emails = find_emails(lines[i].text);
             if (!emails.empty()) c.email = emails.front();
         }
@@ -394,13 +442,13 @@ Contacts find_contacts(const std::vector<Line> &lines, const std::vector<Section
     // Phone: the contact block or a labelled line first; then a line that is mostly the number.
     for (int pass = 0; pass < 2 && !c.phone; ++pass)
         for (size_t i = 0; i < lines.size() && !c.phone; ++i) {
-            const Section kind = section_of(sections, i);
+            const Section kind = index.of(i);
             if (kind == Section::References) continue;
             const Line &line = lines[i];
             auto phones = find_phones(line.text);
             if (phones.empty()) continue;
             if (pass == 0) {
-                if (!contact_region(kind, i) && !has_phone_label(line.folded)) continue;
+                if (!index.contact_region(i) && !has_phone_label(line.folded) && !is_contact_line(line)) continue;
                 if (is_description_line(line)) continue;
             } else {
                 if (kind == Section::Work || kind == Section::Education || kind == Section::Projects ||
@@ -424,8 +472,8 @@ Contacts find_contacts(const std::vector<Line> &lines, const std::vector<Section
         email_domain = host_label(lower_ascii(c.email->substr(at + 1)));
     }
     std::vector<std::string> seen;
-    for (size_t i = 0; i < lines.size(); ++i) {
-        const Section kind = section_of(sections, i);
+    for (size_t i = 0; i < lines.size() && !(c.url && c.profiles.size() >= kMaxProfiles); ++i) {
+        const Section kind = index.of(i);
         if (kind == Section::Projects || kind == Section::References || kind == Section::Awards) continue;
         const Line &line = lines[i];
         for (const std::string &url : find_urls(line.text)) {
@@ -447,14 +495,16 @@ Contacts find_contacts(const std::vector<Line> &lines, const std::vector<Section
                     if (label.find(t) != std::string::npos) personal = true;
             }
             bool accept = false;
-            if (contact_region(kind, i) && (!is_description_line(line) || !user.empty())) accept = true;
+            if (index.contact_region(i) && (!is_description_line(line) || !user.empty())) accept = true;
+            if (is_contact_line(line) && kind != Section::Work && kind != Section::Education) accept = true;
+            if (is_contact_line(line) && !find_emails(line.text).empty()) accept = true;
             if (net && !user.empty()) accept = true;
             if (personal) accept = true;
             if ((kind == Section::Other || kind == Section::Skills || kind == Section::Languages) &&
                 is_labelled_link(line, url))
                 accept = true;
             if (net && user.empty()) accept = false;  // a repository or a post, not a profile
-            if (!accept) continue;
+            if (!accept || c.profiles.size() >= kMaxProfiles) continue;
             std::string key = lower_ascii(u.host);
             for (const auto &p : u.path) key += "/" + lower_ascii(p);
             if (std::find(seen.begin(), seen.end(), key) != seen.end()) continue;
@@ -471,7 +521,7 @@ Contacts find_contacts(const std::vector<Line> &lines, const std::vector<Section
 
     // Place: a "City, Country" or "Location: …" segment of the contact block.
     for (size_t i = 0; i < lines.size() && i < kHeaderLines && !c.city; ++i) {
-        if (!contact_region(section_of(sections, i), i)) continue;
+        if (!index.contact_region(i)) continue;
         std::string text = lines[i].text;
         for (const char *sep : {" \xC2\xB7 ", " | ", " \xE2\x80\x94 ", " \xE2\x80\xA2 "}) {
             size_t at;
@@ -484,12 +534,16 @@ Contacts find_contacts(const std::vector<Line> &lines, const std::vector<Section
             std::string seg = trim(text.substr(b, e - b));
             b = e + 1;
             if (seg.empty() || contains_digit(seg) || seg.find('@') != std::string::npos) continue;
-            const std::string f = fold(seg);
             const size_t colon = seg.find(':');
             const bool labelled = colon != std::string::npos && is_location(seg) && colon < 12;
             if (labelled) seg = trim(seg.substr(colon + 1));
             if (!labelled && (!is_location(seg) || seg.find(',') == std::string::npos)) continue;
             if (split_words(seg).size() > 6) continue;
+            // Icon glyphs extracted as symbols ("½ Bremen, Germany") are not part of the place.
+            const std::u32string cps = decode_utf8(seg);
+            size_t skip = 0;
+            while (skip < cps.size() && !is_letter(cps[skip])) ++skip;
+            seg = encode_utf8(cps.substr(skip));
             const size_t comma = seg.rfind(',');
             if (comma == std::string::npos) {
                 c.city = trim_field(seg);
@@ -497,7 +551,6 @@ Contacts find_contacts(const std::vector<Line> &lines, const std::vector<Section
                 c.city = trim_field(seg.substr(0, comma));
                 c.region = trim_field(seg.substr(comma + 1));
             }
-            (void)f;
         }
     }
     return c;

@@ -7,22 +7,24 @@ namespace rp::resume {
 namespace {
 
 // Month names and abbreviations: English, German, French, Spanish, Italian.
-#define RP_MONTH                                                                                                   \
-    "(?:jan(?:uary|vier|uar|ero)?|feb(?:ruary|ruar|rero|braio)?|f[eé]v(?:rier|r)?|m[aä]r(?:ch|z|s|zo)?|"             \
-    "apr(?:il|ile)?|avr(?:il)?|abr(?:il)?|may|mayo|mai|maggio|jun(?:e|i|io)?|juin|jul(?:y|i|io)?|juil(?:let)?|"   \
-    "aug(?:ust)?|ao[uû]t|ago(?:sto)?|sep(?:t|tember|tembre|tiembre)?|set(?:tembre)?|oct(?:ober|obre|ubre)?|"      \
-    "okt(?:ober)?|nov(?:ember|embre|iembre)?|d[eé]c(?:ember|embre)?|dez(?:ember)?|dic(?:iembre|embre)?|"          \
-    "gen(?:naio)?|ene(?:ro)?|lug(?:lio)?|giu(?:gno)?|ott(?:obre)?)"
+#define RP_MONTH                                                                                                \
+    "(?:jan(?:uary|vier|uar|ero)?|feb(?:ruary|ruar|rero|braio)?|f[eé]v(?:rier|r)?|m[aä]r(?:ch|z|s|zo)?|"      \
+    "apr(?:il|ile)?|avr(?:il)?|abr(?:il)?|may|mayo|mai|maggio|jun(?:e|i|io)?|juin|jul(?:y|i|io)?|juil(?:let)?|" \
+    "aug(?:ust)?|ao[uû]t|ago(?:sto)?|sep(?:t|tember|tembre|tiembre)?|set(?:tembre)?|oct(?:ober|obre|ubre)?|"   \
+    "okt(?:ober)?|nov(?:ember|embre|iembre)?|d[eé]c(?:ember|embre)?|dez(?:ember)?|dic(?:iembre|embre)?|"       \
+    "gen(?:naio)?|ene(?:ro)?|lug(?:lio)?|giu(?:gno)?|ott(?:obre)?|"                                             \
+    "spring|summer|fall|autumn|winter|fr[uü]hling|sommer|herbst|printemps|[eé]t[eé]|automne|hiver|"          \
+    "primavera|verano|oto[nñ]o|invierno)"
 #define RP_YEAR "(?:19|20)\\d{2}"
-#define RP_POINT                                                                                                   \
+#define RP_POINT                                                                                                       \
     "(?:\\b" RP_MONTH "\\b\\.?,?\\s*(?:\\d{1,2}(?:st|nd|rd|th)?,?\\s*)?" RP_YEAR "\\b|\\b\\d{1,2}\\s*[/.]\\s*" RP_YEAR \
     "\\b|\\b" RP_YEAR "\\s*/\\s*\\d{1,2}\\b|" RP_YEAR "\\s*年(?:\\s*\\d{1,2}\\s*月)?|\\b" RP_YEAR "\\b)"
-#define RP_NOW                                                                                                      \
+#define RP_NOW                                                                                                          \
     "(?:\\b(?:present|current(?:ly)?|now|today|ongoing|heute|aktuell|jetzt|laufend|aujourd['’]hui|actuel(?:lement)?|" \
     "en cours|pr[eé]sent|presente|actualidad|actual|hoy|oggi|in corso)\\b|至今)"
-#define RP_DASH                                                                                                     \
+#define RP_DASH                                                                                                             \
     "\\s*(?:-|–|—|‐|‑|−|~|→|\\bto\\b|\\buntil\\b|\\btill\\b|\\bthrough\\b|\\bbis\\b|\\bau\\b|\\ba\\b|\\bal\\b|" \
-    "\\bhasta\\b)\\s*"
+    "\\bhasta\\b|\\band\\b|&)\\s*"
 #define RP_PREFIX "(?:\\b(?:since|from|seit|depuis|desde|dal|ab|exp|expected|voraussichtlich)\\b\\.?\\s*)?"
 #define RP_RANGE RP_PREFIX RP_POINT "(?:" RP_DASH RP_PREFIX "(?:" RP_POINT "|" RP_NOW ")|\\s*(?:-|–|—))?"
 
@@ -46,14 +48,13 @@ const RE2 &now_re() {
     return *re;
 }
 const RE2 &label_re() {
-    static const RE2 *re = new RE2(
-        "\\b(?:date|dates|period|zeitraum|periode|since|from|seit|depuis|desde|exp|expected|till|until)\\b:?",
-        case_insensitive());
+    static const RE2 *re =
+        new RE2("\\b(?:date|dates|period|zeitraum|periode|since|from|seit|depuis|desde|exp|expected|till|until)\\b:?",
+                case_insensitive());
     return *re;
 }
 const RE2 &edge_now_re() {
-    static const RE2 *re =
-        new RE2("^[\\s\\-–—]*" RP_NOW "[\\s\\-–—]*|[\\s\\-–—]+" RP_NOW "\\s*$", case_insensitive());
+    static const RE2 *re = new RE2("^[\\s\\-–—]*" RP_NOW "[\\s\\-–—]*|[\\s\\-–—]+" RP_NOW "\\s*$", case_insensitive());
     return *re;
 }
 
@@ -61,16 +62,18 @@ int month_number(std::string_view point) {
     static const struct {
         const char *prefix;
         int month;
-    } kMonths[] = {{"jan", 1},  {"ene", 1},  {"gen", 1},  {"feb", 2},  {"fev", 2},  {"mar", 3}, {"apr", 4},
-                   {"avr", 4},  {"abr", 4},  {"may", 5},  {"mai", 5},  {"mag", 5},  {"jun", 6}, {"juin", 6},
-                   {"giu", 6},  {"jul", 7},  {"juil", 7}, {"lug", 7},  {"aug", 8},  {"aou", 8}, {"ago", 8},
-                   {"sep", 9},  {"set", 9},  {"oct", 10}, {"okt", 10}, {"ott", 10}, {"nov", 11}, {"dec", 12},
-                   {"dez", 12}, {"dic", 12}};
+    } kMonths[] = {{"jan", 1},  {"ene", 1},  {"gen", 1},  {"feb", 2},  {"fev", 2},  {"mar", 3},
+                   {"apr", 4},  {"avr", 4},  {"abr", 4},  {"may", 5},  {"mai", 5},  {"mag", 5},
+                   {"jun", 6},  {"juin", 6}, {"giu", 6},  {"jul", 7},  {"juil", 7}, {"lug", 7},
+                   {"aug", 8},  {"aou", 8},  {"ago", 8},  {"sep", 9},  {"set", 9},  {"oct", 10},
+                   {"okt", 10}, {"ott", 10}, {"nov", 11}, {"dec", 12}, {"dez", 12}, {"dic", 12}};
     const std::string f = fold(point);
     std::string letters;
     for (char c : f)
-        if (c >= 'a' && c <= 'z') letters += c;
-        else if (!letters.empty()) break;
+        if (c >= 'a' && c <= 'z')
+            letters += c;
+        else if (!letters.empty())
+            break;
     if (letters.size() >= 3)
         for (const auto &m : kMonths)
             if (starts_with(letters, m.prefix)) return m.month;
@@ -94,7 +97,9 @@ std::string iso_of_point(std::string_view point) {
 
 }  // namespace
 
-bool has_date(std::string_view s) { return RE2::PartialMatch(s, point_re()); }
+bool has_date(std::string_view s) {
+    return RE2::PartialMatch(s, point_re());
+}
 
 bool is_date_only(std::string_view s) {
     const bool dated = has_date(s);
@@ -116,7 +121,6 @@ std::string strip_dates(std::string_view s) {
     static const RE2 *label = new RE2("^\\s*(?:date|dates|period|zeitraum)\\s*:", case_insensitive());
     RE2::GlobalReplace(&t, *label, " ");
     // Collapse what the removal left behind ("Org, | " → "Org").
-    std::vector<std::string> parts;
     std::string out;
     for (const auto &w : split_words(t)) {
         if (!out.empty()) out += ' ';

@@ -16,7 +16,7 @@ constexpr size_t kMaxOrgWords = 12;
 enum class Kind { Skip, Date, Dated, Header, Description };
 
 struct Item {
-    size_t index;    // line index
+    size_t index;  // line index
     Kind kind;
     std::string text;  // Dated: the text left when the dates are removed
 };
@@ -24,6 +24,13 @@ struct Item {
 bool is_bullet_start(const std::string &t) {
     return starts_with(t, "\xE2\x80\xA2") || starts_with(t, "- ") || starts_with(t, "* ") ||
            starts_with(t, "\xC2\xB7") || starts_with(t, "\xE2\x80\x93 ") || starts_with(t, "o ");
+}
+
+// "• Did this" → "Did this".
+std::string strip_bullet(const std::string &t) {
+    for (const char *b : {"\xE2\x80\xA2", "\xC2\xB7", "- ", "* ", "\xE2\x80\x93 "})
+        if (starts_with(t, b)) return trim(t.substr(std::string(b).size()));
+    return t;
 }
 
 bool ends_sentence(const std::string &t) {
@@ -35,36 +42,6 @@ size_t letter_count(std::string_view s) {
     size_t n = 0;
     for (char32_t c : decode_utf8(s)) n += is_letter(c);
     return n;
-}
-
-// Classifies one line of an entry section.
-Kind classify(const Line &line, const std::optional<std::string> &name) {
-    const std::string &t = line.text;
-    if (t.empty() || letter_count(t) == 0) return Kind::Skip;
-    if (name && name->size() >= 5 && line.folded.find(fold(*name)) != std::string::npos) return Kind::Skip;  // footer
-    if (is_date_only(t)) return Kind::Date;
-    const std::vector<std::string> words = split_words(t);
-    const auto urls = find_urls(t);
-    if (!urls.empty() && urls.front().size() + 4 >= t.size()) return Kind::Skip;  // a bare link
-    if (starts_with(line.folded, "see ") || starts_with(line.folded, "voir ")) return Kind::Description;
-    const bool dated = has_date(t);
-    if (words.size() > 12) {
-        // A long entry line keeps its structure: "2014 – 2016 Master of Science in CS, MIT, Cambridge".
-        const std::vector<std::string> fields = dated ? split_fields(strip_dates(t)) : std::vector<std::string>{};
-        if (!dated || words.size() > 24 || fields.size() < 2 || split_words(fields[0]).size() > 8)
-            return Kind::Description;
-    }
-    if (is_bullet_start(t) && words.size() > 5) return Kind::Description;
-    if (ends_sentence(t) && words.size() >= 4 && t.find(", ") == std::string::npos) return Kind::Description;
-    if (t.back() == ',' && words.size() >= 4) return Kind::Description;
-    const std::u32string cps = decode_utf8(t);
-    if (!cps.empty() && (cps[0] == 0x201C || cps[0] == '"')) return Kind::Description;
-    if (!cps.empty() && is_lower(cps[0]) && !dated) {
-        // "otulea.uni-bremen.de, 2010 - 2011" starts in lower case and is an organisation.
-        const std::string first = words.empty() ? "" : words[0];
-        if (first.find('.') == std::string::npos || find_urls(first).empty()) return Kind::Description;
-    }
-    return dated ? Kind::Dated : Kind::Header;
 }
 
 // Organisation names are capitalised ("Harbor Payments", "Tchouque-Tschouk Kot", "NEXON"); a
@@ -86,9 +63,9 @@ bool capitalised_phrase(std::string_view s) {
         while (k < cps.size() && !is_letter(cps[k]) && !(cps[k] >= '0' && cps[k] <= '9')) ++k;
         if (k == cps.size()) continue;
         const std::string f = fold(w);
-        if (f == "of" || f == "and" || f == "the" || f == "for" || f == "de" || f == "du" || f == "des" ||
-            f == "der" || f == "und" || f == "et" || f == "y" || f == "la" || f == "le" || f == "di" || f == "del" ||
-            f == "in" || f == "at" || f == "on" || f == "&")
+        if (f == "of" || f == "and" || f == "the" || f == "for" || f == "de" || f == "du" || f == "des" || f == "der" ||
+            f == "und" || f == "et" || f == "y" || f == "la" || f == "le" || f == "di" || f == "del" || f == "in" ||
+            f == "at" || f == "on" || f == "&")
             continue;
         ++considered;
         if (is_upper(cps[k]) || (cps[k] >= '0' && cps[k] <= '9') || is_cjk(cps[k]) || !is_lower(cps[k])) ++capital;
@@ -112,9 +89,42 @@ std::string head_word(std::string_view s) {
             words.resize(i);
             break;
         }
-    while (!words.empty() && (words.back().empty() || words.back()[0] == '(' || words.back() == "&"))
-        words.pop_back();
+    while (!words.empty() && (words.back().empty() || words.back()[0] == '(' || words.back() == "&")) words.pop_back();
     return words.empty() ? std::string() : words.back();
+}
+
+// Classifies one line of an entry section.
+Kind classify(const Line &line, const std::optional<std::string> &name) {
+    const std::string &t = line.text;
+    if (t.empty()) return Kind::Skip;
+    if (is_date_only(t)) return Kind::Date;
+    if (letter_count(t) == 0) return Kind::Skip;  // page numbers, rules
+    if (name && name->size() >= 5 && line.folded.find(fold(*name)) != std::string::npos) return Kind::Skip;  // footer
+    const std::vector<std::string> words = split_words(t);
+    const auto urls = find_urls(t);
+    if (!urls.empty() && urls.front().size() + 4 >= t.size()) return Kind::Skip;  // a bare link
+    if (starts_with(line.folded, "see ") || starts_with(line.folded, "voir ")) return Kind::Description;
+    const bool dated = has_date(t);
+    if (words.size() > 12) {
+        // A long entry line keeps its structure: "2014 – 2016 Master of Science in CS, MIT, Cambridge".
+        const std::vector<std::string> fields = dated ? split_fields(strip_dates(t)) : std::vector<std::string>{};
+        if (!dated || words.size() > 24 || fields.size() < 2 || split_words(fields[0]).size() > 8)
+            return Kind::Description;
+    }
+    if (is_bullet_start(t) && words.size() > 5) return Kind::Description;
+    if (ends_sentence(t) && words.size() >= 4 && t.find(", ") == std::string::npos) return Kind::Description;
+    // A wrapped sentence: mostly lower-case words.
+    if (words.size() >= 7 && t.find(", ") == std::string::npos && !capitalised_phrase(t) && !has_cjk(t))
+        return Kind::Description;
+    if (t.back() == ',' && words.size() >= 4 && !dated) return Kind::Description;
+    const std::u32string cps = decode_utf8(t);
+    if (!cps.empty() && (cps[0] == 0x201C || cps[0] == '"')) return Kind::Description;
+    if (!cps.empty() && is_lower(cps[0]) && !dated) {
+        // "otulea.uni-bremen.de, 2010 - 2011" starts in lower case and is an organisation.
+        const std::string first = words.empty() ? "" : words[0];
+        if (first.find('.') == std::string::npos || find_urls(first).empty()) return Kind::Description;
+    }
+    return dated ? Kind::Dated : Kind::Header;
 }
 
 // "Systems Administrator" is a title and "Lagoon Security" is not: the head noun decides when
@@ -135,6 +145,16 @@ bool org_phrase(std::string_view s) {
 bool city_like(const std::string &f) {
     return split_words(f).size() <= 3 && !has_org_word(f) && !has_title_word(f) && !contains_digit(f) &&
            capitalised_phrase(f);
+}
+
+// "University of Bergen. Thesis on fluids": the name ends with its sentence.
+std::string cut_sentence(const std::string &f) {
+    for (size_t at = f.find(". "); at != std::string::npos; at = f.find(". ", at + 2)) {
+        size_t b = at;
+        while (b > 0 && f[b - 1] != ' ' && f[b - 1] != '.') --b;
+        if (at - b >= 3 && f[at - 1] >= 'a' && f[at - 1] <= 'z') return trim_field(f.substr(0, at));
+    }
+    return f;
 }
 
 struct Parsed {
@@ -180,8 +200,10 @@ Parsed parse_entry_line(const std::string &text, bool education) {
     auto org_like = [&](const std::string &f) { return education ? has_school_word(f) : org_phrase(f); };
 
     if (fields.size() == 1) {
-        if (!role_like(fields[0]) && (org_like(fields[0]) || capitalised_phrase(fields[0]))) p.org = fields[0];
-        else if (role_like(fields[0])) p.title = fields[0];
+        if (!role_like(fields[0]) && (org_like(fields[0]) || capitalised_phrase(fields[0])))
+            p.org = fields[0];
+        else if (role_like(fields[0]))
+            p.title = fields[0];
         return p;
     }
     // An organisation word decides; then a role in one field makes another the organisation;
@@ -197,8 +219,8 @@ Parsed parse_entry_line(const std::string &text, bool education) {
             if (static_cast<int>(i) == role || role_like(fields[i])) continue;
             // "Major in …", "Specialization in AI", "GPA: 3.9": details of a degree, not a school.
             const std::string f = fold(fields[i]);
-            if (education && (f.find(" in ") != std::string::npos || starts_with(f, "gpa") ||
-                              starts_with(f, "major") || starts_with(f, "minor") || starts_with(f, "grade")))
+            if (education && (f.find(" in ") != std::string::npos || starts_with(f, "gpa") || starts_with(f, "major") ||
+                              starts_with(f, "minor") || starts_with(f, "grade")))
                 continue;
             if (capitalised_phrase(fields[i])) pick = static_cast<int>(i);
         }
@@ -264,8 +286,9 @@ std::optional<size_t> best_org_line(const std::vector<Item> &group, bool require
         if (t.empty() || is_location(t) || split_words(t).size() > kMaxOrgWords) continue;
         const bool org = org_phrase(t);
         if (require_org_word && !org) continue;
-        if (!org && !capitalised_phrase(t)) continue;
+        if (!capitalised_phrase(t) && !has_cjk(t)) continue;
         int score = (org ? 3 : 0) - (title_only(t) ? 4 : has_title_word(t) ? 2 : 0) + (k == 0 ? 1 : 0);
+        if (parse_entry_line(t, false).strong) score += 3;  // "Title, Org, City" on one line
         if (score > best_score) {
             best_score = score;
             best = k;
@@ -315,7 +338,7 @@ void work_in_span(const std::vector<Line> &lines, size_t begin, size_t end, bool
                 auto k = best_org_line(candidates, strict || mixed);
                 if (!k) return false;
                 Parsed p = parse_entry_line(candidates[*k].text, false);
-                f.org = p.strong && p.org ? *p.org : trim_field(candidates[*k].text);
+                f.org = p.strong && p.org ? *p.org : cut_sentence(trim_field(candidates[*k].text));
                 for (const auto &c : candidates)
                     if (c.index != candidates[*k].index && has_title_word(c.text) && !f.title)
                         f.title = trim_field(c.text);
@@ -369,7 +392,9 @@ bool is_empty_span(const std::vector<Line> &lines, const SectionSpan &s) {
     return true;
 }
 
-bool is_main_section(Section s) { return s == Section::Work || s == Section::Mixed || s == Section::Education; }
+bool is_main_section(Section s) {
+    return s == Section::Work || s == Section::Mixed || s == Section::Education;
+}
 bool interrupts(Section s) {
     return s == Section::Summary || s == Section::Skills || s == Section::Languages || s == Section::Contact ||
            s == Section::Other;
@@ -392,7 +417,10 @@ void split_degree(const std::string &degree, EducationEntry &e) {
         return;
     }
     const std::vector<std::string> words = split_words(degree);
-    if (words.size() >= 2 && words[0].find('.') != std::string::npos && has_degree_word(words[0])) {
+    const bool abbreviation = words.size() >= 2 && has_degree_word(words[0]) &&
+                              (words[0].find('.') != std::string::npos || words[0].size() <= 5) &&
+                              fold(words[1]) != "of";
+    if (abbreviation) {
         e.study_type = words[0];
         e.area = nonempty(trim_field(degree.substr(words[0].size())));
         return;
@@ -404,11 +432,13 @@ void split_degree(const std::string &degree, EducationEntry &e) {
 std::optional<EducationEntry> parse_education_line(const std::string &text) {
     const std::vector<std::string> fields = split_fields(text);
     std::optional<std::string> school, degree;
-    for (const auto &f : fields) {
+    for (const auto &field : fields) {
+        const std::string f = cut_sentence(field);
         if (!school && has_school_word(f) && split_words(f).size() <= kMaxOrgWords &&
             (capitalised_phrase(f) || has_cjk(f)))
             school = f;
-        else if (!degree && has_degree_word(f) && !has_school_word(f)) degree = f;
+        else if (!degree && has_degree_word(f) && !has_school_word(f))
+            degree = f;
     }
     if (!school) {
         Parsed p = parse_entry_line(text, true);
@@ -421,8 +451,8 @@ std::optional<EducationEntry> parse_education_line(const std::string &text) {
     return e;
 }
 
-const char *const kConnectors[] = {"de", "of", "for", "and", "du", "des", "der", "fur", "di", "del", "la", "the",
-                                   "&", "d'", "und", "y", "da", "do", "van", "von"};
+const char *const kConnectors[] = {"de", "of",  "for", "and", "du",  "des", "der", "fur", "di",  "del",
+                                   "la", "the", "&",   "d'",  "und", "y",   "da",  "do",  "van", "von"};
 
 // "Université Hassan II de" / "Casablanca : Faculté des": a name broken over two lines.
 std::string with_continuation(const std::vector<Line> &lines, size_t i, size_t end) {
@@ -451,7 +481,11 @@ std::vector<WorkEntry> find_work(const std::vector<Line> &lines, const std::vect
     std::vector<Found> found;
     bool in_work = false;
     std::optional<Section> carry;  // an empty work heading: its entries follow under sidebar headings
-    for (const auto &s : sections) {
+    for (size_t n = 0; n < sections.size(); ++n) {
+        const SectionSpan &s = sections[n];
+        const bool right_after_empty_work =
+            n > 0 && (sections[n - 1].kind == Section::Work || sections[n - 1].kind == Section::Mixed) &&
+            is_empty_span(lines, sections[n - 1]);
         if (s.kind == Section::Work || s.kind == Section::Mixed) {
             in_work = true;
             carry.reset();
@@ -461,6 +495,8 @@ std::vector<WorkEntry> find_work(const std::vector<Line> &lines, const std::vect
             }
             work_in_span(lines, s.begin, s.end, false, s.kind == Section::Mixed, name, found);
         } else if (s.kind == Section::Education) {
+            // "Experience" and "Education" side by side: both headings first, then both columns.
+            if (right_after_empty_work) work_in_span(lines, s.begin, s.end, false, true, name, found);
             in_work = false;
             carry.reset();
         } else if (carry && s.kind != Section::References && s.kind != Section::Header) {
@@ -493,8 +529,7 @@ std::vector<WorkEntry> find_work(const std::vector<Line> &lines, const std::vect
         for (size_t i = f.last_line + 1; i < stop && i < lines.size() && summary.size() < kMaxSummary; ++i) {
             if (heading_kind(lines[i])) break;
             if (classify(lines[i], name) != Kind::Description) continue;
-            std::string t = lines[i].text;
-            while (is_bullet_start(t) || starts_with(t, "\xE2\x80\xA2")) t = trim(t.substr(t.find_first_of(" ") == std::string::npos ? t.size() : t.find_first_of(" ")));
+            std::string t = strip_bullet(lines[i].text);
             if (t.empty()) continue;
             if (!summary.empty()) summary += ' ';
             summary += t;

@@ -48,28 +48,28 @@ Line make_line(std::string text, bool letter_spaced = false);
 std::vector<std::string> split_fields(std::string_view line);
 
 // ---- Word lists (resume_lexicon.cpp). All take display text and fold it themselves.
-bool has_org_word(std::string_view s);       // Inc, GmbH, Labs, Company, University, 公司 …
-bool has_school_word(std::string_view s);    // University, Universität, College, School, 大学 …
-bool has_title_word(std::string_view s);     // Engineer, Developer, Manager, Ingénieur …
-bool has_degree_word(std::string_view s);    // Bachelor, Master, PhD, B.S., M.Sc., Diplom …
-bool is_location(std::string_view s);        // "Atlanta, GA", "Seoul, S.Korea", "Germany", "Location: …"
-bool is_country(std::string_view s);         // a country or US state code on its own
+bool has_org_word(std::string_view s);                // Inc, GmbH, Labs, Company, University, 公司 …
+bool has_school_word(std::string_view s);             // University, Universität, College, School, 大学 …
+bool has_title_word(std::string_view s);              // Engineer, Developer, Manager, Ingénieur …
+bool has_degree_word(std::string_view s);             // Bachelor, Master, PhD, B.S., M.Sc., Diplom …
+bool is_location(std::string_view s);                 // "Atlanta, GA", "Seoul, S.Korea", "Germany", "Location: …"
+bool is_country(std::string_view s);                  // a country or US state code on its own
 bool is_name_stopword(std::string_view folded_word);  // resume, cv, curriculum, vitae, lebenslauf …
 bool is_company_suffix(std::string_view field);       // "Inc.", "Ltd", "LLC" as a whole field
 
 enum class Section {
-    Header,     // before the first heading
+    Header,  // before the first heading
     Summary,
     Work,
     Education,
-    Mixed,      // "Experience and Education"
+    Mixed,  // "Experience and Education"
     Skills,
     Languages,
     Projects,
-    Contact,    // contact, links, profiles, personal information
-    Awards,     // awards, certifications, publications, talks: dated, but not jobs
+    Contact,  // contact, links, profiles, personal information
+    Awards,   // awards, certifications, publications, talks: dated, but not jobs
     References,
-    Other,      // interests, hobbies and other undated sections
+    Other,  // interests, hobbies and other undated sections
 };
 const char *section_name(Section s);
 

@@ -6,6 +6,9 @@
 namespace rp::resume {
 namespace {
 
+// A résumé has a dozen sections; past this many headings the rest is content.
+constexpr size_t kMaxSections = 64;
+
 using HeadingMap = std::unordered_map<std::string, Section>;
 
 void add(HeadingMap &m, Section s, std::initializer_list<const char *> phrases) {
@@ -17,70 +20,280 @@ const HeadingMap &headings() {
     static const HeadingMap *map = [] {
         auto *m = new HeadingMap;
         add(*m, Section::Work,
-            {"experience", "experiences", "work experience", "work experiences", "work history", "work",
-             "professional experience", "professional experiences", "relevant experience", "relevant work experience",
-             "employment", "employment history", "career", "career history", "professional background",
-             "positions", "positions held", "industry experience", "research experience", "teaching experience",
-             "internships", "internship", "internship experience", "job history", "professional history",
-             "work and research experience", "experience professionnelle", "experiences professionnelles",
-             "parcours professionnel", "emplois", "berufserfahrung", "berufliche erfahrung",
-             "berufliche erfahrungen", "berufspraxis", "beruflicher werdegang", "werdegang", "praxiserfahrung",
-             "arbeitserfahrung", "experiencia", "experiencia laboral", "experiencia profesional",
-             "trayectoria profesional", "esperienza", "esperienze", "esperienza lavorativa", "esperienze lavorative",
-             "esperienza professionale", "esperienze professionali", "experiencia profissional", "werkervaring",
-             "ervaring", "doswiadczenie", "doswiadczenie zawodowe"});
+            {"experience",
+             "experiences",
+             "work experience",
+             "work experiences",
+             "work history",
+             "work",
+             "professional experience",
+             "professional experiences",
+             "relevant experience",
+             "relevant work experience",
+             "employment",
+             "employment history",
+             "career",
+             "career history",
+             "professional background",
+             "positions",
+             "positions held",
+             "industry experience",
+             "research experience",
+             "teaching experience",
+             "internships",
+             "internship",
+             "internship experience",
+             "job history",
+             "professional history",
+             "work and research experience",
+             "experience professionnelle",
+             "experiences professionnelles",
+             "parcours professionnel",
+             "emplois",
+             "berufserfahrung",
+             "berufliche erfahrung",
+             "berufliche erfahrungen",
+             "berufspraxis",
+             "beruflicher werdegang",
+             "werdegang",
+             "praxiserfahrung",
+             "arbeitserfahrung",
+             "experiencia",
+             "experiencia laboral",
+             "experiencia profesional",
+             "trayectoria profesional",
+             "esperienza",
+             "esperienze",
+             "esperienza lavorativa",
+             "esperienze lavorative",
+             "esperienza professionale",
+             "esperienze professionali",
+             "experiencia profissional",
+             "werkervaring",
+             "ervaring",
+             "doswiadczenie",
+             "doswiadczenie zawodowe"});
         add(*m, Section::Education,
-            {"education", "educational background", "academic background", "academic qualifications", "academics",
-             "studies", "academic history", "degrees", "schooling", "education and training", "formation",
-             "formations", "formation academique", "parcours academique", "etudes", "diplomes", "ausbildung",
-             "bildung", "bildungsweg", "studium", "schulbildung", "akademischer werdegang", "akademische ausbildung",
-             "educacion", "formacion", "formacion academica", "estudios", "istruzione", "formazione", "educacao",
-             "formacao", "formacao academica", "opleiding", "opleidingen", "wyksztalcenie"});
+            {"education",
+             "educational background",
+             "academic background",
+             "academic qualifications",
+             "academics",
+             "studies",
+             "academic history",
+             "degrees",
+             "schooling",
+             "education and training",
+             "formation",
+             "formations",
+             "formation academique",
+             "parcours academique",
+             "etudes",
+             "diplomes",
+             "ausbildung",
+             "bildung",
+             "bildungsweg",
+             "studium",
+             "schulbildung",
+             "akademischer werdegang",
+             "akademische ausbildung",
+             "educacion",
+             "formacion",
+             "formacion academica",
+             "estudios",
+             "istruzione",
+             "formazione",
+             "educacao",
+             "formacao",
+             "formacao academica",
+             "opleiding",
+             "opleidingen",
+             "wyksztalcenie"});
         add(*m, Section::Skills,
-            {"skills", "technical skills", "core skills", "key skills", "core competencies", "competencies",
-             "expertise", "areas of expertise", "technologies", "tech stack", "tools", "computer skills",
-             "it skills", "programming skills", "software skills", "software programs", "programming languages",
-             "skill set", "skillset", "abilities", "qualifications", "skills and technologies",
-             "skills and tools", "tools and technologies", "skills and expertise", "competences",
-             "competences techniques", "competences informatiques", "savoir faire", "kenntnisse", "fahigkeiten",
-             "fertigkeiten", "it-kenntnisse", "edv-kenntnisse", "technische kenntnisse", "habilidades", "competencias",
-             "conocimientos", "aptitudes", "competenze", "abilidades", "vaardigheden", "umiejetnosci"});
+            {"skills",
+             "technical skills",
+             "core skills",
+             "key skills",
+             "core competencies",
+             "competencies",
+             "expertise",
+             "areas of expertise",
+             "technologies",
+             "tech stack",
+             "tools",
+             "computer skills",
+             "it skills",
+             "programming skills",
+             "software skills",
+             "software programs",
+             "programming languages",
+             "skill set",
+             "skillset",
+             "abilities",
+             "qualifications",
+             "skills and technologies",
+             "skills and tools",
+             "tools and technologies",
+             "skills and expertise",
+             "competences",
+             "competences techniques",
+             "competences informatiques",
+             "savoir faire",
+             "kenntnisse",
+             "fahigkeiten",
+             "fertigkeiten",
+             "it-kenntnisse",
+             "edv-kenntnisse",
+             "technische kenntnisse",
+             "habilidades",
+             "competencias",
+             "conocimientos",
+             "aptitudes",
+             "competenze",
+             "abilidades",
+             "vaardigheden",
+             "umiejetnosci"});
         add(*m, Section::Languages,
-            {"languages", "language skills", "language", "langues", "langues parlees", "sprachen",
-             "sprachkenntnisse", "idiomas", "lenguas", "lingue", "linguas", "talen", "jezyki"});
+            {"languages", "language skills", "language", "langues", "langues parlees", "sprachen", "sprachkenntnisse",
+             "idiomas", "lenguas", "lingue", "linguas", "talen", "jezyki"});
         add(*m, Section::Projects,
-            {"projects", "personal projects", "side projects", "selected projects", "academic projects",
-             "key projects", "open source", "open source contributions", "contributions", "projets", "projekte",
-             "proyectos", "progetti", "projetos", "projecten"});
+            {"projects", "personal projects", "side projects", "selected projects", "academic projects", "key projects",
+             "open source", "open source contributions", "contributions", "projets", "projekte", "proyectos",
+             "progetti", "projetos", "projecten"});
         add(*m, Section::Contact,
-            {"contact", "contacts", "contact information", "contact info", "contact details", "coordonnees",
-             "kontakt", "kontaktdaten", "contacto", "contatti", "contato", "personal information", "personal details",
-             "personal info", "personal data", "personliche daten", "informations personnelles", "datos personales",
-             "dati personali", "links", "profiles", "social", "social media", "online", "online profiles",
-             "find me online", "get in touch"});
+            {"contact",
+             "contacts",
+             "contact information",
+             "contact info",
+             "contact details",
+             "coordonnees",
+             "kontakt",
+             "kontaktdaten",
+             "contacto",
+             "contatti",
+             "contato",
+             "personal information",
+             "personal details",
+             "personal info",
+             "personal data",
+             "personliche daten",
+             "informations personnelles",
+             "datos personales",
+             "dati personali",
+             "links",
+             "profiles",
+             "social",
+             "social media",
+             "online profiles",
+             "find me online",
+             "get in touch"});
         add(*m, Section::Summary,
-            {"summary", "professional summary", "profile", "professional profile", "personal profile", "about",
-             "about me", "objective", "career objective", "objectives", "personal statement", "overview",
-             "introduction", "executive summary", "profil", "profil professionnel", "a propos", "a propos de moi",
-             "zusammenfassung", "uber mich", "kurzprofil", "perfil", "perfil profesional", "resumen", "sobre mi",
-             "acerca de mi", "profilo", "sommario", "chi sono", "life philosophy"});
+            {"summary",
+             "professional summary",
+             "profile",
+             "professional profile",
+             "personal profile",
+             "about",
+             "about me",
+             "objective",
+             "career objective",
+             "objectives",
+             "personal statement",
+             "overview",
+             "introduction",
+             "executive summary",
+             "profil",
+             "profil professionnel",
+             "a propos",
+             "a propos de moi",
+             "zusammenfassung",
+             "uber mich",
+             "kurzprofil",
+             "perfil",
+             "perfil profesional",
+             "resumen",
+             "sobre mi",
+             "acerca de mi",
+             "profilo",
+             "sommario",
+             "chi sono",
+             "life philosophy"});
         add(*m, Section::Awards,
-            {"awards", "honors", "honours", "achievements", "accomplishments", "certifications", "certificates",
-             "certification", "licenses", "publications", "selected publications", "papers", "talks",
-             "presentations", "conferences", "patents", "grants", "scholarships", "courses", "coursework",
-             "relevant coursework", "training", "trainings", "workshops", "extracurricular",
-             "extracurricular activities", "activities", "leadership", "volunteer", "volunteering",
-             "volunteer experience", "memberships", "affiliations", "professional affiliations", "prix",
-             "distinctions", "publikationen", "auszeichnungen", "zertifikate", "zertifizierungen", "premios",
-             "certificaciones", "publicaciones", "premi", "certificazioni", "pubblicazioni", "honors and awards",
-             "awards and honors", "most proud of", "events"});
+            {"awards",
+             "honors",
+             "honours",
+             "achievements",
+             "accomplishments",
+             "certifications",
+             "certificates",
+             "certification",
+             "licenses",
+             "publications",
+             "selected publications",
+             "papers",
+             "talks",
+             "presentations",
+             "conferences",
+             "patents",
+             "grants",
+             "scholarships",
+             "courses",
+             "coursework",
+             "relevant coursework",
+             "training",
+             "trainings",
+             "workshops",
+             "extracurricular",
+             "extracurricular activities",
+             "activities",
+             "leadership",
+             "volunteer",
+             "volunteering",
+             "volunteer experience",
+             "memberships",
+             "affiliations",
+             "professional affiliations",
+             "prix",
+             "distinctions",
+             "publikationen",
+             "auszeichnungen",
+             "zertifikate",
+             "zertifizierungen",
+             "premios",
+             "certificaciones",
+             "publicaciones",
+             "premi",
+             "certificazioni",
+             "pubblicazioni",
+             "honors and awards",
+             "awards and honors",
+             "most proud of",
+             "events"});
         add(*m, Section::References,
             {"references", "referees", "referenzen", "referencias", "referenze", "references available upon request"});
         add(*m, Section::Other,
-            {"interests", "hobbies", "personal interests", "centres d'interet", "centres d interet", "loisirs",
-             "interets", "interessen", "hobbys", "freizeit", "intereses", "aficiones", "interessi", "misc",
-             "miscellaneous", "additional information", "other", "others", "strengths", "a day of my life",
-             "goals", "declaration"});
+            {"interests",
+             "hobbies",
+             "personal interests",
+             "centres d'interet",
+             "centres d interet",
+             "loisirs",
+             "interets",
+             "interessen",
+             "hobbys",
+             "freizeit",
+             "intereses",
+             "aficiones",
+             "interessi",
+             "misc",
+             "miscellaneous",
+             "additional information",
+             "other",
+             "others",
+             "strengths",
+             "a day of my life",
+             "goals",
+             "declaration"});
         return m;
     }();
     return *map;
@@ -106,12 +319,12 @@ struct CjkHeading {
     Section kind;
 };
 const CjkHeading kCjkHeadings[] = {
-    {"教育", Section::Education}, {"学歴", Section::Education}, {"학력", Section::Education},
-    {"工作", Section::Work},      {"实习", Section::Work},      {"経歴", Section::Work},
-    {"職歴", Section::Work},      {"경력", Section::Work},      {"项目", Section::Projects},
-    {"技能", Section::Skills},    {"スキル", Section::Skills},  {"获奖", Section::Awards},
-    {"荣誉", Section::Awards},    {"证书", Section::Awards},    {"语言", Section::Languages},
-    {"联系", Section::Contact},   {"个人信息", Section::Contact}, {"简介", Section::Summary},
+    {"教育", Section::Education},   {"学歴", Section::Education},   {"학력", Section::Education},
+    {"工作", Section::Work},        {"实习", Section::Work},        {"経歴", Section::Work},
+    {"職歴", Section::Work},        {"경력", Section::Work},        {"项目", Section::Projects},
+    {"技能", Section::Skills},      {"スキル", Section::Skills},    {"获奖", Section::Awards},
+    {"荣誉", Section::Awards},      {"证书", Section::Awards},      {"语言", Section::Languages},
+    {"联系", Section::Contact},     {"个人信息", Section::Contact}, {"简介", Section::Summary},
     {"自我评价", Section::Summary}, {"其他", Section::Other},
 };
 
@@ -152,18 +365,30 @@ std::optional<Section> combined_heading(const std::string &phrase) {
 
 const char *section_name(Section s) {
     switch (s) {
-        case Section::Header: return "header";
-        case Section::Summary: return "summary";
-        case Section::Work: return "work";
-        case Section::Education: return "education";
-        case Section::Mixed: return "mixed";
-        case Section::Skills: return "skills";
-        case Section::Languages: return "languages";
-        case Section::Projects: return "projects";
-        case Section::Contact: return "contact";
-        case Section::Awards: return "awards";
-        case Section::References: return "references";
-        case Section::Other: return "other";
+        case Section::Header:
+            return "header";
+        case Section::Summary:
+            return "summary";
+        case Section::Work:
+            return "work";
+        case Section::Education:
+            return "education";
+        case Section::Mixed:
+            return "mixed";
+        case Section::Skills:
+            return "skills";
+        case Section::Languages:
+            return "languages";
+        case Section::Projects:
+            return "projects";
+        case Section::Contact:
+            return "contact";
+        case Section::Awards:
+            return "awards";
+        case Section::References:
+            return "references";
+        case Section::Other:
+            return "other";
     }
     return "other";
 }
@@ -195,6 +420,14 @@ std::optional<Section> heading_kind(const Line &line) {
     if (split_words(folded).size() > 6) return std::nullopt;
 
     if (auto it = headings().find(folded); it != headings().end()) return it->second;
+    // Singular and plural: "Extracurricular Activity", "Publication", "Reference".
+    if (folded.size() > 4) {
+        std::vector<std::string> variants = {folded + "s"};
+        if (folded.back() == 's') variants.push_back(folded.substr(0, folded.size() - 1));
+        if (folded.back() == 'y') variants.push_back(folded.substr(0, folded.size() - 1) + "ies");
+        for (const auto &v : variants)
+            if (auto it = headings().find(v); it != headings().end()) return it->second;
+    }
     if (line.letter_spaced || line.text.find(' ') != std::string::npos) {
         std::string compact;
         for (char c : folded)
@@ -216,7 +449,7 @@ std::optional<Section> heading_kind(const Line &line) {
 std::vector<SectionSpan> find_sections(const std::vector<Line> &lines) {
     std::vector<SectionSpan> spans;
     spans.push_back({Section::Header, 0, lines.size()});
-    for (size_t i = 0; i < lines.size(); ++i) {
+    for (size_t i = 0; i < lines.size() && spans.size() < kMaxSections; ++i) {
         auto kind = heading_kind(lines[i]);
         if (!kind) continue;
         spans.back().end = i;

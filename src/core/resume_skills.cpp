@@ -50,18 +50,21 @@ bool is_fluency(const std::string &s) {
 // Names of languages as written in English and in the language itself (folded).
 bool language_like(const std::string &s) {
     static const char *const kLanguages[] = {
-        "english", "german", "deutsch", "french", "francais", "spanish", "espanol", "castellano", "italian",
-        "italiano", "portuguese", "portugues", "dutch", "nederlands", "flemish", "polish", "polski", "russian",
-        "ukrainian", "czech", "slovak", "hungarian", "magyar", "romanian", "romana", "bulgarian", "serbian",
-        "croatian", "slovenian", "greek", "turkish", "turkce", "arabic", "hebrew", "persian", "farsi", "urdu",
-        "hindi", "bengali", "bangla", "punjabi", "tamil", "telugu", "marathi", "gujarati", "kannada", "malayalam",
-        "chinese", "mandarin", "cantonese", "japanese", "korean", "vietnamese", "thai", "indonesian", "malay",
-        "tagalog", "filipino", "swahili", "amharic", "yoruba", "igbo", "hausa", "zulu", "afrikaans", "swedish",
-        "svenska", "norwegian", "norsk", "danish", "dansk", "finnish", "suomi", "icelandic", "estonian", "latvian",
-        "lithuanian", "catalan", "catala", "basque", "galician", "irish", "welsh", "latin", "esperanto", "klingon",
-        "anglais", "allemand", "espagnol", "italien", "arabe", "chinois", "japonais", "russe", "portugais",
-        "englisch", "franzosisch", "spanisch", "italienisch", "ingles", "frances", "aleman", "inglese", "francese",
-        "tedesco", "spagnolo", "英语", "中文", "汉语", "普通话", "日语", "德语", "法语", "韩语", "粤语"};
+        "english",     "german",    "deutsch",     "french",    "francais",   "spanish",    "espanol",    "castellano",
+        "italian",     "italiano",  "portuguese",  "portugues", "dutch",      "nederlands", "flemish",    "polish",
+        "polski",      "russian",   "ukrainian",   "czech",     "slovak",     "hungarian",  "magyar",     "romanian",
+        "romana",      "bulgarian", "serbian",     "croatian",  "slovenian",  "greek",      "turkish",    "turkce",
+        "arabic",      "hebrew",    "persian",     "farsi",     "urdu",       "hindi",      "bengali",    "bangla",
+        "punjabi",     "tamil",     "telugu",      "marathi",   "gujarati",   "kannada",    "malayalam",  "chinese",
+        "mandarin",    "cantonese", "japanese",    "korean",    "vietnamese", "thai",       "indonesian", "malay",
+        "tagalog",     "filipino",  "swahili",     "amharic",   "yoruba",     "igbo",       "hausa",      "zulu",
+        "afrikaans",   "swedish",   "svenska",     "norwegian", "norsk",      "danish",     "dansk",      "finnish",
+        "suomi",       "icelandic", "estonian",    "latvian",   "lithuanian", "catalan",    "catala",     "basque",
+        "galician",    "irish",     "welsh",       "latin",     "esperanto",  "klingon",    "anglais",    "allemand",
+        "espagnol",    "italien",   "arabe",       "chinois",   "japonais",   "russe",      "portugais",  "englisch",
+        "franzosisch", "spanisch",  "italienisch", "ingles",    "frances",    "aleman",     "inglese",    "francese",
+        "tedesco",     "spagnolo",  "英语",        "中文",      "汉语",       "普通话",     "日语",       "德语",
+        "法语",        "韩语",      "粤语"};
     const std::vector<std::string> words = split_words(fold(s));
     if (words.empty() || words.size() > 3) return false;
     for (const auto &w : words)
@@ -92,7 +95,8 @@ std::vector<SkillGroup> find_skills(const std::vector<Line> &lines, const std::v
             if (text.empty()) continue;
             const std::vector<std::string> words = split_words(text);
             const size_t colon = text.find(": ");
-            if (colon != std::string::npos && colon > 0 && colon < 40 && split_words(text.substr(0, colon)).size() <= 4) {
+            if (colon != std::string::npos && colon > 0 && colon < 40 &&
+                split_words(text.substr(0, colon)).size() <= 4) {
                 SkillGroup g{trim_field(text.substr(0, colon)), {}};
                 for (const auto &item : split_items(text.substr(colon + 2))) add(g, item);
                 if (!g.keywords.empty()) groups.push_back(std::move(g));
@@ -134,7 +138,7 @@ std::vector<LanguageEntry> find_languages(const std::vector<Line> &lines, const 
                         out.push_back({item, std::nullopt});
                 }
             } else if ((RE2::FullMatch(text, *paren, &a, &b) || RE2::FullMatch(text, *pair, &a, &b)) &&
-                language_like(trim_field(a))) {
+                       language_like(trim_field(a))) {
                 out.push_back({trim_field(a), trim_field(b)});
             } else if (language_like(text)) {
                 pending = text;

@@ -8,13 +8,15 @@
 namespace rp::resume {
 namespace {
 
-bool in(char32_t c, char32_t lo, char32_t hi) { return c >= lo && c <= hi; }
+bool in(char32_t c, char32_t lo, char32_t hi) {
+    return c >= lo && c <= hi;
+}
 
 // Latin-1 Supplement U+00C0..U+00FF without accents; "" for × and ÷.
 const char *const kLatin1Fold[64] = {
-    "a", "a", "a", "a", "a", "a", "ae", "c", "e", "e", "e", "e", "i", "i", "i", "i",   // C0
+    "a", "a", "a", "a", "a", "a", "ae", "c", "e", "e", "e", "e", "i", "i", "i",  "i",   // C0
     "d", "n", "o", "o", "o", "o", "o",  "",  "o", "u", "u", "u", "u", "y", "th", "ss",  // D0
-    "a", "a", "a", "a", "a", "a", "ae", "c", "e", "e", "e", "e", "i", "i", "i", "i",   // E0
+    "a", "a", "a", "a", "a", "a", "ae", "c", "e", "e", "e", "e", "i", "i", "i",  "i",   // E0
     "d", "n", "o", "o", "o", "o", "o",  "",  "o", "u", "u", "u", "u", "y", "th", "y",   // F0
 };
 
@@ -24,10 +26,10 @@ struct FoldRange {
     const char *base;
 };
 const FoldRange kLatinExtAFold[] = {
-    {0x100, 0x105, "a"}, {0x106, 0x10D, "c"}, {0x10E, 0x111, "d"},  {0x112, 0x11B, "e"}, {0x11C, 0x123, "g"},
-    {0x124, 0x127, "h"}, {0x128, 0x131, "i"}, {0x132, 0x133, "ij"}, {0x134, 0x135, "j"}, {0x136, 0x138, "k"},
+    {0x100, 0x105, "a"}, {0x106, 0x10D, "c"}, {0x10E, 0x111, "d"},  {0x112, 0x11B, "e"},  {0x11C, 0x123, "g"},
+    {0x124, 0x127, "h"}, {0x128, 0x131, "i"}, {0x132, 0x133, "ij"}, {0x134, 0x135, "j"},  {0x136, 0x138, "k"},
     {0x139, 0x142, "l"}, {0x143, 0x14B, "n"}, {0x14C, 0x151, "o"},  {0x152, 0x153, "oe"}, {0x154, 0x159, "r"},
-    {0x15A, 0x161, "s"}, {0x162, 0x167, "t"}, {0x168, 0x173, "u"},  {0x174, 0x175, "w"}, {0x176, 0x178, "y"},
+    {0x15A, 0x161, "s"}, {0x162, 0x167, "t"}, {0x168, 0x173, "u"},  {0x174, 0x175, "w"},  {0x176, 0x178, "y"},
     {0x179, 0x17E, "z"}, {0x17F, 0x17F, "s"},
 };
 
@@ -40,7 +42,9 @@ bool latin_ext_a_upper(char32_t c) {
     return false;
 }
 
-bool is_space(char c) { return c == ' ' || c == '\t'; }
+bool is_space(char c) {
+    return c == ' ' || c == '\t';
+}
 
 // Bullet-like symbols become '•' so that entry code sees one bullet.
 bool is_bullet_symbol(char32_t c) {
@@ -199,8 +203,19 @@ bool contains_digit(std::string_view s) {
 }
 
 std::string trim_field(std::string_view s) {
-    static const char *const kFrame[] = {" ", ",", ";", ":", "|", "-", "*", "/", "\xC2\xB7" /*·*/,
-                                         "\xE2\x80\x93" /*–*/, "\xE2\x80\x94" /*—*/, "\xE2\x80\xA2" /*•*/, "~"};
+    static const char *const kFrame[] = {" ",
+                                         ",",
+                                         ";",
+                                         ":",
+                                         "|",
+                                         "-",
+                                         "*",
+                                         "/",
+                                         "\xC2\xB7" /*·*/,
+                                         "\xE2\x80\x93" /*–*/,
+                                         "\xE2\x80\x94" /*—*/,
+                                         "\xE2\x80\xA2" /*•*/,
+                                         "~"};
     bool changed = true;
     while (changed && !s.empty()) {
         changed = false;
@@ -221,8 +236,8 @@ std::string trim_field(std::string_view s) {
     if (!s.empty() && s.back() == '.') {
         const size_t sp = s.find_last_of(' ');
         std::string_view last = sp == std::string_view::npos ? s : s.substr(sp + 1);
-        const bool abbreviation = is_company_suffix(last) || last.size() <= 2 ||
-                                  (last.size() >= 3 && last[last.size() - 3] == '.');
+        const bool abbreviation =
+            is_company_suffix(last) || last.size() <= 2 || (last.size() >= 3 && last[last.size() - 3] == '.');
         if (!abbreviation) s.remove_suffix(1);
     }
     return trim(s);
