@@ -11,7 +11,7 @@ OBJS       = src/pg/module.o src/pg/settings.o src/pg/parser_client.o src/pg/doc
 # The few core pieces the backend itself runs (name checks); documents never are.
 MODULE_CORE_OBJS = src/core/object_path.o src/core/utf8_text.o
 SHLIB_LINK = -lstdc++
-PG_CXXFLAGS = -std=c++17 -Wall -Wextra $(WERROR)
+PG_CXXFLAGS = -std=c++17 -fvisibility=hidden -Wall -Wextra $(WERROR)
 DATA       = $(wildcard sql/resume_pipeline--*.sql)
 PGFILEDESC = "resume_pipeline - résumé pipeline inside PostgreSQL"
 
@@ -26,7 +26,7 @@ HELPER       = resume_pipeline_parser
 CORE_SRCS    = $(wildcard src/core/*.cpp)
 HELPER_OBJS  = src/helper/parser_main.o $(CORE_SRCS:.cpp=.o)
 HELPER_PKGS  = poppler-cpp libzip libxml-2.0 re2
-CORE_CXXFLAGS = -std=c++17 -O2 -g -fPIC -Wall -Wextra $(WERROR) $(shell pkg-config --cflags $(HELPER_PKGS))
+CORE_CXXFLAGS = -std=c++17 -O2 -g -fPIC -fvisibility=hidden -Wall -Wextra $(WERROR) $(shell pkg-config --cflags $(HELPER_PKGS))
 
 # Not installed: builds the project's sample documents and hostile test inputs.
 TOOL = tools/make_documents
