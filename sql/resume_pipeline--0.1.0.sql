@@ -252,6 +252,8 @@ CREATE TABLE jobs (
     attempts         integer NOT NULL DEFAULT 0,
     run_after        timestamptz NOT NULL DEFAULT now(),
     lease_expires_at timestamptz,
+    claimed_by       integer,                 -- pid of the backend or worker running it
+    claimed_at_boot  timestamptz,             -- pg_postmaster_start_time() when claimed
     last_error       text,
     created_at       timestamptz NOT NULL DEFAULT now(),
     started_at       timestamptz,
@@ -259,6 +261,7 @@ CREATE TABLE jobs (
 );
 CREATE INDEX jobs_queued_idx ON jobs (run_after, created_at) WHERE state = 'queued';
 CREATE INDEX jobs_target_idx ON jobs (kind, target_id);
+CREATE INDEX jobs_running_idx ON jobs (lease_expires_at) WHERE state = 'running';
 CREATE INDEX jobs_user_idx ON jobs (user_id);
 
 -- Row-level security: a user sees and changes only rows whose user_id is theirs. The
@@ -598,48 +601,149 @@ BEGIN
 END
 $$;
 
--- Runs up to max_items queued jobs now, in this session, each in its own subtransaction: a
--- failed document gets status failed and its error, and the others go on. A user (a request
--- with a user id) runs only their own jobs. Returns the number of jobs run.
+-- A transient failure may succeed on retry (a crashed or killed parser, I/O, resources,
+-- locks, cancels); anything else (bad data, a limit, a missing file row) fails at once.
+CREATE FUNCTION _is_transient(sqlstate text) RETURNS boolean
+    LANGUAGE sql IMMUTABLE PARALLEL SAFE
+RETURN left(sqlstate, 2) IN ('08', '40', '53', '55', '57', '58') AND sqlstate <> '57014';
+
+-- Claims the next due job (or one whose worker is gone: its lease expired, it was claimed
+-- before the server last started, or its claimant is no longer running): state running, a
+-- lease, attempts + 1. The caller commits this before running the job.
+CREATE FUNCTION _claim_job(only_user uuid DEFAULT NULL) RETURNS uuid
+    LANGUAGE sql VOLATILE
+    SET search_path = @extschema@, pg_catalog
+BEGIN ATOMIC
+    UPDATE jobs
+       SET state = 'running', attempts = attempts + 1, started_at = clock_timestamp(),
+           lease_expires_at = clock_timestamp() + current_setting('resume_pipeline.job_lease')::interval,
+           claimed_by = pg_backend_pid(), claimed_at_boot = pg_postmaster_start_time()
+     WHERE id = (SELECT j.id FROM jobs j
+                  WHERE (j.state = 'queued' AND j.run_after <= now()
+                         OR j.state = 'running'
+                            AND (j.lease_expires_at < now()
+                                 OR j.claimed_at_boot < pg_postmaster_start_time()
+                                 OR NOT EXISTS (SELECT 1 FROM pg_stat_activity a WHERE a.pid = j.claimed_by)))
+                    AND (only_user IS NULL OR j.user_id = only_user)
+                  ORDER BY j.run_after, j.created_at
+                  LIMIT 1
+                  FOR UPDATE SKIP LOCKED)
+    RETURNING id;
+END;
+REVOKE EXECUTE ON FUNCTION _claim_job(uuid) FROM PUBLIC;
+
+-- Runs one claimed job in a subtransaction and records the outcome: done; or, for a transient
+-- failure with attempts left, queued again after an exponential backoff with jitter; or
+-- failed, with the message on the job and on its row. Returns 'done', 'retry' or 'failed'
+-- (or 'skipped' when another worker took the job over).
+CREATE FUNCTION _execute_job(job_id uuid) RETURNS text
+    LANGUAGE plpgsql
+    SET search_path = @extschema@, pg_catalog
+AS $$
+DECLARE
+    j jobs;
+    message text;
+    code text;
+    delay_ms double precision;
+BEGIN
+    SELECT * INTO j FROM jobs WHERE id = job_id AND state = 'running' AND claimed_by = pg_backend_pid()
+       FOR UPDATE;
+    IF NOT FOUND THEN
+        RETURN 'skipped';
+    END IF;
+    BEGIN
+        -- Test hook: a job whose payload (writable only by the pipeline's owner) asks for it
+        -- fails transiently on its first N attempts.
+        IF j.attempts <= coalesce((j.payload ->> 'debug_fail_times')::int, 0) THEN
+            RAISE EXCEPTION 'injected transient failure (attempt %)', j.attempts USING ERRCODE = 'io_error';
+        END IF;
+        CASE j.kind
+            WHEN 'resume' THEN PERFORM _process_resume(j.target_id);
+            WHEN 'zip' THEN PERFORM _process_zip(j.target_id);
+            WHEN 'cv' THEN PERFORM _process_cv(j.target_id);
+        END CASE;
+        UPDATE jobs SET state = 'done', finished_at = clock_timestamp(), last_error = NULL,
+                        lease_expires_at = NULL
+         WHERE id = j.id;
+        RETURN 'done';
+    EXCEPTION WHEN OTHERS THEN
+        GET STACKED DIAGNOSTICS message = MESSAGE_TEXT, code = RETURNED_SQLSTATE;
+    END;
+    IF _is_transient(code) AND j.attempts < current_setting('resume_pipeline.max_attempts')::int THEN
+        delay_ms := least(extract(epoch FROM current_setting('resume_pipeline.retry_base_delay')::interval) * 1000
+                          * 2 ^ (j.attempts - 1), 600000) * (0.5 + random() / 2);
+        UPDATE jobs SET state = 'queued', last_error = message, lease_expires_at = NULL,
+                        run_after = clock_timestamp() + make_interval(secs => delay_ms / 1000)
+         WHERE id = j.id;
+        RETURN 'retry';
+    END IF;
+    UPDATE jobs SET state = 'failed', finished_at = clock_timestamp(), last_error = message,
+                    lease_expires_at = NULL
+     WHERE id = j.id;
+    PERFORM _job_failed(j.kind, j.target_id, message);
+    RETURN 'failed';
+END
+$$;
+REVOKE EXECUTE ON FUNCTION _execute_job(uuid) FROM PUBLIC;
+
+-- Runs up to max_items due jobs now, in this session, each as its own subtransaction: a failed
+-- document gets status failed and its error, and the others go on. Work for places where the
+-- background workers cannot be loaded. A user (a request with a user id) runs only their own
+-- jobs. Returns the number of jobs run.
 CREATE FUNCTION process_pending(max_items integer DEFAULT 100) RETURNS integer
     LANGUAGE plpgsql SECURITY DEFINER
     SET search_path = @extschema@, pg_catalog
 AS $$
 DECLARE
     uid uuid := current_user_id();
-    j jobs;
+    id uuid;
     done integer := 0;
-    message text;
 BEGIN
-    LOOP
-        -- Jobs a step enqueues (a ZIP's documents) are picked up by the next round.
-        SELECT * INTO j FROM jobs
-         WHERE state = 'queued' AND run_after <= now() AND (uid IS NULL OR user_id = uid)
-         ORDER BY run_after, created_at
-         LIMIT 1
-         FOR UPDATE SKIP LOCKED;
-        EXIT WHEN NOT FOUND OR done >= max_items;
-        UPDATE jobs SET state = 'running', attempts = attempts + 1, started_at = clock_timestamp()
-         WHERE id = j.id;
-        BEGIN
-            CASE j.kind
-                WHEN 'resume' THEN PERFORM _process_resume(j.target_id);
-                WHEN 'zip' THEN PERFORM _process_zip(j.target_id);
-                WHEN 'cv' THEN PERFORM _process_cv(j.target_id);
-            END CASE;
-            UPDATE jobs SET state = 'done', finished_at = clock_timestamp(), last_error = NULL
-             WHERE id = j.id;
-        EXCEPTION WHEN OTHERS THEN
-            GET STACKED DIAGNOSTICS message = MESSAGE_TEXT;
-            UPDATE jobs SET state = 'failed', finished_at = clock_timestamp(), last_error = message
-             WHERE id = j.id;
-            PERFORM _job_failed(j.kind, j.target_id, message);
-        END;
+    WHILE done < max_items LOOP
+        -- Jobs a step enqueues (a ZIP's documents) are claimed in later rounds.
+        id := _claim_job(uid);
+        EXIT WHEN id IS NULL;
+        PERFORM _execute_job(id);
         done := done + 1;
     END LOOP;
     RETURN done;
 END
 $$;
+
+-- Commits that queue work wake the background workers (a no-op without them).
+CREATE FUNCTION _wake_workers_at_commit() RETURNS trigger
+    AS 'MODULE_PATHNAME', 'rp_wake_workers_at_commit'
+    LANGUAGE C;
+CREATE TRIGGER wake_workers AFTER INSERT OR UPDATE OF state, run_after ON jobs
+    FOR EACH STATEMENT EXECUTE FUNCTION _wake_workers_at_commit();
+
+-- Realtime: every status change of a résumé or an applicant is announced on the channel
+-- resume_pipeline as {"table", "id", "user_id", "column", "old", "new"}, delivered at commit.
+CREATE FUNCTION _notify_status() RETURNS trigger
+    LANGUAGE plpgsql
+    SET search_path = @extschema@, pg_catalog
+AS $$
+DECLARE
+    col text;
+    old_value text;
+    new_value text;
+BEGIN
+    FOREACH col IN ARRAY TG_ARGV LOOP
+        new_value := to_jsonb(NEW) ->> col;
+        old_value := CASE WHEN TG_OP = 'UPDATE' THEN to_jsonb(OLD) ->> col END;
+        IF old_value IS DISTINCT FROM new_value THEN
+            PERFORM pg_notify('resume_pipeline', json_build_object(
+                'table', TG_TABLE_NAME, 'id', NEW.id, 'user_id', NEW.user_id, 'column', col,
+                'old', old_value, 'new', new_value)::text);
+        END IF;
+    END LOOP;
+    RETURN NULL;
+END
+$$;
+CREATE TRIGGER notify_status AFTER INSERT OR UPDATE ON resumes
+    FOR EACH ROW EXECUTE FUNCTION _notify_status('status');
+CREATE TRIGGER notify_status AFTER INSERT OR UPDATE ON applicants
+    FOR EACH ROW EXECUTE FUNCTION _notify_status('status', 'cv_status', 'li_status', 'gh_status', 'ai_status');
 
 ------------------------------------------------------------------------------------------
 -- Queries (seed "Industry-Level Resume Management"). They run as the caller, so row-level

@@ -17,6 +17,11 @@ int			rp_zip_max_ratio = 100;
 int			rp_parser_memory_limit_mb = 1024;
 int			rp_parser_cpu_time_limit_s = 30;
 char	   *rp_storage_root = NULL;
+char	   *rp_database = NULL;
+int			rp_workers = 2;
+int			rp_max_attempts = 5;
+int			rp_retry_base_delay_ms = 1000;
+int			rp_job_lease_s = 300;
 
 void
 rp_define_settings(void)
@@ -48,5 +53,20 @@ rp_define_settings(void)
 	DefineCustomStringVariable("resume_pipeline.storage_root",
 							   "Directory of the filesystem storage backend (empty: resume_pipeline_storage in the data directory).",
 							   NULL, &rp_storage_root, "", PGC_SUSET, 0, NULL, NULL, NULL);
+	DefineCustomStringVariable("resume_pipeline.database",
+							   "Database whose queue the background workers serve.",
+							   NULL, &rp_database, "postgres", PGC_SIGHUP, 0, NULL, NULL, NULL);
+	DefineCustomIntVariable("resume_pipeline.workers",
+							"Number of background workers (needs shared_preload_libraries; 0 turns them off).",
+							NULL, &rp_workers, 2, 0, 64, PGC_SIGHUP, 0, NULL, NULL, NULL);
+	DefineCustomIntVariable("resume_pipeline.max_attempts",
+							"Attempts a job gets before a transient failure becomes final.",
+							NULL, &rp_max_attempts, 5, 1, 100, PGC_SIGHUP, 0, NULL, NULL, NULL);
+	DefineCustomIntVariable("resume_pipeline.retry_base_delay",
+							"Delay before the first retry; each further retry doubles it (with jitter, at most 10 min).",
+							NULL, &rp_retry_base_delay_ms, 1000, 1, 600000, PGC_SIGHUP, GUC_UNIT_MS, NULL, NULL, NULL);
+	DefineCustomIntVariable("resume_pipeline.job_lease",
+							"How long a claimed job belongs to its worker before another may take it.",
+							NULL, &rp_job_lease_s, 300, 10, 86400, PGC_SIGHUP, GUC_UNIT_S, NULL, NULL, NULL);
 	MarkGUCPrefixReserved("resume_pipeline");
 }

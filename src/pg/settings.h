@@ -9,6 +9,11 @@ extern int	rp_zip_max_ratio;
 extern int	rp_parser_memory_limit_mb;
 extern int	rp_parser_cpu_time_limit_s;
 extern char *rp_storage_root;
+extern char *rp_database;
+extern int	rp_workers;
+extern int	rp_max_attempts;
+extern int	rp_retry_base_delay_ms;
+extern int	rp_job_lease_s;
 
 extern void rp_define_settings(void);
 
