@@ -50,6 +50,12 @@ cluster_start() {
     return 1
 }
 
+# cluster_restart [immediate|fast] — stops the running cluster that way and starts it again.
+cluster_restart() {
+    as_pg "$RP_PG_BIN/pg_ctl" -D "$RP_CLUSTER_DIR/data" -m "${1:-fast}" -w -t 60 stop >/dev/null &&
+        as_pg "$RP_PG_BIN/pg_ctl" -D "$RP_CLUSTER_DIR/data" -l "$RP_SERVER_LOG" -o "-p $PGPORT" -w -t 60 start >/dev/null
+}
+
 cluster_stop() {
     [ -n "$RP_CLUSTER_DIR" ] || return 0
     if [ -f "$RP_CLUSTER_DIR/data/postmaster.pid" ]; then

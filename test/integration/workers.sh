@@ -1,0 +1,125 @@
+# The pipeline runs by itself: background workers (library preloaded) pick up work committed
+# by any transaction, retry transient failures, survive a killed worker and an immediate
+# shutdown without losing or doubling work, and announce status changes with NOTIFY.
+fresh_db rp_workers
+q -c "ALTER SYSTEM SET resume_pipeline.database = 'rp_workers'" \
+  -c "ALTER SYSTEM SET resume_pipeline.retry_base_delay = '20ms'" -c "SELECT pg_reload_conf()" >/dev/null
+load_files rp_workers samples build/samples/priya_raghunathan.docx build/fixtures/batch5.zip build/fixtures/truncated.pdf
+q -d rp_workers >/dev/null <<'SQL'
+SELECT resume_pipeline.upload('resumes', 'cv.docx', data, '{}', 'aaaaaaaa-0000-4000-8000-00000000000a')
+  FROM samples WHERE name = 'priya_raghunathan.docx';
+SELECT resume_pipeline.upload('resumes', 'broken.pdf', data, '{}', 'aaaaaaaa-0000-4000-8000-00000000000a')
+  FROM samples WHERE name = 'truncated.pdf';
+SQL
+
+# wait_for DB SQL [seconds] — until the query returns t.
+wait_for() {
+    local deadline=$((SECONDS + ${3:-60}))
+    while [ $SECONDS -lt $deadline ]; do
+        [ "$(q -d "$1" -c "$2" 2>/dev/null)" = t ] && return 0
+        sleep 0.1
+    done
+    return 1
+}
+
+if wait_for rp_workers "SELECT count(*) = 2 FROM pg_stat_activity WHERE backend_type = 'resume_pipeline worker' AND datname = 'rp_workers'" 30; then
+    t_pass "workers follow resume_pipeline.database after a reload"
+else
+    t_fail "workers follow resume_pipeline.database after a reload" "$(q -c "SELECT backend_type, datname FROM pg_stat_activity")"
+fi
+# Let the workers finish the two uploads (the broken one fails for good).
+wait_for rp_workers "SELECT count(*) = 0 FROM resume_pipeline.jobs WHERE state IN ('queued', 'running')" 30
+
+# 200 applicants in one transaction, no process_pending anywhere.
+q -d rp_workers >/dev/null <<'SQL'
+BEGIN;
+INSERT INTO resume_pipeline.applicants (user_id, cv_file_id)
+SELECT 'aaaaaaaa-0000-4000-8000-00000000000a', f.id FROM resume_pipeline.files f, generate_series(1, 200)
+ WHERE f.name LIKE '%cv.docx';
+COMMIT;
+SQL
+if wait_for rp_workers "SELECT count(*) FILTER (WHERE cv_status = 'ready') = 200 FROM resume_pipeline.applicants" 120; then
+    t_pass "200 applicants inserted in one transaction all reach ready through the workers"
+else
+    t_fail "200 applicants inserted in one transaction all reach ready through the workers" \
+        "$(q -d rp_workers -c "SELECT cv_status, count(*) FROM resume_pipeline.applicants GROUP BY 1")"
+fi
+jobs_before=$(q -d rp_workers -c "SELECT count(*) FROM resume_pipeline.jobs")
+q -d rp_workers >/dev/null <<'SQL'
+BEGIN;
+INSERT INTO resume_pipeline.applicants (user_id, cv_file_id)
+SELECT 'aaaaaaaa-0000-4000-8000-00000000000a', f.id FROM resume_pipeline.files f, generate_series(1, 200)
+ WHERE f.name LIKE '%cv.docx';
+ROLLBACK;
+SQL
+sleep 0.5
+t_expect "the same 200 applicants rolled back leave no job" "$jobs_before" "$(q -d rp_workers -c "SELECT count(*) FROM resume_pipeline.jobs")"
+
+# A step failing transiently twice succeeds on its third attempt; a bad document fails once.
+q -d rp_workers >/dev/null <<'SQL'
+BEGIN;
+INSERT INTO resume_pipeline.applicants (user_id, cv_file_id, name)
+SELECT 'aaaaaaaa-0000-4000-8000-00000000000a', id, 'flaky' FROM resume_pipeline.files WHERE name LIKE '%cv.docx';
+UPDATE resume_pipeline.jobs SET payload = '{"debug_fail_times": 2}'
+ WHERE target_id = (SELECT id FROM resume_pipeline.applicants WHERE name = 'flaky');
+INSERT INTO resume_pipeline.applicants (user_id, cv_file_id, name)
+SELECT 'aaaaaaaa-0000-4000-8000-00000000000a', id, 'broken' FROM resume_pipeline.files WHERE name LIKE '%broken.pdf';
+COMMIT;
+SQL
+wait_for rp_workers "SELECT count(*) = 2 FROM resume_pipeline.applicants WHERE cv_status IN ('ready', 'error') AND cv_error IS DISTINCT FROM 'x' AND (name IN ('flaky', 'broken') OR cv_data #>> '{basics,name}' IS NOT NULL) AND id IN (SELECT target_id FROM resume_pipeline.jobs WHERE payload ? 'debug_fail_times' OR last_error LIKE 'PDF%')" 30
+t_expect "a step failing transiently twice succeeds on attempt 3" "ready|done|3" \
+    "$(q -d rp_workers -c "SELECT a.cv_status || '|' || j.state || '|' || j.attempts FROM resume_pipeline.applicants a JOIN resume_pipeline.jobs j ON j.target_id = a.id WHERE j.payload ? 'debug_fail_times'")"
+t_expect "a permanent failure (damaged PDF) fails at once, with its reason" "error|failed|1|PDF is damaged or truncated and cannot be read" \
+    "$(q -d rp_workers -c "SELECT a.cv_status || '|' || j.state || '|' || j.attempts || '|' || a.cv_error FROM resume_pipeline.applicants a JOIN resume_pipeline.jobs j ON j.target_id = a.id WHERE a.cv_file_id = (SELECT id FROM resume_pipeline.files WHERE name LIKE '%broken.pdf') AND j.kind = 'cv'")"
+
+# LISTEN follows one applicant's statuses in order.
+coproc LISTENER { psql -X -q -A -t -d rp_workers 2>&1; }
+listener_proc=$LISTENER_PID
+exec {listen_out}<&"${LISTENER[0]}"  # bash closes the coprocess's own fds when it exits
+echo "LISTEN resume_pipeline;" >&"${LISTENER[1]}"
+sleep 0.2
+new_id=$(q -d rp_workers -c "INSERT INTO resume_pipeline.applicants (user_id, cv_file_id)
+    SELECT 'aaaaaaaa-0000-4000-8000-00000000000a', id FROM resume_pipeline.files WHERE name LIKE '%cv.docx' RETURNING id" | head -1)
+wait_for rp_workers "SELECT cv_status = 'ready' FROM resume_pipeline.applicants WHERE id = '$new_id'" 30
+# psql prints notifications after the next command's result; then end its input and read all.
+echo "SELECT 'listened';" >&"${LISTENER[1]}"
+exec {LISTENER[1]}>&-
+notes=
+while IFS= read -r -t 10 line <&"$listen_out"; do notes+="$line"$'\n'; done
+exec {listen_out}<&-
+wait "$listener_proc" 2>/dev/null
+sequence=$(grep -o "{.*}" <<<"$notes" | grep "\"$new_id\"" | grep '"column" : "cv_status"' |
+    sed -E 's/.*"old" : (null|"[a-z_]+"), "new" : "([a-z_]+)".*/\2/' | paste -sd, -)
+t_expect "LISTEN resume_pipeline receives one applicant's cv_status changes in order" "pending,processing,ready" "$sequence"
+
+# kill -9 a worker in the middle of a batch: the server recovers, and every résumé of the
+# batch ends completed exactly once.
+upload_batches() {
+    q -d rp_workers -c "SELECT count(resume_pipeline.upload('resumes', '$1-' || i || '.zip', data, '{}', 'aaaaaaaa-0000-4000-8000-00000000000a'))
+        FROM samples, generate_series(1, $2) i WHERE name = 'batch5.zip'" >/dev/null
+}
+check_batches() {  # prefix count label
+    local want=$(($2 * 5))
+    if wait_for rp_workers "SELECT count(*) = $want AND bool_and(status = 'completed') FROM resume_pipeline.resumes WHERE object_name LIKE '%/$1-%'" 120; then
+        local dup
+        dup=$(q -d rp_workers -c "SELECT count(*) FROM (SELECT file_id FROM resume_pipeline.resumes GROUP BY file_id HAVING count(*) > 1) d")
+        local extra
+        extra=$(q -d rp_workers -c "SELECT count(*) FROM resume_pipeline.resume_versions")
+        t_expect "$3: all $want résumés completed once (duplicate rows, extra versions)" "0 0" "$dup $extra"
+    else
+        t_fail "$3: all $want résumés completed once" "$(q -d rp_workers -c "SELECT status, count(*) FROM resume_pipeline.resumes WHERE object_name LIKE '%/$1-%' GROUP BY 1")"
+    fi
+}
+upload_batches killed 20
+victim=$(q -d rp_workers -c "SELECT pid FROM pg_stat_activity WHERE backend_type = 'resume_pipeline worker' LIMIT 1")
+sleep 0.05
+[ -n "$victim" ] && kill -9 "$victim"
+wait_for postgres "SELECT true" 60 >/dev/null
+check_batches killed 20 "kill -9 of a worker mid-batch"
+
+upload_batches immediate 20
+cluster_restart immediate
+check_batches immediate 20 "pg_ctl stop -m immediate mid-batch, then start"
+
+q -c "ALTER SYSTEM RESET resume_pipeline.database" -c "ALTER SYSTEM RESET resume_pipeline.retry_base_delay" \
+  -c "SELECT pg_reload_conf()" >/dev/null
