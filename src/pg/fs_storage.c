@@ -29,6 +29,7 @@
 #include "core_bridge.h"
 #include "fs_storage.h"
 #include "settings.h"
+#include "shmem.h"
 
 PG_FUNCTION_INFO_V1(rp_sql_storage_get);
 PG_FUNCTION_INFO_V1(rp_sql_storage_write);
@@ -195,11 +196,16 @@ rp_storage_read(const char *bucket, const char *key)
 	char		path[MAXPGPATH];
 	char		display[MAXPGPATH];
 	PendingWrite *w;
+	TimestampTz start;
+	bytea	   *result;
 
 	object_path(bucket, key, path, sizeof(path));
 	snprintf(display, sizeof(display), "%s/%s", bucket, key);
 	w = find_pending(path);
-	return read_file(w ? w->temp_path : path, display);
+	start = GetCurrentTimestamp();
+	result = read_file(w ? w->temp_path : path, display);
+	rp_observe_storage_read((double) (GetCurrentTimestamp() - start) / 1000.0);
+	return result;
 }
 
 void

@@ -22,6 +22,8 @@ int			rp_workers = 2;
 int			rp_max_attempts = 5;
 int			rp_retry_base_delay_ms = 1000;
 int			rp_job_lease_s = 300;
+int			rp_circuit_failure_threshold = 5;
+int			rp_circuit_open_ms = 30000;
 
 void
 rp_define_settings(void)
@@ -68,5 +70,11 @@ rp_define_settings(void)
 	DefineCustomIntVariable("resume_pipeline.job_lease",
 							"How long a claimed job belongs to its worker before another may take it.",
 							NULL, &rp_job_lease_s, 300, 10, 86400, PGC_SIGHUP, GUC_UNIT_S, NULL, NULL, NULL);
+	DefineCustomIntVariable("resume_pipeline.circuit_failure_threshold",
+							"Consecutive transient failures of a dependency that open its circuit.",
+							NULL, &rp_circuit_failure_threshold, 5, 1, 1000, PGC_SIGHUP, 0, NULL, NULL, NULL);
+	DefineCustomIntVariable("resume_pipeline.circuit_open_ms",
+							"How long an open circuit makes jobs wait before one trial call.",
+							NULL, &rp_circuit_open_ms, 30000, 10, 3600000, PGC_SIGHUP, GUC_UNIT_MS, NULL, NULL, NULL);
 	MarkGUCPrefixReserved("resume_pipeline");
 }

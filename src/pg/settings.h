@@ -14,6 +14,8 @@ extern int	rp_workers;
 extern int	rp_max_attempts;
 extern int	rp_retry_base_delay_ms;
 extern int	rp_job_lease_s;
+extern int	rp_circuit_failure_threshold;
+extern int	rp_circuit_open_ms;
 
 extern void rp_define_settings(void);
 

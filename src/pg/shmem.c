@@ -46,6 +46,8 @@ rp_shmem_startup(void)
 	{
 		memset(rp_shared, 0, sizeof(RpShared));
 		SpinLockInit(&rp_shared->mutex);
+		SpinLockInit(&rp_shared->circuit_mutex);
+		SpinLockInit(&rp_shared->latency_mutex);
 		pg_atomic_init_u64(&rp_shared->wakeups, 0);
 	}
 	LWLockRelease(AddinShmemInitLock);

@@ -16,11 +16,42 @@ typedef struct RpWorkerSlot
 	TimestampTz started_at;
 } RpWorkerSlot;
 
+/* Dependencies with a circuit breaker. */
+typedef enum RpDependency
+{
+	RP_DEP_STORAGE = 0,
+	RP_DEP_MODEL = 1,
+	RP_DEP_COUNT
+} RpDependency;
+
+typedef enum RpCircuitState
+{
+	RP_CIRCUIT_CLOSED = 0,
+	RP_CIRCUIT_OPEN = 1,
+	RP_CIRCUIT_HALF_OPEN = 2
+} RpCircuitState;
+
+typedef struct RpCircuit
+{
+	RpCircuitState state;
+	int			consecutive_failures;
+	TimestampTz opened_at;		/* when it last opened */
+	TimestampTz trial_started_at;	/* half-open: when the trial call was let through */
+	uint64		times_opened;
+} RpCircuit;
+
+#define RP_LATENCY_SAMPLES 1024
+
 typedef struct RpShared
 {
 	slock_t		mutex;			/* protects slots */
 	RpWorkerSlot slots[RP_MAX_WORKERS];
 	pg_atomic_uint64 wakeups;	/* commits that woke the pool */
+	slock_t		circuit_mutex;	/* protects circuits */
+	RpCircuit	circuits[RP_DEP_COUNT];
+	slock_t		latency_mutex;	/* protects the storage latency ring */
+	float4		storage_read_ms[RP_LATENCY_SAMPLES];
+	uint64		storage_reads;	/* total reads; the ring holds the last ones */
 } RpShared;
 
 extern RpShared *rp_shared;
@@ -30,5 +61,6 @@ extern void rp_wake_init(void);
 extern int	rp_claim_worker_slot(void);
 extern void rp_wake_workers(void);
 extern int	rp_live_workers(void);
+extern void rp_observe_storage_read(double ms);
 
 #endif

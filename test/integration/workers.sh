@@ -92,12 +92,66 @@ sequence=$(grep -o "{.*}" <<<"$notes" | grep "\"$new_id\"" | grep '"column" : "c
     sed -E 's/.*"old" : (null|"[a-z_]+"), "new" : "([a-z_]+)".*/\2/' | paste -sd, -)
 t_expect "LISTEN resume_pipeline receives one applicant's cv_status changes in order" "pending,processing,ready" "$sequence"
 
-# kill -9 a worker in the middle of a batch: the server recovers, and every résumé of the
-# batch ends completed exactly once.
+# health() and metrics() agree with the jobs table.
+wait_for rp_workers "SELECT count(*) = 0 FROM resume_pipeline.jobs WHERE state IN ('queued', 'running')" 30
+t_expect "health() counts match the jobs table and sees both workers" "t" "$(q -d rp_workers -c "
+    SELECT h ->> 'done' = (SELECT count(*) FROM resume_pipeline.jobs WHERE state = 'done')::text
+       AND h ->> 'failed' = (SELECT count(*) FROM resume_pipeline.jobs WHERE state = 'failed')::text
+       AND h ->> 'queue_depth' = '0' AND h ->> 'workers_alive' = '2'
+       AND h #>> '{storage,circuit,state}' = 'closed'
+      FROM resume_pipeline.health() h")"
+metrics=$(q -d rp_workers -c "SELECT resume_pipeline.metrics()")
+done_jobs=$(q -d rp_workers -c "SELECT count(*) FROM resume_pipeline.jobs WHERE state = 'done'")
+final_jobs=$(q -d rp_workers -c "SELECT count(*) FROM resume_pipeline.jobs WHERE state IN ('done', 'failed')")
+t_expect "metrics() reports the jobs table in the Prometheus text format" "$done_jobs $final_jobs ok" \
+    "$(sed -n 's/^resume_pipeline_jobs_done_total //p' <<<"$metrics") $(sed -n 's/^resume_pipeline_job_duration_seconds_count //p' <<<"$metrics") $(
+       grep -q '^resume_pipeline_storage_read_seconds{quantile="0.5"} [0-9.]*$' <<<"$metrics" &&
+       grep -q '^# TYPE resume_pipeline_job_duration_seconds histogram$' <<<"$metrics" && echo ok)"
+
+# The storage circuit: reads fail (the storage root points at an empty directory), the circuit
+# opens after the threshold and jobs wait instead of burning attempts; once storage is back a
+# trial call closes it and everything completes.
+empty_root=$(mktemp -d)
+chmod 755 "$empty_root"
+[ "$(id -u)" = 0 ] && chown postgres "$empty_root"
 upload_batches() {
     q -d rp_workers -c "SELECT count(resume_pipeline.upload('resumes', '$1-' || i || '.zip', data, '{}', 'aaaaaaaa-0000-4000-8000-00000000000a'))
         FROM samples, generate_series(1, $2) i WHERE name = 'batch5.zip'" >/dev/null
 }
+q -c "ALTER SYSTEM SET resume_pipeline.circuit_failure_threshold = 3" -c "ALTER SYSTEM SET resume_pipeline.circuit_open_ms = 1500" \
+  -c "ALTER SYSTEM SET resume_pipeline.max_attempts = 8" -c "SELECT pg_reload_conf()" >/dev/null
+q -d rp_workers -c "ALTER SYSTEM SET resume_pipeline.storage_root = '$empty_root'" -c "SELECT pg_reload_conf()" \
+  -c "SELECT pg_sleep(0.3)" >/dev/null
+# Queue work whose objects are in the real root: the workers now look in the empty one.
+q -d rp_workers -c "INSERT INTO resume_pipeline.applicants (user_id, cv_file_id, li_data)
+    SELECT 'aaaaaaaa-0000-4000-8000-00000000000a', id, '{\"batch\": \"circuit\"}' FROM resume_pipeline.files f, generate_series(1, 10)
+     WHERE f.name LIKE '%cv.docx'" >/dev/null
+if wait_for rp_workers "SELECT resume_pipeline.health() #>> '{storage,circuit,state}' IN ('open', 'half_open')" 30; then
+    waiting=$(q -d rp_workers -c "SELECT count(*) FILTER (WHERE j.state = 'queued') || ' ' || max(j.attempts)
+        FROM resume_pipeline.jobs j JOIN resume_pipeline.applicants a ON a.id = j.target_id WHERE a.li_data ->> 'batch' = 'circuit'")
+    read -r queued max_attempts <<<"$waiting"
+    if [ "$queued" -gt 0 ] && [ "$max_attempts" -lt 8 ]; then
+        t_pass "the storage circuit opens after 3 failures and jobs wait ($queued queued, at most $max_attempts attempts)"
+    else
+        t_fail "the storage circuit opens after 3 failures and jobs wait" "$waiting"
+    fi
+else
+    t_fail "the storage circuit opens after 3 failures" "$(q -d rp_workers -c "SELECT resume_pipeline.health() -> 'storage'")"
+fi
+q -d rp_workers -c "ALTER SYSTEM RESET resume_pipeline.storage_root" -c "SELECT pg_reload_conf()" >/dev/null
+if wait_for rp_workers "SELECT count(*) = 10 FROM resume_pipeline.applicants WHERE li_data ->> 'batch' = 'circuit' AND cv_status = 'ready'" 60 &&
+   wait_for rp_workers "SELECT resume_pipeline.health() #>> '{storage,circuit,state}' = 'closed'" 10; then
+    t_pass "after a good trial the circuit closes and every waiting job completes"
+else
+    t_fail "after a good trial the circuit closes and every waiting job completes" \
+        "$(q -d rp_workers -c "SELECT resume_pipeline.health() -> 'storage'" -c "SELECT cv_status, count(*) FROM resume_pipeline.applicants WHERE li_data ->> 'batch' = 'circuit' GROUP BY 1")"
+fi
+q -c "ALTER SYSTEM RESET resume_pipeline.circuit_failure_threshold" -c "ALTER SYSTEM RESET resume_pipeline.circuit_open_ms" \
+  -c "ALTER SYSTEM RESET resume_pipeline.max_attempts" -c "SELECT pg_reload_conf()" >/dev/null
+rm -rf "$empty_root"
+
+# kill -9 a worker in the middle of a batch: the server recovers, and every résumé of the
+# batch ends completed exactly once.
 check_batches() {  # prefix count label
     local want=$(($2 * 5))
     if wait_for rp_workers "SELECT count(*) = $want AND bool_and(status = 'completed') FROM resume_pipeline.resumes WHERE object_name LIKE '%/$1-%'" 120; then
