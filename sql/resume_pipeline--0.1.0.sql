@@ -765,13 +765,15 @@ CREATE FUNCTION _notify_status() RETURNS trigger
     SET search_path = @extschema@, pg_catalog
 AS $$
 DECLARE
+    new_row jsonb := to_jsonb(NEW);
+    old_row jsonb := CASE WHEN TG_OP = 'UPDATE' THEN to_jsonb(OLD) END;
     col text;
     old_value text;
     new_value text;
 BEGIN
     FOREACH col IN ARRAY TG_ARGV LOOP
-        new_value := to_jsonb(NEW) ->> col;
-        old_value := CASE WHEN TG_OP = 'UPDATE' THEN to_jsonb(OLD) ->> col END;
+        new_value := new_row ->> col;
+        old_value := old_row ->> col;
         IF old_value IS DISTINCT FROM new_value THEN
             PERFORM pg_notify('resume_pipeline', json_build_object(
                 'table', TG_TABLE_NAME, 'id', NEW.id, 'user_id', NEW.user_id, 'column', col,
