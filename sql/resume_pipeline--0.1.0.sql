@@ -262,7 +262,6 @@ CREATE TABLE jobs (
 CREATE INDEX jobs_queued_idx ON jobs (run_after, created_at) WHERE state = 'queued';
 CREATE INDEX jobs_target_idx ON jobs (kind, target_id);
 CREATE INDEX jobs_running_idx ON jobs (lease_expires_at) WHERE state = 'running';
-CREATE INDEX jobs_user_idx ON jobs (user_id);
 
 -- Row-level security: a user sees and changes only rows whose user_id is theirs. The
 -- extension owner (and superusers) bypass it: that is how the pipeline writes.
@@ -374,15 +373,17 @@ $$;
 -- Queues a step unless one is already open for the same target. Not a unique index: restoring
 -- a dump may replay a trigger's job next to the dumped one, and steps are idempotent anyway.
 CREATE FUNCTION _enqueue(kind text, target_id uuid, user_id uuid) RETURNS void
-    LANGUAGE sql VOLATILE
+    LANGUAGE plpgsql VOLATILE  -- plpgsql, not SQL: its plan is cached, this runs in every trigger
     SET search_path = @extschema@, pg_catalog
-BEGIN ATOMIC
+AS $$
+BEGIN
     INSERT INTO jobs (kind, target_id, user_id)
     SELECT _enqueue.kind, _enqueue.target_id, _enqueue.user_id
      WHERE NOT EXISTS (SELECT 1 FROM jobs j
                         WHERE j.kind = _enqueue.kind AND j.target_id = _enqueue.target_id
                           AND j.state IN ('queued', 'running'));
-END;
+END
+$$;
 REVOKE EXECUTE ON FUNCTION _enqueue(text, uuid, uuid) FROM PUBLIC;
 
 CREATE FUNCTION _is_resume_type(mime_type text) RETURNS boolean
@@ -454,8 +455,7 @@ $$;
 -- applicants BEFORE INSERT / UPDATE: name, email and phone follow cv_data; a CV file given
 -- without a status is pending.
 CREATE FUNCTION _applicant_sync() RETURNS trigger
-    LANGUAGE plpgsql
-    SET search_path = @extschema@, pg_catalog
+    LANGUAGE plpgsql  -- no SET search_path: it touches only NEW, and a GUC switch per row is costly
 AS $$
 BEGIN
     IF NEW.cv_file_id IS NOT NULL AND NEW.cv_status = 'not_provided'
@@ -476,28 +476,52 @@ $$;
 CREATE TRIGGER applicant_sync BEFORE INSERT OR UPDATE ON applicants
     FOR EACH ROW EXECUTE FUNCTION _applicant_sync();
 
--- applicants AFTER INSERT / UPDATE: a pending CV queues its step (this replaces the seeds'
--- pg_net.http_post to an external worker).
-CREATE FUNCTION _applicant_enqueue() RETURNS trigger
+-- applicants AFTER INSERT / UPDATE, one trigger for both jobs it has (it runs on every
+-- applicant write, so it is kept lean: no search_path switch, tables schema-qualified, no
+-- row-to-JSON): a pending CV queues its step (this replaces the seeds' pg_net.http_post to an
+-- external worker), and status changes are announced on the resume_pipeline channel:
+--   {"table", "id", "user_id", "old", "new", "changed": {"cv_status": {"old", "new"}, ...}}
+CREATE FUNCTION _applicant_changed() RETURNS trigger
     LANGUAGE plpgsql SECURITY DEFINER
-    SET search_path = @extschema@, pg_catalog
 AS $$
+DECLARE
+    changed jsonb := '{}';
+    inserting boolean := TG_OP = 'INSERT';
 BEGIN
     -- pg_restore reloads applicants next to their dumped jobs: queue nothing twice. (A plain
     -- dump replayed with psql may add a second job for a pending CV; steps are idempotent.)
-    IF current_setting('application_name') = 'pg_restore' THEN
-        RETURN NULL;
-    END IF;
     IF NEW.cv_file_id IS NOT NULL AND NEW.cv_status = 'pending'
-       AND (TG_OP = 'INSERT' OR OLD.cv_status IS DISTINCT FROM NEW.cv_status
-            OR OLD.cv_file_id IS DISTINCT FROM NEW.cv_file_id) THEN
-        PERFORM _enqueue('cv', NEW.id, NEW.user_id);
+       AND (inserting OR OLD.cv_status IS DISTINCT FROM NEW.cv_status OR OLD.cv_file_id IS DISTINCT FROM NEW.cv_file_id)
+       AND current_setting('application_name') <> 'pg_restore' THEN
+        -- A new applicant cannot have a job yet; an update may already have an open one.
+        INSERT INTO @extschema@.jobs (kind, target_id, user_id)
+        SELECT 'cv', NEW.id, NEW.user_id
+         WHERE inserting
+            OR NOT EXISTS (SELECT 1 FROM @extschema@.jobs j
+                            WHERE j.kind = 'cv' AND j.target_id = NEW.id AND j.state IN ('queued', 'running'));
+    END IF;
+    IF inserting OR OLD.cv_status IS DISTINCT FROM NEW.cv_status THEN
+        changed := jsonb_build_object('cv_status', jsonb_build_object('old', CASE WHEN NOT inserting THEN OLD.cv_status END, 'new', NEW.cv_status));
+    END IF;
+    IF inserting OR OLD.li_status IS DISTINCT FROM NEW.li_status THEN
+        changed := changed || jsonb_build_object('li_status', jsonb_build_object('old', CASE WHEN NOT inserting THEN OLD.li_status END, 'new', NEW.li_status));
+    END IF;
+    IF inserting OR OLD.gh_status IS DISTINCT FROM NEW.gh_status THEN
+        changed := changed || jsonb_build_object('gh_status', jsonb_build_object('old', CASE WHEN NOT inserting THEN OLD.gh_status END, 'new', NEW.gh_status));
+    END IF;
+    IF inserting OR OLD.ai_status IS DISTINCT FROM NEW.ai_status THEN
+        changed := changed || jsonb_build_object('ai_status', jsonb_build_object('old', CASE WHEN NOT inserting THEN OLD.ai_status END, 'new', NEW.ai_status));
+    END IF;
+    IF changed <> '{}' OR OLD.status IS DISTINCT FROM NEW.status THEN
+        PERFORM pg_notify('resume_pipeline', json_build_object(
+            'table', 'applicants', 'id', NEW.id, 'user_id', NEW.user_id,
+            'old', CASE WHEN NOT inserting THEN OLD.status END, 'new', NEW.status, 'changed', changed)::text);
     END IF;
     RETURN NULL;
 END
 $$;
-CREATE TRIGGER applicant_enqueue AFTER INSERT OR UPDATE OF cv_file_id, cv_status ON applicants
-    FOR EACH ROW EXECUTE FUNCTION _applicant_enqueue();
+CREATE TRIGGER applicant_changed AFTER INSERT OR UPDATE ON applicants
+    FOR EACH ROW EXECUTE FUNCTION _applicant_changed();
 
 ------------------------------------------------------------------------------------------
 -- Processing: one step per job kind. Each reads the object, extracts text in the isolated
@@ -643,25 +667,38 @@ RETURN left(sqlstate, 2) IN ('08', '40', '53', '55', '57', '58') AND sqlstate <>
 -- before the server last started, or its claimant is no longer running): state running, a
 -- lease, attempts + 1. The caller commits this before running the job.
 CREATE FUNCTION _claim_job(only_user uuid DEFAULT NULL) RETURNS uuid
-    LANGUAGE sql VOLATILE
+    LANGUAGE plpgsql VOLATILE
     SET search_path = @extschema@, pg_catalog
-BEGIN ATOMIC
+AS $$
+DECLARE
+    job_id uuid;
+BEGIN
+    -- The oldest due job, straight from the partial index (no sort of the whole queue).
+    SELECT j.id INTO job_id FROM jobs j
+     WHERE j.state = 'queued' AND j.run_after <= now() AND (only_user IS NULL OR j.user_id = only_user)
+     ORDER BY j.run_after, j.created_at
+     LIMIT 1
+       FOR UPDATE SKIP LOCKED;
+    IF job_id IS NULL THEN
+        SELECT j.id INTO job_id FROM jobs j
+         WHERE j.state = 'running' AND (only_user IS NULL OR j.user_id = only_user)
+           AND (j.lease_expires_at < now()
+                OR j.claimed_at_boot < pg_postmaster_start_time()
+                OR NOT EXISTS (SELECT 1 FROM pg_stat_activity a WHERE a.pid = j.claimed_by))
+         LIMIT 1
+           FOR UPDATE SKIP LOCKED;
+    END IF;
+    IF job_id IS NULL THEN
+        RETURN NULL;
+    END IF;
     UPDATE jobs
        SET state = 'running', attempts = attempts + 1, started_at = clock_timestamp(),
            lease_expires_at = clock_timestamp() + current_setting('resume_pipeline.job_lease')::interval,
            claimed_by = pg_backend_pid(), claimed_at_boot = pg_postmaster_start_time()
-     WHERE id = (SELECT j.id FROM jobs j
-                  WHERE (j.state = 'queued' AND j.run_after <= now()
-                         OR j.state = 'running'
-                            AND (j.lease_expires_at < now()
-                                 OR j.claimed_at_boot < pg_postmaster_start_time()
-                                 OR NOT EXISTS (SELECT 1 FROM pg_stat_activity a WHERE a.pid = j.claimed_by)))
-                    AND (only_user IS NULL OR j.user_id = only_user)
-                  ORDER BY j.run_after, j.created_at
-                  LIMIT 1
-                  FOR UPDATE SKIP LOCKED)
-    RETURNING id;
-END;
+     WHERE id = job_id;
+    RETURN job_id;
+END
+$$;
 REVOKE EXECUTE ON FUNCTION _claim_job(uuid) FROM PUBLIC;
 
 -- Runs one claimed job in a subtransaction and records the outcome: done; or, for a transient
@@ -758,35 +795,23 @@ CREATE FUNCTION _wake_workers_at_commit() RETURNS trigger
 CREATE TRIGGER wake_workers AFTER INSERT OR UPDATE OF state, run_after ON jobs
     FOR EACH STATEMENT EXECUTE FUNCTION _wake_workers_at_commit();
 
--- Realtime: every status change of a résumé or an applicant is announced on the channel
--- resume_pipeline as {"table", "id", "user_id", "column", "old", "new"}, delivered at commit.
-CREATE FUNCTION _notify_status() RETURNS trigger
+-- Realtime: every status change of a résumé is announced on the channel resume_pipeline as
+-- {"table", "id", "user_id", "old", "new"}, delivered at commit (applicants: see
+-- _applicant_changed).
+CREATE FUNCTION _resume_status_changed() RETURNS trigger
     LANGUAGE plpgsql
-    SET search_path = @extschema@, pg_catalog
 AS $$
-DECLARE
-    new_row jsonb := to_jsonb(NEW);
-    old_row jsonb := CASE WHEN TG_OP = 'UPDATE' THEN to_jsonb(OLD) END;
-    col text;
-    old_value text;
-    new_value text;
 BEGIN
-    FOREACH col IN ARRAY TG_ARGV LOOP
-        new_value := new_row ->> col;
-        old_value := old_row ->> col;
-        IF old_value IS DISTINCT FROM new_value THEN
-            PERFORM pg_notify('resume_pipeline', json_build_object(
-                'table', TG_TABLE_NAME, 'id', NEW.id, 'user_id', NEW.user_id, 'column', col,
-                'old', old_value, 'new', new_value)::text);
-        END IF;
-    END LOOP;
+    PERFORM pg_notify('resume_pipeline', json_build_object(
+        'table', 'resumes', 'id', NEW.id, 'user_id', NEW.user_id,
+        'old', CASE WHEN TG_OP = 'UPDATE' THEN OLD.status END, 'new', NEW.status)::text);
     RETURN NULL;
 END
 $$;
-CREATE TRIGGER notify_status AFTER INSERT OR UPDATE ON resumes
-    FOR EACH ROW EXECUTE FUNCTION _notify_status('status');
-CREATE TRIGGER notify_status AFTER INSERT OR UPDATE ON applicants
-    FOR EACH ROW EXECUTE FUNCTION _notify_status('status', 'cv_status', 'li_status', 'gh_status', 'ai_status');
+CREATE TRIGGER resume_status_inserted AFTER INSERT ON resumes
+    FOR EACH ROW EXECUTE FUNCTION _resume_status_changed();
+CREATE TRIGGER resume_status_changed AFTER UPDATE OF status ON resumes
+    FOR EACH ROW WHEN (OLD.status IS DISTINCT FROM NEW.status) EXECUTE FUNCTION _resume_status_changed();
 
 ------------------------------------------------------------------------------------------
 -- Queries (seed "Industry-Level Resume Management"). They run as the caller, so row-level

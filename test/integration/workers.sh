@@ -88,8 +88,12 @@ notes=
 while IFS= read -r -t 10 line <&"$listen_out"; do notes+="$line"$'\n'; done
 exec {listen_out}<&-
 wait "$listener_proc" 2>/dev/null
-sequence=$(grep -o "{.*}" <<<"$notes" | grep "\"$new_id\"" | grep '"column" : "cv_status"' |
-    sed -E 's/.*"old" : (null|"[a-z_]+"), "new" : "([a-z_]+)".*/\2/' | paste -sd, -)
+# One notification per change: {"table", "id", "user_id", "old", "new", "changed": {"cv_status": …}}.
+sequence=$(sed -n 's/^Asynchronous notification "resume_pipeline" with payload "\(.*\)" received from server process.*/\1/p' <<<"$notes" |
+    awk '{ printf "%d\t%s\n", NR, $0 }' |
+    q -d rp_workers -c "CREATE TEMP TABLE heard (n int, payload text)" -c "\copy heard FROM pstdin" \
+        -c "SELECT string_agg(payload::jsonb #>> '{changed,cv_status,new}', ',' ORDER BY n) FROM heard
+             WHERE payload::jsonb ->> 'id' = '$new_id' AND payload::jsonb #> '{changed,cv_status}' IS NOT NULL")
 t_expect "LISTEN resume_pipeline receives one applicant's cv_status changes in order" "pending,processing,ready" "$sequence"
 
 # health() and metrics() agree with the jobs table.
