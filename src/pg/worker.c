@@ -1,9 +1,9 @@
 /*
  * A pipeline worker: a background worker connected to resume_pipeline.database that claims
- * jobs from resume_pipeline.jobs and runs them, one at a time, each in two short transactions:
- * the claim (state running, a lease, attempts + 1) commits first, then the step runs and
- * records its outcome. A worker that dies between the two leaves a running job whose lease or
- * dead claimant lets the next claim take it again. It sleeps on its latch; a committing
+ * jobs from resume_pipeline.jobs and runs them one at a time: a short transaction claims a few
+ * (state running, a lease, attempts + 1) and commits, then each step runs in its own
+ * transaction and records its outcome. A worker that dies in between leaves running jobs
+ * whose lease or dead claimant lets the next claim take them again. It sleeps on its latch; a committing
  * transaction that queued work sets that latch (shmem.c), so no polling interval stands
  * between COMMIT and the job starting. Crash-only: on an error it exits and the launcher
  * starts another.
@@ -33,11 +33,16 @@
 
 PGDLLEXPORT void rp_worker_main(Datum arg);
 
-/* Claims one due job; returns its id (palloc'd in TopMemoryContext) or NULL. */
-static char *
-claim_job(bool *extension_missing)
+/*
+ * Claims up to RP_CLAIM_BATCH due jobs in one transaction (one commit instead of one per job);
+ * their ids go into ids[] (palloc'd in TopMemoryContext). Returns how many.
+ */
+#define RP_CLAIM_BATCH 4
+
+static int
+claim_jobs(char **ids, bool *extension_missing)
 {
-	char	   *id = NULL;
+	int			n = 0;
 
 	SetCurrentStatementStartTimestamp();
 	StartTransactionCommand();
@@ -46,23 +51,26 @@ claim_job(bool *extension_missing)
 	if (!*extension_missing)
 	{
 		SPI_connect();
-		pgstat_report_activity(STATE_RUNNING, "resume_pipeline: claiming a job");
-		if (SPI_execute("SELECT resume_pipeline._claim_job()", false, 1) != SPI_OK_SELECT)
-			elog(ERROR, "could not claim a job");
-		if (SPI_processed == 1)
+		pgstat_report_activity(STATE_RUNNING, "resume_pipeline: claiming jobs");
+		while (n < RP_CLAIM_BATCH)
 		{
-			bool		isnull;
-			Datum		d = SPI_getbinval(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 1, &isnull);
+			bool		isnull = true;
+			Datum		d = 0;
 
-			if (!isnull)
-				id = MemoryContextStrdup(TopMemoryContext,
-										 DatumGetCString(DirectFunctionCall1(uuid_out, d)));
+			if (SPI_execute("SELECT resume_pipeline._claim_job()", false, 1) != SPI_OK_SELECT)
+				elog(ERROR, "could not claim a job");
+			if (SPI_processed == 1)
+				d = SPI_getbinval(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 1, &isnull);
+			if (isnull)
+				break;
+			ids[n++] = MemoryContextStrdup(TopMemoryContext,
+										   DatumGetCString(DirectFunctionCall1(uuid_out, d)));
 		}
 		SPI_finish();
 	}
 	PopActiveSnapshot();
 	CommitTransactionCommand();
-	return id;
+	return n;
 }
 
 static void
@@ -99,7 +107,9 @@ rp_worker_main(Datum arg)
 	for (;;)
 	{
 		bool		extension_missing = false;
-		char	   *id;
+		char	   *ids[RP_CLAIM_BATCH];
+		int			n,
+					i;
 
 		/* Reset before looking for work, so a wake-up during the look is not lost. */
 		ResetLatch(MyLatch);
@@ -109,11 +119,14 @@ rp_worker_main(Datum arg)
 			ConfigReloadPending = false;
 			ProcessConfigFile(PGC_SIGHUP);
 		}
-		while ((id = claim_job(&extension_missing)) != NULL)
+		while ((n = claim_jobs(ids, &extension_missing)) > 0)
 		{
-			execute_job(id);
-			pfree(id);
-			CHECK_FOR_INTERRUPTS();
+			for (i = 0; i < n; i++)
+			{
+				execute_job(ids[i]);
+				pfree(ids[i]);
+				CHECK_FOR_INTERRUPTS();
+			}
 		}
 		/*
 		 * Asleep until a commit wakes us. The timeout only serves retries whose backoff has
