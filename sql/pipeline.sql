@@ -83,3 +83,16 @@ SELECT upload('resumes', 'bob.pdf', decode(:'jonas', 'base64'), '{}', :bob) AS b
 INSERT INTO applicants (user_id, cv_file_id) VALUES (:alice, :'bob_file');
 SELECT process_pending() AS ran;
 SELECT cv_status, status, cv_error FROM applicants WHERE cv_file_id = :'bob_file';
+
+-- A job left running by a worker that died is claimed again; one whose every attempt died with
+-- its worker fails instead of looping forever.
+INSERT INTO applicants (user_id, cv_file_id, li_data) VALUES
+    (:alice, (SELECT id FROM files WHERE name LIKE '%priya.docx'), '{"case": "orphaned"}'),
+    (:alice, (SELECT id FROM files WHERE name LIKE '%priya.docx'), '{"case": "poisoned"}');
+UPDATE jobs SET state = 'running', attempts = 1, claimed_by = 999999, lease_expires_at = now() + interval '1 hour'
+ WHERE target_id = (SELECT id FROM applicants WHERE li_data ->> 'case' = 'orphaned');
+UPDATE jobs SET state = 'running', attempts = 5, claimed_by = 999999, lease_expires_at = now() + interval '1 hour'
+ WHERE target_id = (SELECT id FROM applicants WHERE li_data ->> 'case' = 'poisoned');
+SELECT process_pending() AS reclaimed;
+SELECT a.li_data ->> 'case' AS "case", a.cv_status, a.cv_error, j.state, j.attempts
+  FROM applicants a JOIN jobs j ON j.target_id = a.id WHERE a.li_data ? 'case' ORDER BY 1;

@@ -687,6 +687,16 @@ BEGIN
                 OR NOT EXISTS (SELECT 1 FROM pg_stat_activity a WHERE a.pid = j.claimed_by))
          LIMIT 1
            FOR UPDATE SKIP LOCKED;
+        -- A job whose every attempt took its worker down with it must not loop forever.
+        IF job_id IS NOT NULL
+           AND (SELECT attempts FROM jobs WHERE id = job_id) >= current_setting('resume_pipeline.max_attempts')::int THEN
+            UPDATE jobs SET state = 'failed', finished_at = clock_timestamp(), lease_expires_at = NULL,
+                            last_error = coalesce(last_error || '; ', '') || 'abandoned by its worker on every attempt'
+             WHERE id = job_id;
+            PERFORM _job_failed(kind, target_id, 'processing was interrupted on every attempt')
+               FROM jobs WHERE id = job_id;
+            RETURN _claim_job(only_user);
+        END IF;
     END IF;
     IF job_id IS NULL THEN
         RETURN NULL;

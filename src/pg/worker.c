@@ -102,6 +102,10 @@ rp_worker_main(Datum arg)
 	BackgroundWorkerUnblockSignals();
 	BackgroundWorkerInitializeConnection(MyBgworkerEntry->bgw_extra, NULL, 0);
 	pgstat_report_appname("resume_pipeline worker");
+	/* The parser has its own limits; a server-wide statement_timeout meant for clients must
+	 * not cancel a step halfway. */
+	SetConfigOption("statement_timeout", "0", PGC_SUSET, PGC_S_OVERRIDE);
+	SetConfigOption("lock_timeout", "0", PGC_SUSET, PGC_S_OVERRIDE);
 	rp_claim_worker_slot();
 
 	for (;;)
