@@ -583,7 +583,7 @@ END
 $$;
 
 -- Stores each document inside the archive as its own object under the archive's name, with
--- the archive's id as zip_id; the files trigger makes each a résumé in this same transaction.
+-- the archive's id as zip_id; upload() makes each a résumé in this same transaction.
 -- Entries that are not PDF or DOCX are listed in the archive's metadata as skipped.
 CREATE FUNCTION _process_zip(zip_file_id uuid) RETURNS void
     LANGUAGE plpgsql
