@@ -42,15 +42,15 @@ enum Selector : uint8_t {
     kSelectors = 6,
 };
 
-const char *const kSelectorNames[kSelectors] = {"pdf_text",      "pdf_info_json",         "docx_text",
-                                                "document_text", "ZipArchive::regular_files", "safe_entry_name"};
+const char *const kSelectorNames[kSelectors] = {
+    "pdf_text", "pdf_info_json", "docx_text", "document_text", "ZipArchive::regular_files", "safe_entry_name"};
 
 // Small limits keep each execution fast; the checks are the same code paths as the defaults.
 rp::Limits fuzz_limits() {
     rp::Limits l;
-    l.max_file_size = 1ull << 20;        // 1 MB
+    l.max_file_size = 1ull << 20;  // 1 MB
     l.zip_max_entries = 100;
-    l.zip_max_total_size = 4ull << 20;   // 4 MB
+    l.zip_max_total_size = 4ull << 20;  // 4 MB
     l.zip_max_ratio = 100;
     return l;
 }
@@ -109,9 +109,9 @@ void run(uint8_t selector, const char *p, size_t n) {
             check_text(selector, out);
             nlohmann::json j = nlohmann::json::parse(out, nullptr, /*allow_exceptions=*/false);
             if (j.is_discarded() || !j.is_object()) invariant_failed(selector, "result is not a JSON object", out);
-            for (const char *k : {"pages", "encrypted", "locked", "pdf_version", "title", "author", "subject",
-                                  "keywords", "creator", "producer", "creation_date", "modification_date",
-                                  "linearized"})
+            for (const char *k :
+                 {"pages", "encrypted", "locked", "pdf_version", "title", "author", "subject", "keywords", "creator",
+                  "producer", "creation_date", "modification_date", "linearized"})
                 if (!j.contains(k)) invariant_failed(selector, "result lacks a documented key", out);
             break;
         }

@@ -6,7 +6,9 @@
 namespace rp {
 namespace {
 
-[[noreturn]] void unsafe(const std::string &what) { throw DocumentError(ErrorKind::UnsafeName, what); }
+[[noreturn]] void unsafe(const std::string &what) {
+    throw DocumentError(ErrorKind::UnsafeName, what);
+}
 
 }  // namespace
 
@@ -24,8 +26,7 @@ std::string object_relative_path(const std::string &bucket, const std::string &k
         size_t end = key.find('/', start);
         std::string part = key.substr(start, end == std::string::npos ? std::string::npos : end - start);
         if (part.empty()) unsafe("object name \"" + sanitize_utf8(key) + "\" has an empty path component");
-        if (part == "." || part == "..")
-            unsafe("object name \"" + key + "\" has a \"" + part + "\" path component");
+        if (part == "." || part == "..") unsafe("object name \"" + key + "\" has a \"" + part + "\" path component");
         if (part.size() > 255) unsafe("object name has a path component longer than 255 bytes");
         for (unsigned char c : part)
             if (c < 0x20 || c == 0x7F || c == '\\')
