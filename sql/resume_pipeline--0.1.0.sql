@@ -711,52 +711,16 @@ END
 $$;
 REVOKE EXECUTE ON FUNCTION _claim_job(uuid) FROM PUBLIC;
 
--- Runs one claimed job in a subtransaction and records the outcome: done; or, for a transient
--- failure with attempts left, queued again after an exponential backoff with jitter; or
--- failed, with the message on the job and on its row. Returns 'done', 'retry' or 'failed'
--- ('waiting' while the storage circuit is open, 'skipped' when another worker took it over).
-CREATE FUNCTION _execute_job(job_id uuid) RETURNS text
+-- The outcome of a failed step: for a transient failure with attempts left, queued again
+-- after an exponential backoff with jitter ('retry'); otherwise failed, with the message on the
+-- job and on its row ('failed').
+CREATE FUNCTION _job_outcome(j jobs, code text, message text) RETURNS text
     LANGUAGE plpgsql
     SET search_path = @extschema@, pg_catalog
 AS $$
 DECLARE
-    j jobs;
-    message text;
-    code text;
     delay_ms double precision;
 BEGIN
-    SELECT * INTO j FROM jobs WHERE id = job_id AND state = 'running' AND claimed_by = pg_backend_pid()
-       FOR UPDATE;
-    IF NOT FOUND THEN
-        RETURN 'skipped';
-    END IF;
-    -- Every step reads storage: while its circuit is open the job waits, its attempt given back.
-    IF NOT _circuit_allow('storage') THEN
-        UPDATE jobs SET state = 'queued', attempts = attempts - 1, lease_expires_at = NULL,
-                        run_after = clock_timestamp() + least(current_setting('resume_pipeline.circuit_open_ms')::interval,
-                                                              interval '1 second'),
-                        last_error = 'waiting: the storage circuit is open'
-         WHERE id = j.id;
-        RETURN 'waiting';
-    END IF;
-    BEGIN
-        -- Test hook: a job whose payload (writable only by the pipeline's owner) asks for it
-        -- fails transiently on its first N attempts.
-        IF j.attempts <= coalesce((j.payload ->> 'debug_fail_times')::int, 0) THEN
-            RAISE EXCEPTION 'injected transient failure (attempt %)', j.attempts USING ERRCODE = 'io_error';
-        END IF;
-        CASE j.kind
-            WHEN 'resume' THEN PERFORM _process_resume(j.target_id);
-            WHEN 'zip' THEN PERFORM _process_zip(j.target_id);
-            WHEN 'cv' THEN PERFORM _process_cv(j.target_id);
-        END CASE;
-        UPDATE jobs SET state = 'done', finished_at = clock_timestamp(), last_error = NULL,
-                        lease_expires_at = NULL
-         WHERE id = j.id;
-        RETURN 'done';
-    EXCEPTION WHEN OTHERS THEN
-        GET STACKED DIAGNOSTICS message = MESSAGE_TEXT, code = RETURNED_SQLSTATE;
-    END;
     IF _is_transient(code) AND j.attempts < current_setting('resume_pipeline.max_attempts')::int THEN
         delay_ms := least(extract(epoch FROM current_setting('resume_pipeline.retry_base_delay')::interval) * 1000
                           * 2 ^ (j.attempts - 1), 600000) * (0.5 + random() / 2);
@@ -772,6 +736,195 @@ BEGIN
     RETURN 'failed';
 END
 $$;
+
+CREATE FUNCTION _job_done(job_id uuid) RETURNS text
+    LANGUAGE plpgsql  -- plpgsql for a cached plan: this runs once per job
+    SET search_path = @extschema@, pg_catalog
+AS $$
+BEGIN
+    UPDATE jobs SET state = 'done', finished_at = clock_timestamp(), last_error = NULL, lease_expires_at = NULL
+     WHERE id = job_id;
+    RETURN 'done';
+END
+$$;
+
+-- The job if this session claimed it and it still runs, locked; else a row of nulls.
+CREATE FUNCTION _my_job(job_id uuid) RETURNS jobs
+    LANGUAGE plpgsql
+    SET search_path = @extschema@, pg_catalog
+AS $$
+DECLARE
+    j jobs;
+BEGIN
+    SELECT * INTO j FROM jobs WHERE id = job_id AND state = 'running' AND claimed_by = pg_backend_pid() FOR UPDATE;
+    RETURN j;
+END
+$$;
+
+-- While the storage circuit is open a job waits, its attempt given back. True when it waits.
+CREATE FUNCTION _wait_for_storage(j jobs) RETURNS boolean
+    LANGUAGE plpgsql
+    SET search_path = @extschema@, pg_catalog
+AS $$
+BEGIN
+    IF _circuit_allow('storage') THEN
+        RETURN false;
+    END IF;
+    UPDATE jobs SET state = 'queued', attempts = attempts - 1, lease_expires_at = NULL,
+                    run_after = clock_timestamp() + least(current_setting('resume_pipeline.circuit_open_ms')::interval,
+                                                          interval '1 second'),
+                    last_error = 'waiting: the storage circuit is open'
+     WHERE id = j.id;
+    RETURN true;
+END
+$$;
+
+-- Test hook: a job whose payload (writable only by the pipeline's owner) asks for it fails
+-- transiently on its first N attempts.
+CREATE FUNCTION _debug_fail(j jobs) RETURNS void
+    LANGUAGE plpgsql
+AS $$
+BEGIN
+    IF j.attempts <= coalesce((j.payload ->> 'debug_fail_times')::int, 0) THEN
+        RAISE EXCEPTION 'injected transient failure (attempt %)', j.attempts USING ERRCODE = 'io_error';
+    END IF;
+END
+$$;
+
+-- Runs one claimed job whole, in a subtransaction, and records the outcome: 'done', 'retry',
+-- 'failed', 'waiting' (storage circuit open) or 'skipped' (another worker took it over).
+CREATE FUNCTION _execute_job(job_id uuid) RETURNS text
+    LANGUAGE plpgsql
+    SET search_path = @extschema@, pg_catalog
+AS $$
+DECLARE
+    j jobs := _my_job(job_id);
+    message text;
+    code text;
+BEGIN
+    IF j.id IS NULL THEN
+        RETURN 'skipped';
+    END IF;
+    IF _wait_for_storage(j) THEN
+        RETURN 'waiting';
+    END IF;
+    BEGIN
+        PERFORM _debug_fail(j);
+        CASE j.kind
+            WHEN 'resume' THEN PERFORM _process_resume(j.target_id);
+            WHEN 'zip' THEN PERFORM _process_zip(j.target_id);
+            WHEN 'cv' THEN PERFORM _process_cv(j.target_id);
+        END CASE;
+        RETURN _job_done(j.id);
+    EXCEPTION WHEN OTHERS THEN
+        GET STACKED DIAGNOSTICS message = MESSAGE_TEXT, code = RETURNED_SQLSTATE;
+    END;
+    RETURN _job_outcome(j, code, message);
+END
+$$;
+
+-- A worker running several jobs at once splits a résumé or CV job in three: this first part
+-- marks the row processing and returns the document; the worker parses all its documents in
+-- parallel parser processes, outside any transaction; _finish_parse_job writes each result.
+-- kind is the job's kind when the worker is to go on ('resume', 'cv'; 'zip' runs whole through
+-- _execute_job), or what happened instead ('skipped', 'waiting', 'done', 'retry', 'failed').
+CREATE FUNCTION _start_parse_job(job_id uuid, OUT kind text, OUT data bytea) RETURNS record
+    LANGUAGE plpgsql
+    SET search_path = @extschema@, pg_catalog
+AS $$
+DECLARE
+    j jobs := _my_job(job_id);
+    r resumes;
+    a applicants;
+    f files;
+    message text;
+    code text;
+BEGIN
+    IF j.id IS NULL THEN
+        kind := 'skipped';
+        RETURN;
+    END IF;
+    IF _wait_for_storage(j) THEN
+        kind := 'waiting';
+        RETURN;
+    END IF;
+    IF j.kind NOT IN ('resume', 'cv') THEN
+        kind := j.kind;
+        RETURN;
+    END IF;
+    BEGIN
+        PERFORM _debug_fail(j);
+        IF j.kind = 'resume' THEN
+            SELECT * INTO r FROM resumes WHERE id = j.target_id FOR UPDATE;
+            IF NOT FOUND THEN
+                kind := _job_done(j.id);  -- deleted since it was queued
+                RETURN;
+            END IF;
+            UPDATE resumes SET status = 'processing', updated_at = now() WHERE id = r.id;
+            data := _read_object(r.bucket, r.object_name);
+        ELSE
+            SELECT * INTO a FROM applicants WHERE id = j.target_id FOR UPDATE;
+            IF NOT FOUND OR a.cv_status NOT IN ('pending', 'processing') THEN
+                kind := _job_done(j.id);
+                RETURN;
+            END IF;
+            UPDATE applicants SET cv_status = 'processing', cv_error = NULL WHERE id = a.id;
+            SELECT * INTO f FROM files WHERE id = a.cv_file_id AND user_id = a.user_id;
+            IF NOT FOUND THEN
+                RAISE EXCEPTION 'the CV file does not exist or belongs to another user'
+                    USING ERRCODE = 'undefined_object';
+            END IF;
+            data := _read_object(f.bucket, f.name);
+        END IF;
+        kind := j.kind;
+        RETURN;
+    EXCEPTION WHEN OTHERS THEN
+        GET STACKED DIAGNOSTICS message = MESSAGE_TEXT, code = RETURNED_SQLSTATE;
+    END;
+    data := NULL;
+    kind := _job_outcome(j, code, message);
+END
+$$;
+
+-- Writes a parsed document (its text and JSON Resume, both UTF-8 as the parser sent them), or
+-- records the parser's failure (error_state, error_message), for a job begun with
+-- _start_parse_job. A text the database encoding cannot hold fails the job like bad data.
+CREATE FUNCTION _finish_parse_job(job_id uuid, content_utf8 bytea, parsed_utf8 bytea, error_state text,
+                                  error_message text)
+    RETURNS text
+    LANGUAGE plpgsql
+    SET search_path = @extschema@, pg_catalog
+AS $$
+DECLARE
+    j jobs := _my_job(job_id);
+    message text;
+    code text;
+BEGIN
+    IF j.id IS NULL THEN
+        RETURN 'skipped';
+    END IF;
+    IF error_state IS NOT NULL THEN
+        RETURN _job_outcome(j, error_state, error_message);
+    END IF;
+    BEGIN
+        IF j.kind = 'resume' THEN
+            UPDATE resumes SET raw_text = convert_from(content_utf8, 'UTF8'),
+                               parsed = convert_from(parsed_utf8, 'UTF8')::jsonb,
+                               status = 'completed', error = NULL, updated_at = now()
+             WHERE id = j.target_id;
+        ELSE
+            UPDATE applicants SET cv_data = convert_from(parsed_utf8, 'UTF8')::jsonb, cv_status = 'ready'
+             WHERE id = j.target_id;
+        END IF;
+        RETURN _job_done(j.id);
+    EXCEPTION WHEN OTHERS THEN
+        GET STACKED DIAGNOSTICS message = MESSAGE_TEXT, code = RETURNED_SQLSTATE;
+    END;
+    RETURN _job_outcome(j, code, message);
+END
+$$;
+REVOKE EXECUTE ON FUNCTION _start_parse_job(uuid), _finish_parse_job(uuid, bytea, bytea, text, text),
+                           _job_outcome(jobs, text, text), _job_done(uuid), _my_job(uuid) FROM PUBLIC;
 REVOKE EXECUTE ON FUNCTION _execute_job(uuid) FROM PUBLIC;
 
 -- Runs up to max_items due jobs now, in this session, each as its own subtransaction: a failed

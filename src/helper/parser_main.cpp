@@ -176,6 +176,13 @@ Response handle(const rp_request_header &h, const std::string &data) {
         case RP_OP_DOCUMENT_KIND:
             r.payload = rp::document_kind(p, n, limits);
             break;
+        case RP_OP_EXTRACT_AND_PARSE: {
+            std::string text = rp::document_text(p, n, limits);
+            r.payload = text;
+            r.payload += '\0';
+            r.payload += rp::parse_resume_json(text);
+            break;
+        }
         case RP_OP_PARSE_RESUME:
             r.payload = rp::parse_resume_json(std::string_view(p, n));
             break;

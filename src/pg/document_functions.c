@@ -25,8 +25,8 @@ PG_FUNCTION_INFO_V1(rp_parse_resume_builtin);
 PG_FUNCTION_INFO_V1(rp_debug_parser_crash);
 
 /* The helper speaks UTF-8; the database may not. */
-static text *
-utf8_to_text(const char *s, size_t len)
+text *
+rp_utf8_to_text(const char *s, size_t len)
 {
 	char	   *converted;
 
@@ -48,7 +48,7 @@ parse_to_text(FunctionCallInfo fcinfo, rp_op op)
 	RpParsed	parsed;
 
 	rp_parse(op, 0, VARDATA_ANY(data), VARSIZE_ANY_EXHDR(data), &parsed);
-	return utf8_to_text(parsed.payload, parsed.payload_len);
+	return rp_utf8_to_text(parsed.payload, parsed.payload_len);
 }
 
 Datum
@@ -90,7 +90,7 @@ rp_pdf_info(PG_FUNCTION_ARGS)
 	text	   *json;
 
 	rp_parse(RP_OP_PDF_INFO, 0, VARDATA_ANY(data), VARSIZE_ANY_EXHDR(data), &parsed);
-	json = utf8_to_text(parsed.payload, parsed.payload_len);
+	json = rp_utf8_to_text(parsed.payload, parsed.payload_len);
 	return DirectFunctionCall1(jsonb_in, CStringGetDatum(text_to_cstring(json)));
 }
 
@@ -109,7 +109,7 @@ rp_parse_resume_builtin(PG_FUNCTION_ARGS)
 	text	   *json;
 
 	rp_parse(RP_OP_PARSE_RESUME, 0, utf8, len, &parsed);
-	json = utf8_to_text(parsed.payload, parsed.payload_len);
+	json = rp_utf8_to_text(parsed.payload, parsed.payload_len);
 	return DirectFunctionCall1(jsonb_in, CStringGetDatum(text_to_cstring(json)));
 }
 
@@ -155,7 +155,7 @@ rp_zip_entries(PG_FUNCTION_ARGS)
 		SET_VARSIZE(content, VARHDRSZ + size);
 		memcpy(VARDATA(content), take(&parsed, &pos, size), size);
 
-		values[0] = PointerGetDatum(utf8_to_text(name, name_len));
+		values[0] = PointerGetDatum(rp_utf8_to_text(name, name_len));
 		values[1] = Int64GetDatum((int64) size);
 		values[2] = PointerGetDatum(content);
 		tuplestore_putvalues(rsinfo->setResult, rsinfo->setDesc, values, nulls);

@@ -1,12 +1,15 @@
 /*
- * The backend's side of crash isolation: one long-lived resume_pipeline_parser process per
- * backend, started on first use, talked to over a socket pair, and reused across documents.
+ * The backend's side of crash isolation: long-lived resume_pipeline_parser processes, started
+ * on first use, talked to over socket pairs and reused across documents. Slot 0 serves the
+ * SQL functions; a worker running several jobs at once uses one slot per job, so their
+ * documents are parsed in parallel (rp_parse_batch).
  *
- * Every wait goes through WaitLatchOrSocket, so query cancel, statement_timeout and backend
- * termination interrupt a slow parse; an error in the middle of a request kills the helper
- * (its state is unknown) and the next call starts a fresh one. How the helper died decides the
- * error: SIGXCPU is the CPU limit, our own SIGKILL after the deadline is the time limit, any
- * other signal is a crash. None of this touches the postmaster, so other sessions never notice.
+ * Every wait goes through a WaitEventSet with the latch, so query cancel, statement_timeout
+ * and backend termination interrupt a slow parse; an error in the middle of a request kills
+ * the helpers involved (their state is unknown) and the next call starts fresh ones. How a
+ * helper died decides the outcome: SIGXCPU is the CPU limit, our own SIGKILL after the
+ * deadline is the time limit, any other signal is a crash. None of this touches the
+ * postmaster, so other sessions never notice.
  */
 #include "postgres.h"
 
@@ -22,6 +25,7 @@
 #include "miscadmin.h"
 #include "storage/ipc.h"
 #include "storage/latch.h"
+#include "utils/memutils.h"
 #include "utils/timestamp.h"
 #include "utils/wait_event.h"
 
@@ -30,40 +34,53 @@
 
 #define HELPER_NAME "resume_pipeline_parser"
 #define MAX_TEXT_FIELD (1024 * 1024)
+#define RP_MAX_HELPERS (1 + RP_MAX_BATCH)
 
-static pid_t helper_pid = 0;
-static int	helper_fd = -1;
+typedef struct RpHelper
+{
+	pid_t		pid;			/* 0 when not running */
+	int			fd;
+} RpHelper;
+
+static RpHelper helpers[RP_MAX_HELPERS];
 static bool exit_callback_registered = false;
-static bool request_complete = true;	/* whole response read */
 
-/* How the current request ended when the helper died; set before raising. */
-typedef struct Deadline
+/* Where a request stands in its exchange with the helper. */
+typedef enum Phase
 {
-	TimestampTz at;
-	bool		expired;
-} Deadline;
+	SEND_HEADER,
+	SEND_DATA,
+	RECV_HEADER,
+	RECV_MESSAGE,
+	RECV_DETAIL,
+	RECV_PAYLOAD,
+	FINISHED
+} Phase;
 
+/* fd is valid exactly while pid is set. */
 static void
-helper_kill(void)
+helper_kill(RpHelper *h)
 {
-	if (helper_fd >= 0)
-		close(helper_fd);
-	helper_fd = -1;
-	if (helper_pid > 0)
+	if (h->pid > 0)
 	{
 		int			status;
 
-		kill(helper_pid, SIGKILL);
-		while (waitpid(helper_pid, &status, 0) < 0 && errno == EINTR)
+		close(h->fd);
+		kill(h->pid, SIGKILL);
+		while (waitpid(h->pid, &status, 0) < 0 && errno == EINTR)
 			;
 	}
-	helper_pid = 0;
+	h->pid = 0;
+	h->fd = -1;
 }
 
 static void
-helper_at_exit(int code, Datum arg)
+helpers_at_exit(int code, Datum arg)
 {
-	helper_kill();
+	int			i;
+
+	for (i = 0; i < RP_MAX_HELPERS; i++)
+		helper_kill(&helpers[i]);
 }
 
 static void
@@ -80,7 +97,7 @@ helper_path(char *path, size_t size)
 }
 
 static void
-helper_start(void)
+helper_start(RpHelper *h)
 {
 	char		path[MAXPGPATH];
 	char		parent[32];
@@ -94,6 +111,11 @@ helper_start(void)
 	pid_t		pid;
 	int			rc;
 
+	if (!exit_callback_registered)
+	{
+		on_proc_exit(helpers_at_exit, (Datum) 0);
+		exit_callback_registered = true;
+	}
 	helper_path(path, sizeof(path));
 	if (access(path, X_OK) != 0)
 		ereport(ERROR,
@@ -117,6 +139,7 @@ helper_start(void)
 	posix_spawnattr_init(&attr);
 	posix_spawnattr_setsigmask(&attr, &none);
 	posix_spawnattr_setsigdefault(&attr, &all);
+
 	/*
 	 * Its own process group: cancel and terminate signal the backend's whole group
 	 * (kill(-pid)), and the helper must learn of them from us, not die of a stray SIGINT.
@@ -135,33 +158,47 @@ helper_start(void)
 				(errcode(ERRCODE_SYSTEM_ERROR),
 				 errmsg("could not start document parser \"%s\": %m", path)));
 	}
+	h->fd = sv[0];
+	h->pid = pid;
 	if (fcntl(sv[0], F_SETFL, O_NONBLOCK) != 0)
 	{
-		helper_pid = pid;
-		helper_fd = sv[0];
-		helper_kill();
+		helper_kill(h);
 		ereport(ERROR, (errcode(ERRCODE_SYSTEM_ERROR), errmsg("could not configure parser socket: %m")));
-	}
-	helper_pid = pid;
-	helper_fd = sv[0];
-	if (!exit_callback_registered)
-	{
-		on_proc_exit(helper_at_exit, (Datum) 0);
-		exit_callback_registered = true;
 	}
 }
 
-/* The helper closed the socket: reap it and report why it ended. Never returns. */
-pg_attribute_noreturn()
+/*
+ * Ready for a request: a helper that died while idle (OOM killer, an operator's kill) is not
+ * the next document's fault, so it is reaped quietly and replaced.
+ */
 static void
-helper_died(const Deadline *deadline)
+helper_ensure(RpHelper *h)
+{
+	if (h->pid > 0)
+	{
+		int			status;
+
+		if (waitpid(h->pid, &status, WNOHANG) == h->pid)
+		{
+			close(h->fd);
+			h->fd = -1;
+			h->pid = 0;
+		}
+	}
+	if (h->pid == 0)
+		helper_start(h);
+}
+
+/* The helper closed its socket mid-request: reap it and describe how it ended. */
+static void
+helper_died(RpHelper *h, bool expired, RpBatchItem *item)
 {
 	int			status = 0;
-	pid_t		pid = helper_pid;
+	pid_t		pid = h->pid;
 	int			i;
 
-	close(helper_fd);
-	helper_fd = -1;
+	close(h->fd);
+	h->fd = -1;
 	/* The socket closes as the process exits; give the kernel a moment to finish. */
 	for (i = 0; i < 1000; i++)
 	{
@@ -177,99 +214,263 @@ helper_died(const Deadline *deadline)
 		while (waitpid(pid, &status, 0) < 0 && errno == EINTR)
 			;
 	}
-	helper_pid = 0;
+	h->pid = 0;
 
-	if (deadline->expired)
-		ereport(ERROR,
-				(errcode(ERRCODE_PROGRAM_LIMIT_EXCEEDED),
-				 errmsg("document parser exceeded its time limit and was stopped"),
-				 errdetail("The wall-clock limit is three times resume_pipeline.parser_cpu_time_limit (%d s).",
-						   rp_parser_cpu_time_limit_s)));
-	if (WIFSIGNALED(status) && WTERMSIG(status) == SIGXCPU)
-		ereport(ERROR,
-				(errcode(ERRCODE_PROGRAM_LIMIT_EXCEEDED),
-				 errmsg("document parser exceeded resume_pipeline.parser_cpu_time_limit (%d s) and was stopped",
-						rp_parser_cpu_time_limit_s)));
-	if (WIFSIGNALED(status))
-		ereport(ERROR,
-				(errcode(ERRCODE_SYSTEM_ERROR),
-				 errmsg("document parser crashed (signal %d: %s) while reading the document",
-						WTERMSIG(status), strsignal(WTERMSIG(status))),
-				 errdetail("Only the parser process ended; this session is unaffected."),
-				 errhint("The document is probably malformed, or needed more memory than resume_pipeline.parser_memory_limit (%d MB) allows.",
-						 rp_parser_memory_limit_mb)));
-	ereport(ERROR,
-			(errcode(ERRCODE_INTERNAL_ERROR),
-			 errmsg("document parser exited unexpectedly with status %d",
-					WIFEXITED(status) ? WEXITSTATUS(status) : -1)));
+	item->detail = "";
+	item->hint = "";
+	if (expired)
+	{
+		item->status = RP_STATUS_TIME_LIMIT;
+		item->message = "document parser exceeded its time limit and was stopped";
+		item->detail = psprintf("The wall-clock limit is three times resume_pipeline.parser_cpu_time_limit (%d s).",
+								rp_parser_cpu_time_limit_s);
+	}
+	else if (WIFSIGNALED(status) && WTERMSIG(status) == SIGXCPU)
+	{
+		item->status = RP_STATUS_CPU_LIMIT;
+		item->message = psprintf("document parser exceeded resume_pipeline.parser_cpu_time_limit (%d s) and was stopped",
+								 rp_parser_cpu_time_limit_s);
+	}
+	else if (WIFSIGNALED(status))
+	{
+		item->status = RP_STATUS_CRASHED;
+		item->message = psprintf("document parser crashed (signal %d: %s) while reading the document",
+								 WTERMSIG(status), strsignal(WTERMSIG(status)));
+		item->detail = "Only the parser process ended; this session is unaffected.";
+		item->hint = psprintf("The document is probably malformed, or needed more memory than resume_pipeline.parser_memory_limit (%d MB) allows.",
+							  rp_parser_memory_limit_mb);
+	}
+	else
+	{
+		item->status = RP_STATUS_PROTOCOL;
+		item->message = psprintf("document parser exited unexpectedly with status %d",
+								 WIFEXITED(status) ? WEXITSTATUS(status) : -1);
+	}
+	item->phase = FINISHED;
+}
+
+static void
+fill_request(RpBatchItem *item)
+{
+	rp_request_header *req = &item->request;
+
+	memset(req, 0, sizeof(*req));
+	req->magic = RP_REQUEST_MAGIC;
+	req->op = item->op;
+	req->arg = item->arg;
+	req->cpu_limit_s = rp_parser_cpu_time_limit_s;
+	req->memory_limit = (uint64) rp_parser_memory_limit_mb * 1024 * 1024;
+	req->max_file_size = (uint64) rp_max_file_size_kb * 1024;
+	req->zip_max_entries = rp_zip_max_entries;
+	req->zip_max_total_size = (uint64) rp_zip_max_total_size_kb * 1024;
+	req->zip_max_ratio = rp_zip_max_ratio;
+	req->data_len = item->len;
+}
+
+/* The buffer of the item's current phase: where to send from or receive into, and how much. */
+static void
+phase_buffer(RpBatchItem *item, char **buf, size_t *size)
+{
+	switch ((Phase) item->phase)
+	{
+		case SEND_HEADER:
+			*buf = (char *) &item->request;
+			*size = sizeof(item->request);
+			break;
+		case SEND_DATA:
+			*buf = (char *) item->data;
+			*size = item->len;
+			break;
+		case RECV_HEADER:
+			*buf = (char *) &item->response;
+			*size = sizeof(item->response);
+			break;
+		case RECV_MESSAGE:
+			*buf = item->message;
+			*size = item->response.message_len;
+			break;
+		case RECV_DETAIL:
+			*buf = item->detail;
+			*size = item->response.detail_len;
+			break;
+		case RECV_PAYLOAD:
+			*buf = item->payload;
+			*size = item->response.payload_len;
+			break;
+		default:
+			*buf = NULL;
+			*size = 0;
+	}
+}
+
+/* A complete response header: check it and make room for the rest. */
+static bool
+accept_header(RpBatchItem *item)
+{
+	rp_response_header *r = &item->response;
+
+	if (r->magic != RP_RESPONSE_MAGIC || r->payload_len > RP_MAX_MESSAGE_BYTES ||
+		r->message_len > MAX_TEXT_FIELD || r->detail_len > MAX_TEXT_FIELD)
+		return false;
+	item->message = palloc0(r->message_len + 1);
+	item->detail = palloc0(r->detail_len + 1);
+	item->payload = MemoryContextAllocHuge(CurrentMemoryContext, r->payload_len + 1);
+	item->payload[r->payload_len] = '\0';
+	item->payload_len = r->payload_len;
+	return true;
 }
 
 /*
- * Waits until the socket is ready for `event`, serving interrupts meanwhile. Past the
- * deadline the helper is killed and helper_died() reports the time limit.
+ * Moves one item on as far as its socket allows. Returns false when the helper is gone or
+ * broke the protocol (the item is then finished with the reason).
  */
-static void
-wait_socket(int event, Deadline *deadline)
+static bool
+advance(RpBatchItem *item)
 {
-	long		timeout = TimestampDifferenceMilliseconds(GetCurrentTimestamp(), deadline->at);
-	int			rc;
+	RpHelper   *h = &helpers[item->slot];
 
-	if (timeout <= 0)
+	while (item->phase != FINISHED)
 	{
-		deadline->expired = true;
-		kill(helper_pid, SIGKILL);
-		helper_died(deadline);
-	}
-	rc = WaitLatchOrSocket(MyLatch,
-						   WL_LATCH_SET | WL_TIMEOUT | WL_EXIT_ON_PM_DEATH | event,
-						   helper_fd, timeout, PG_WAIT_EXTENSION);
-	if (rc & WL_LATCH_SET)
-	{
-		ResetLatch(MyLatch);
-		CHECK_FOR_INTERRUPTS();
-	}
-}
+		char	   *buf;
+		size_t		size;
+		ssize_t		n;
+		bool		sending = item->phase <= SEND_DATA;
 
-static void
-send_all(const char *buf, size_t len, Deadline *deadline)
-{
-	while (len > 0)
-	{
-		ssize_t		n = send(helper_fd, buf, len, MSG_NOSIGNAL);
-
-		if (n > 0)
+		phase_buffer(item, &buf, &size);
+		if (item->done < size)
 		{
-			buf += n;
-			len -= n;
+			n = sending ? send(h->fd, buf + item->done, size - item->done, MSG_NOSIGNAL)
+				: recv(h->fd, buf + item->done, size - item->done, 0);
+			if (n > 0)
+			{
+				item->done += n;
+				continue;
+			}
+			if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK || errno == EINTR))
+				return true;
+			helper_died(h, false, item);
+			return false;
 		}
-		else if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK || errno == EINTR))
-			wait_socket(WL_SOCKET_WRITEABLE, deadline);
-		else
-			helper_died(deadline);
-	}
-}
-
-static void
-recv_all(char *buf, size_t len, Deadline *deadline)
-{
-	while (len > 0)
-	{
-		ssize_t		n = recv(helper_fd, buf, len, 0);
-
-		if (n > 0)
+		/* Phase complete. */
+		if (item->phase == RECV_HEADER && !accept_header(item))
 		{
-			buf += n;
-			len -= n;
+			helper_kill(h);
+			item->status = RP_STATUS_PROTOCOL;
+			item->message = "document parser sent a malformed response";
+			item->detail = item->hint = "";
+			item->phase = FINISHED;
+			return false;
 		}
-		else if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK || errno == EINTR))
-			wait_socket(WL_SOCKET_READABLE, deadline);
-		else
-			helper_died(deadline);
+		item->phase++;
+		item->done = 0;
+		if (item->phase == FINISHED)
+		{
+			item->status = item->response.status;
+			item->hint = "";
+		}
 	}
+	return true;
 }
 
-static int
-sqlstate_of(uint32 status)
+void
+rp_parse_batch(RpBatchItem *items, int n, int first_slot)
+{
+	TimestampTz deadline;
+	int			i;
+
+	Assert(first_slot + n <= RP_MAX_HELPERS);
+	for (i = 0; i < n; i++)
+	{
+		RpBatchItem *item = &items[i];
+
+		item->slot = first_slot + i;
+		item->phase = SEND_HEADER;
+		item->done = 0;
+		item->status = RP_STATUS_OK;
+		item->payload = NULL;
+		item->payload_len = 0;
+		if (item->len > (size_t) rp_max_file_size_kb * 1024)
+		{
+			/* Cheap refusal before shipping an oversized value to the helper. */
+			item->status = RP_STATUS_LIMIT;
+			item->message = psprintf("document of %zu bytes exceeds resume_pipeline.max_file_size (%d kB)",
+									 item->len, rp_max_file_size_kb);
+			item->detail = item->hint = "";
+			item->phase = FINISHED;
+			continue;
+		}
+		helper_ensure(&helpers[item->slot]);
+		fill_request(item);
+	}
+	deadline = TimestampTzPlusMilliseconds(GetCurrentTimestamp(),
+										   (int64) rp_parser_cpu_time_limit_s * 3000 + 1000);
+
+	PG_TRY();
+	{
+		for (;;)
+		{
+			WaitEventSet *set;
+			WaitEvent	occurred[RP_MAX_HELPERS + 2];
+			int			active = 0;
+			long		timeout;
+			int			fired,
+						k;
+
+			for (i = 0; i < n; i++)
+				if (items[i].phase != FINISHED && advance(&items[i]) && items[i].phase != FINISHED)
+					active++;
+			if (active == 0)
+				break;
+			timeout = TimestampDifferenceMilliseconds(GetCurrentTimestamp(), deadline);
+			if (timeout <= 0)
+			{
+				for (i = 0; i < n; i++)
+					if (items[i].phase != FINISHED)
+					{
+						kill(helpers[items[i].slot].pid, SIGKILL);
+						helper_died(&helpers[items[i].slot], true, &items[i]);
+					}
+				break;
+			}
+			set = CreateWaitEventSet(CurrentMemoryContext, active + 2);
+			AddWaitEventToSet(set, WL_LATCH_SET, PGINVALID_SOCKET, MyLatch, NULL);
+			AddWaitEventToSet(set, WL_EXIT_ON_PM_DEATH, PGINVALID_SOCKET, NULL, NULL);
+			for (i = 0; i < n; i++)
+				if (items[i].phase != FINISHED)
+					AddWaitEventToSet(set, items[i].phase <= SEND_DATA ? WL_SOCKET_WRITEABLE : WL_SOCKET_READABLE,
+									  helpers[items[i].slot].fd, NULL, NULL);
+			fired = WaitEventSetWait(set, timeout, occurred, active + 2, PG_WAIT_EXTENSION);
+			FreeWaitEventSet(set);
+			for (k = 0; k < fired; k++)
+				if (occurred[k].events & WL_LATCH_SET)
+				{
+					ResetLatch(MyLatch);
+					CHECK_FOR_INTERRUPTS();
+				}
+		}
+	}
+	PG_CATCH();
+	{
+		/* Cancel, termination: whatever was mid-request is in an unknown state. */
+		for (i = 0; i < n; i++)
+			if (items[i].phase != FINISHED)
+				helper_kill(&helpers[items[i].slot]);
+		PG_RE_THROW();
+	}
+	PG_END_TRY();
+}
+
+void
+rp_parse_pool_trim(int keep)
+{
+	int			i;
+
+	for (i = Max(keep, 1); i < RP_MAX_HELPERS; i++)
+		helper_kill(&helpers[i]);
+}
+
+int
+rp_sqlstate_of(uint32 status)
 {
 	switch (status)
 	{
@@ -281,121 +482,35 @@ sqlstate_of(uint32 status)
 		case RP_STATUS_UNSUPPORTED:
 			return ERRCODE_FEATURE_NOT_SUPPORTED;
 		case RP_STATUS_LIMIT:
+		case RP_STATUS_CPU_LIMIT:
+		case RP_STATUS_TIME_LIMIT:
 			return ERRCODE_PROGRAM_LIMIT_EXCEEDED;
 		case RP_STATUS_BAD_ENCODING:
 			return ERRCODE_CHARACTER_NOT_IN_REPERTOIRE;
+		case RP_STATUS_CRASHED:
+			return ERRCODE_SYSTEM_ERROR;
 		default:
 			return ERRCODE_INTERNAL_ERROR;
 	}
 }
 
-static char *
-recv_text_field(uint32 len, Deadline *deadline)
-{
-	char	   *s;
-
-	if (len > MAX_TEXT_FIELD)
-	{
-		helper_kill();
-		ereport(ERROR, (errcode(ERRCODE_INTERNAL_ERROR),
-						errmsg("document parser sent a malformed response")));
-	}
-	s = palloc(len + 1);
-	recv_all(s, len, deadline);
-	s[len] = '\0';
-	return s;
-}
-
-static void
-exchange(rp_op op, uint32 arg, const char *data, size_t len, RpParsed *out)
-{
-	rp_request_header req;
-	rp_response_header resp;
-	Deadline	deadline;
-	char	   *message;
-	char	   *detail;
-
-	request_complete = false;
-	memset(&req, 0, sizeof(req));
-	req.magic = RP_REQUEST_MAGIC;
-	req.op = op;
-	req.arg = arg;
-	req.cpu_limit_s = rp_parser_cpu_time_limit_s;
-	req.memory_limit = (uint64) rp_parser_memory_limit_mb * 1024 * 1024;
-	req.max_file_size = (uint64) rp_max_file_size_kb * 1024;
-	req.zip_max_entries = rp_zip_max_entries;
-	req.zip_max_total_size = (uint64) rp_zip_max_total_size_kb * 1024;
-	req.zip_max_ratio = rp_zip_max_ratio;
-	req.data_len = len;
-
-	deadline.at = TimestampTzPlusMilliseconds(GetCurrentTimestamp(),
-											  (int64) rp_parser_cpu_time_limit_s * 3000 + 1000);
-	deadline.expired = false;
-
-	send_all((const char *) &req, sizeof(req), &deadline);
-	send_all(data, len, &deadline);
-	recv_all((char *) &resp, sizeof(resp), &deadline);
-	if (resp.magic != RP_RESPONSE_MAGIC || resp.payload_len > RP_MAX_MESSAGE_BYTES)
-	{
-		helper_kill();
-		ereport(ERROR, (errcode(ERRCODE_INTERNAL_ERROR),
-						errmsg("document parser sent a malformed response")));
-	}
-	message = recv_text_field(resp.message_len, &deadline);
-	detail = recv_text_field(resp.detail_len, &deadline);
-	out->payload = MemoryContextAllocHuge(CurrentMemoryContext, resp.payload_len + 1);
-	recv_all(out->payload, resp.payload_len, &deadline);
-	out->payload[resp.payload_len] = '\0';
-	out->payload_len = resp.payload_len;
-	request_complete = true;
-
-	if (resp.status != RP_STATUS_OK)
-		ereport(ERROR,
-				(errcode(sqlstate_of(resp.status)),
-				 errmsg("%s", message),
-				 detail[0] ? errdetail("%s", detail) : 0));
-}
-
 void
 rp_parse(rp_op op, uint32 arg, const char *data, size_t len, RpParsed *out)
 {
-	/* Cheap refusal before shipping an oversized value to the helper. */
-	if (len > (size_t) rp_max_file_size_kb * 1024)
+	RpBatchItem item;
+
+	memset(&item, 0, sizeof(item));
+	item.op = op;
+	item.arg = arg;
+	item.data = data;
+	item.len = len;
+	rp_parse_batch(&item, 1, 0);
+	if (item.status != RP_STATUS_OK)
 		ereport(ERROR,
-				(errcode(ERRCODE_PROGRAM_LIMIT_EXCEEDED),
-				 errmsg("document of %zu bytes exceeds resume_pipeline.max_file_size (%d kB)",
-						len, rp_max_file_size_kb)));
-	/*
-	 * A helper that died while idle (OOM killer, an operator's kill) is not this document's
-	 * fault: reap it quietly and start another.
-	 */
-	if (helper_pid > 0)
-	{
-		int			status;
-
-		if (waitpid(helper_pid, &status, WNOHANG) == helper_pid)
-		{
-			close(helper_fd);
-			helper_fd = -1;
-			helper_pid = 0;
-		}
-	}
-	if (helper_pid == 0)
-		helper_start();
-
-	PG_TRY();
-	{
-		exchange(op, arg, data, len, out);
-	}
-	PG_CATCH();
-	{
-		/*
-		 * An error the helper reported leaves it between requests, ready for the next one;
-		 * anything else (cancel, timeout, death) leaves it mid-request, so it is replaced.
-		 */
-		if (!request_complete)
-			helper_kill();
-		PG_RE_THROW();
-	}
-	PG_END_TRY();
+				(errcode(rp_sqlstate_of(item.status)),
+				 errmsg("%s", item.message),
+				 item.detail[0] ? errdetail("%s", item.detail) : 0,
+				 item.hint[0] ? errhint("%s", item.hint) : 0));
+	out->payload = item.payload;
+	out->payload_len = item.payload_len;
 }

@@ -1,8 +1,11 @@
-/* Sends a document to the backend's parser helper process and returns its answer. */
+/* Sends documents to parser helper processes and returns their answers (parser_client.c). */
 #ifndef RP_PARSER_CLIENT_H
 #define RP_PARSER_CLIENT_H
 
 #include "../protocol/parser_protocol.h"
+
+/* Most documents one call parses at once (one helper process each). */
+#define RP_MAX_BATCH 64
 
 typedef struct RpParsed
 {
@@ -15,5 +18,42 @@ typedef struct RpParsed
  * helper crash, cancel — is raised as an ERROR with a fitting SQLSTATE.
  */
 extern void rp_parse(rp_op op, uint32 arg, const char *data, size_t len, RpParsed *out);
+
+/* One request of a batch: op/arg/data/len in; status and texts (and payload on success) out. */
+typedef struct RpBatchItem
+{
+	rp_op		op;
+	uint32		arg;
+	const char *data;
+	size_t		len;
+	uint32		status;			/* rp_status; RP_STATUS_OK on success */
+	char	   *message;		/* on failure */
+	char	   *detail;
+	char	   *hint;
+	char	   *payload;		/* palloc'd, NUL-terminated */
+	uint64		payload_len;
+	/* private to parser_client.c */
+	int			slot;
+	int			phase;
+	size_t		done;
+	rp_request_header request;
+	rp_response_header response;
+} RpBatchItem;
+
+/*
+ * Parses n documents at once, each in its own helper (slots first_slot .. first_slot+n-1;
+ * slot 0 is the SQL functions'). A bad document or a dead helper only sets that item's
+ * status; only cancel or termination raise an ERROR.
+ */
+extern void rp_parse_batch(RpBatchItem *items, int n, int first_slot);
+
+/* Stops the idle helpers of slots keep and above (after max_concurrent_tasks shrank). */
+extern void rp_parse_pool_trim(int keep);
+
+/* A text datum in the database encoding from the helper's UTF-8 (ERROR if it cannot be held). */
+extern text *rp_utf8_to_text(const char *s, size_t len);
+
+/* The SQLSTATE (as a MAKE_SQLSTATE code) for an rp_status. */
+extern int	rp_sqlstate_of(uint32 status);
 
 #endif

@@ -19,6 +19,7 @@ int			rp_parser_cpu_time_limit_s = 30;
 char	   *rp_storage_root = NULL;
 char	   *rp_database = NULL;
 int			rp_workers = 2;
+int			rp_max_concurrent_tasks = 10;
 int			rp_max_attempts = 5;
 int			rp_retry_base_delay_ms = 1000;
 int			rp_job_lease_s = 300;
@@ -61,6 +62,9 @@ rp_define_settings(void)
 	DefineCustomIntVariable("resume_pipeline.workers",
 							"Number of background workers (needs shared_preload_libraries; 0 turns them off).",
 							NULL, &rp_workers, 2, 0, 64, PGC_SIGHUP, 0, NULL, NULL, NULL);
+	DefineCustomIntVariable("resume_pipeline.max_concurrent_tasks",
+							"Jobs one worker runs at once (their documents are parsed in parallel processes).",
+							NULL, &rp_max_concurrent_tasks, 10, 1, 64, PGC_SIGHUP, 0, NULL, NULL, NULL);
 	DefineCustomIntVariable("resume_pipeline.max_attempts",
 							"Attempts a job gets before a transient failure becomes final.",
 							NULL, &rp_max_attempts, 5, 1, 100, PGC_SIGHUP, 0, NULL, NULL, NULL);

@@ -11,6 +11,7 @@ extern int	rp_parser_cpu_time_limit_s;
 extern char *rp_storage_root;
 extern char *rp_database;
 extern int	rp_workers;
+extern int	rp_max_concurrent_tasks;
 extern int	rp_max_attempts;
 extern int	rp_retry_base_delay_ms;
 extern int	rp_job_lease_s;

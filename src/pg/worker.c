@@ -22,11 +22,13 @@
 #include "storage/latch.h"
 #include "tcop/tcopprot.h"
 #include "utils/builtins.h"
+#include "utils/datum.h"
 #include "utils/memutils.h"
 #include "utils/snapmgr.h"
 #include "utils/guc.h"
 #include "utils/wait_event.h"
 
+#include "parser_client.h"
 #include "settings.h"
 #include "shmem.h"
 #include "worker.h"
@@ -37,7 +39,7 @@ PGDLLEXPORT void rp_worker_main(Datum arg);
  * Claims up to RP_CLAIM_BATCH due jobs in one transaction (one commit instead of one per job);
  * their ids go into ids[] (palloc'd in TopMemoryContext). Returns how many.
  */
-#define RP_CLAIM_BATCH 4
+#define RP_CLAIM_BATCH RP_MAX_BATCH
 
 static int
 claim_jobs(char **ids, bool *extension_missing)
@@ -52,7 +54,7 @@ claim_jobs(char **ids, bool *extension_missing)
 	{
 		SPI_connect();
 		pgstat_report_activity(STATE_RUNNING, "resume_pipeline: claiming jobs");
-		while (n < RP_CLAIM_BATCH)
+		while (n < Min(rp_max_concurrent_tasks, RP_CLAIM_BATCH))
 		{
 			bool		isnull = true;
 			Datum		d = 0;
@@ -94,6 +96,141 @@ execute_job(const char *id)
 	pgstat_report_activity(STATE_IDLE, NULL);
 }
 
+static bytea *
+bytes_datum(const char *data, size_t len)
+{
+	bytea	   *b = palloc(VARHDRSZ + len);
+
+	SET_VARSIZE(b, VARHDRSZ + len);
+	memcpy(VARDATA(b), data, len);
+	return b;
+}
+
+/* One SQL call in its own transaction; the first column of its one row, copied into cxt. */
+static Datum
+run_sql(const char *sql, int nargs, Oid *types, Datum *values, const char *nulls, MemoryContext cxt,
+		bool *isnull, Datum *second, bool *second_isnull)
+{
+	Datum		result = (Datum) 0;
+
+	*isnull = true;
+	SetCurrentStatementStartTimestamp();
+	StartTransactionCommand();
+	PushActiveSnapshot(GetTransactionSnapshot());
+	SPI_connect();
+	pgstat_report_activity(STATE_RUNNING, sql);
+	if (SPI_execute_with_args(sql, nargs, types, values, nulls, false, 1) != SPI_OK_SELECT || SPI_processed != 1)
+		elog(ERROR, "resume_pipeline worker: \"%s\" failed", sql);
+	else
+	{
+		TupleDesc	desc = SPI_tuptable->tupdesc;
+		HeapTuple	row = SPI_tuptable->vals[0];
+		MemoryContext old = MemoryContextSwitchTo(cxt);
+
+		result = SPI_getbinval(row, desc, 1, isnull);
+		if (!*isnull)
+			result = datumCopy(result, TupleDescAttr(desc, 0)->attbyval, TupleDescAttr(desc, 0)->attlen);
+		if (second)
+		{
+			*second = SPI_getbinval(row, desc, 2, second_isnull);
+			if (!*second_isnull)
+				*second = datumCopy(*second, TupleDescAttr(desc, 1)->attbyval, TupleDescAttr(desc, 1)->attlen);
+		}
+		MemoryContextSwitchTo(old);
+	}
+	SPI_finish();
+	PopActiveSnapshot();
+	CommitTransactionCommand();
+	pgstat_report_activity(STATE_IDLE, NULL);
+	return result;
+}
+
+/*
+ * Runs the claimed jobs, up to resume_pipeline.max_concurrent_tasks at once: each résumé or CV
+ * job is begun in its own short transaction (row marked processing, document read), then all
+ * their documents are parsed at the same time, each in its own parser process and outside any
+ * transaction, then each result is written in its own transaction. Other jobs (ZIP expansion)
+ * run whole.
+ */
+static void
+run_jobs(char **ids, int n)
+{
+	MemoryContext cxt = AllocSetContextCreate(TopMemoryContext, "resume_pipeline jobs", ALLOCSET_DEFAULT_SIZES);
+	RpBatchItem *items = MemoryContextAllocZero(cxt, sizeof(RpBatchItem) * n);
+	char	  **item_ids = MemoryContextAllocZero(cxt, sizeof(char *) * n);
+	int			m = 0,
+				i;
+
+	for (i = 0; i < n; i++)
+	{
+		Oid			type = TEXTOID;
+		Datum		arg = CStringGetTextDatum(ids[i]);
+		bool		kind_null,
+					data_null;
+		Datum		data;
+		Datum		kind = run_sql("SELECT kind, data FROM resume_pipeline._start_parse_job($1::uuid)",
+								   1, &type, &arg, NULL, cxt, &kind_null, &data, &data_null);
+		char	   *k = kind_null ? "" : TextDatumGetCString(kind);
+
+		if (strcmp(k, "zip") == 0)
+			execute_job(ids[i]);
+		else if ((strcmp(k, "resume") == 0 || strcmp(k, "cv") == 0) && !data_null)
+		{
+			bytea	   *doc = DatumGetByteaPP(data);
+
+			items[m].op = RP_OP_EXTRACT_AND_PARSE;
+			items[m].data = VARDATA_ANY(doc);
+			items[m].len = VARSIZE_ANY_EXHDR(doc);
+			item_ids[m++] = ids[i];
+		}
+		CHECK_FOR_INTERRUPTS();
+	}
+	if (m > 0)
+	{
+		MemoryContext old = MemoryContextSwitchTo(cxt);
+
+		pgstat_report_activity(STATE_RUNNING, "resume_pipeline: parsing documents");
+		rp_parse_batch(items, m, 1);
+		MemoryContextSwitchTo(old);
+	}
+	for (i = 0; i < m; i++)
+	{
+		Oid			types[5] = {TEXTOID, BYTEAOID, BYTEAOID, TEXTOID, TEXTOID};
+		Datum		values[5];
+		char		nulls[5] = {' ', 'n', 'n', 'n', 'n'};
+		bool		isnull;
+
+		values[0] = CStringGetTextDatum(item_ids[i]);
+		if (items[i].status == RP_STATUS_OK)
+		{
+			/* payload: text, NUL, JSON; both UTF-8, converted by the SQL side. */
+			size_t		text_len = strnlen(items[i].payload, items[i].payload_len);
+			size_t		json_off = Min(text_len + 1, items[i].payload_len);
+
+			values[1] = PointerGetDatum(bytes_datum(items[i].payload, text_len));
+			values[2] = PointerGetDatum(bytes_datum(items[i].payload + json_off, items[i].payload_len - json_off));
+			nulls[1] = nulls[2] = ' ';
+		}
+		else
+		{
+			char	   *message = pstrdup(items[i].message);
+			char	   *c;
+
+			/* A diagnostic: keep it ASCII so no database encoding can refuse it. */
+			for (c = message; *c; c++)
+				if ((unsigned char) *c >= 0x80)
+					*c = '?';
+			values[3] = CStringGetTextDatum(unpack_sql_state(rp_sqlstate_of(items[i].status)));
+			values[4] = CStringGetTextDatum(message);
+			nulls[3] = nulls[4] = ' ';
+		}
+		(void) run_sql("SELECT resume_pipeline._finish_parse_job($1::uuid, $2, $3, $4, $5)",
+					   5, types, values, nulls, cxt, &isnull, NULL, NULL);
+		CHECK_FOR_INTERRUPTS();
+	}
+	MemoryContextDelete(cxt);
+}
+
 void
 rp_worker_main(Datum arg)
 {
@@ -122,15 +259,13 @@ rp_worker_main(Datum arg)
 		{
 			ConfigReloadPending = false;
 			ProcessConfigFile(PGC_SIGHUP);
+			rp_parse_pool_trim(1 + rp_max_concurrent_tasks);
 		}
 		while ((n = claim_jobs(ids, &extension_missing)) > 0)
 		{
+			run_jobs(ids, n);
 			for (i = 0; i < n; i++)
-			{
-				execute_job(ids[i]);
 				pfree(ids[i]);
-				CHECK_FOR_INTERRUPTS();
-			}
 		}
 		/*
 		 * Asleep until a commit wakes us. The timeout only serves retries whose backoff has

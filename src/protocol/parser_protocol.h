@@ -28,7 +28,8 @@ typedef enum rp_op
 	RP_OP_ZIP_ENTRIES = 5,
 	RP_OP_DEBUG_MISBEHAVE = 6, /* arg: rp_debug_mode; superuser-only test hook */
 	RP_OP_DOCUMENT_KIND = 7,	/* payload: "pdf", "docx", "zip", "text" or "other" */
-	RP_OP_PARSE_RESUME = 8		/* data: UTF-8 résumé text; payload: JSON Resume */
+	RP_OP_PARSE_RESUME = 8,		/* data: UTF-8 résumé text; payload: JSON Resume */
+	RP_OP_EXTRACT_AND_PARSE = 9 /* data: a document; payload: its text, NUL, its JSON Resume */
 } rp_op;
 
 typedef enum rp_debug_mode

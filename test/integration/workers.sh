@@ -55,6 +55,24 @@ SQL
 sleep 0.5
 t_expect "the same 200 applicants rolled back leave no job" "$jobs_before" "$(q -d rp_workers -c "SELECT count(*) FROM resume_pipeline.jobs")"
 
+# One worker runs max_concurrent_tasks jobs at once: their documents are parsed in as many
+# parser processes, side by side.
+q -c "ALTER SYSTEM SET resume_pipeline.workers = 1" -c "ALTER SYSTEM SET resume_pipeline.max_concurrent_tasks = 4" \
+  -c "SELECT pg_reload_conf()" >/dev/null
+wait_for rp_workers "SELECT count(*) = 1 FROM pg_stat_activity WHERE backend_type = 'resume_pipeline worker' AND datname = 'rp_workers'" 30
+sleep 0.5  # the surviving worker rereads its configuration when it next wakes
+q -d rp_workers -c "INSERT INTO resume_pipeline.applicants (user_id, cv_file_id, li_data)
+    SELECT 'aaaaaaaa-0000-4000-8000-00000000000a', id, '{\"batch\": \"concurrent\"}' FROM resume_pipeline.files f, generate_series(1, 12)
+     WHERE f.name LIKE '%cv.docx'" >/dev/null
+wait_for rp_workers "SELECT count(*) = 12 FROM resume_pipeline.applicants WHERE li_data ->> 'batch' = 'concurrent' AND cv_status = 'ready'" 60
+worker_pid=$(q -d rp_workers -c "SELECT pid FROM pg_stat_activity WHERE backend_type = 'resume_pipeline worker' AND datname = 'rp_workers'")
+parsers=$(ps -o comm= --ppid "${worker_pid:-0}" | grep -c resume_pipeline || true)
+t_expect "one worker with max_concurrent_tasks = 4 parses in 4 processes at once, all 12 ready" "4 12" \
+    "$parsers $(q -d rp_workers -c "SELECT count(*) FROM resume_pipeline.applicants WHERE li_data ->> 'batch' = 'concurrent' AND cv_status = 'ready'")"
+q -c "ALTER SYSTEM RESET resume_pipeline.workers" -c "ALTER SYSTEM RESET resume_pipeline.max_concurrent_tasks" \
+  -c "SELECT pg_reload_conf()" >/dev/null
+wait_for rp_workers "SELECT count(*) = 2 FROM pg_stat_activity WHERE backend_type = 'resume_pipeline worker' AND datname = 'rp_workers'" 30
+
 # A step failing transiently twice succeeds on its third attempt; a bad document fails once.
 q -d rp_workers >/dev/null <<'SQL'
 BEGIN;
