@@ -3,8 +3,9 @@
 //
 // Input layout: byte 0 selects the entry point, the rest is the document (or the ZIP entry name):
 //   0 pdf_text   1 pdf_info_json   2 docx_text   3 document_text
-//   4 ZipArchive::regular_files   5 safe_entry_name
-// (selector values are taken modulo 6, so every input maps to some entry point).
+//   4 ZipArchive::regular_files   5 safe_entry_name   6 parse_resume_json   7 document_kind
+//   8 object_relative_path
+// (selector values are taken modulo 9, so every input maps to some entry point).
 //
 // Expected outcomes, as in src/helper/parser_main.cpp: a result, rp::DocumentError (bad input,
 // exceeded limit) or std::bad_alloc. Any other exception, a crash, a sanitizer report or a
@@ -26,7 +27,9 @@
 #include "../src/core/document_text.h"
 #include "../src/core/docx_text.h"
 #include "../src/core/limits.h"
+#include "../src/core/object_path.h"
 #include "../src/core/pdf_text.h"
+#include "../src/core/resume_parser.h"
 #include "../src/core/utf8_text.h"
 #include "../src/core/zip_reader.h"
 
@@ -39,11 +42,15 @@ enum Selector : uint8_t {
     kDocumentText = 3,
     kZipEntries = 4,
     kSafeEntryName = 5,
-    kSelectors = 6,
+    kParseResume = 6,
+    kDocumentKind = 7,
+    kObjectPath = 8,
+    kSelectors = 9,
 };
 
 const char *const kSelectorNames[kSelectors] = {
-    "pdf_text", "pdf_info_json", "docx_text", "document_text", "ZipArchive::regular_files", "safe_entry_name"};
+    "pdf_text", "pdf_info_json", "docx_text", "document_text", "ZipArchive::regular_files", "safe_entry_name",
+    "parse_resume_json", "document_kind", "object_relative_path"};
 
 // Small limits keep each execution fast; the checks are the same code paths as the defaults.
 rp::Limits fuzz_limits() {
@@ -140,6 +147,29 @@ void run(uint8_t selector, const char *p, size_t n) {
         case kSafeEntryName:
             check_entry_name(selector, rp::safe_entry_name(std::string(p, n)));
             break;
+        case kParseResume: {
+            // Never throws, whatever the text: a JSON Resume object with every top-level key.
+            const std::string out = rp::parse_resume_json(std::string_view(p, n));
+            check_text(selector, out);
+            const auto j = nlohmann::json::parse(out, nullptr, false);
+            if (j.is_discarded() || !j.is_object()) invariant_failed(selector, "result is not a JSON object", out);
+            for (const char *k : {"basics", "work", "education", "skills"})
+                if (!j.contains(k)) invariant_failed(selector, "result lacks a top-level key", out);
+            break;
+        }
+        case kDocumentKind: {
+            const std::string kind = rp::document_kind(p, n, limits);
+            if (kind != "pdf" && kind != "docx" && kind != "zip" && kind != "text" && kind != "other")
+                invariant_failed(selector, "unknown kind", kind);
+            break;
+        }
+        case kObjectPath: {
+            const std::string path = rp::object_relative_path("resumes", std::string(p, n));
+            check_text(selector, path);
+            if (path.rfind("resumes/", 0) != 0) invariant_failed(selector, "path leaves the bucket", path);
+            if (has_dotdot_component(path)) invariant_failed(selector, "path has a \"..\" component", path);
+            break;
+        }
         default:
             break;
     }
