@@ -1,7 +1,8 @@
--- resume_pipeline 0.1.0: reading documents.
---
--- Every function below hands the bytes to resume_pipeline_parser, a separate process with
--- memory and CPU limits, so a hostile file can fail only its own statement.
+-- resume_pipeline 0.1.0. In order: reading documents (every byte of a document goes to
+-- resume_pipeline_parser, a separate process with memory and CPU limits, so a hostile file can
+-- fail only its own statement); identity; the data model with row-level security; storage and
+-- uploads; the queue and its triggers; processing steps, retries and circuit breakers; queries;
+-- the Supabase hook; observability.
 
 \echo Use "CREATE EXTENSION resume_pipeline" to load this file. \quit
 
