@@ -211,6 +211,18 @@ CREATE FUNCTION score_of(ai_data jsonb) RETURNS numeric
 RETURN CASE WHEN jsonb_typeof(ai_data -> 'score') = 'number' THEN (ai_data ->> 'score')::numeric
             WHEN ai_data ->> 'score' ~ '^\s*-?\d+(\.\d+)?\s*$' THEN btrim(ai_data ->> 'score')::numeric END;
 
+-- An applicant's overall status from its sub-statuses (seed "Event-Driven with Generated
+-- Columns"): failed when the CV or LinkedIn step failed, completed when the AI step is ready,
+-- processing while the CV is, uploading otherwise. The generated column and the trigger that
+-- announces changes both use it.
+CREATE FUNCTION _overall_status(cv processing_status, li processing_status, ai processing_status)
+    RETURNS overall_status
+    LANGUAGE sql IMMUTABLE PARALLEL SAFE
+RETURN CASE WHEN cv = 'error' OR li = 'error' THEN 'failed'::overall_status
+            WHEN ai = 'ready' THEN 'completed'::overall_status
+            WHEN cv = 'processing' THEN 'processing'::overall_status
+            ELSE 'uploading'::overall_status END;
+
 -- Applicants (seed "Event-Driven with Generated Columns"): a sub-status per source, and an
 -- overall status and score the database derives. name/email/phone follow cv_data.
 CREATE TABLE applicants (
@@ -229,11 +241,7 @@ CREATE TABLE applicants (
     name       text,
     email      text,
     phone      text,
-    status     overall_status GENERATED ALWAYS AS (
-                   CASE WHEN cv_status = 'error' OR li_status = 'error' THEN 'failed'::overall_status
-                        WHEN ai_status = 'ready' THEN 'completed'::overall_status
-                        WHEN cv_status = 'processing' THEN 'processing'::overall_status
-                        ELSE 'uploading'::overall_status END) STORED,
+    status     overall_status GENERATED ALWAYS AS (_overall_status(cv_status, li_status, ai_status)) STORED,
     score      numeric GENERATED ALWAYS AS (score_of(ai_data)) STORED,
     created_at timestamptz NOT NULL DEFAULT now(),
     updated_at timestamptz NOT NULL DEFAULT now()
@@ -453,42 +461,36 @@ BEGIN
 END
 $$;
 
--- applicants BEFORE INSERT / UPDATE: name, email and phone follow cv_data; a CV file given
--- without a status is pending.
-CREATE FUNCTION _applicant_sync() RETURNS trigger
-    LANGUAGE plpgsql  -- no SET search_path: it touches only NEW, and a GUC switch per row is costly
+-- applicants BEFORE INSERT / UPDATE, the one trigger of the table (it runs on every applicant
+-- write, so it is kept lean: one plpgsql call, no search_path switch, tables schema-qualified,
+-- no row-to-JSON):
+--  * name, email and phone follow cv_data; a CV file given without a status is pending;
+--  * a pending CV queues its step (this replaces the seeds' pg_net.http_post to an external
+--    worker); if the write then fails, the statement's job goes with it;
+--  * status changes are announced on the channel resume_pipeline, delivered at commit:
+--    {"table", "id", "user_id", "old", "new", "changed": {"cv_status": {"old", "new"}, ...}}
+CREATE FUNCTION _applicant_write() RETURNS trigger
+    LANGUAGE plpgsql SECURITY DEFINER
 AS $$
+DECLARE
+    inserting boolean := TG_OP = 'INSERT';
+    changed jsonb := '{}';
+    old_status @extschema@.overall_status;
+    new_status @extschema@.overall_status;
 BEGIN
     IF NEW.cv_file_id IS NOT NULL AND NEW.cv_status = 'not_provided'
-       AND (TG_OP = 'INSERT' OR OLD.cv_file_id IS DISTINCT FROM NEW.cv_file_id) THEN
+       AND (inserting OR OLD.cv_file_id IS DISTINCT FROM NEW.cv_file_id) THEN
         NEW.cv_status := 'pending';
     END IF;
-    IF NEW.cv_data IS NOT NULL AND (TG_OP = 'INSERT' OR OLD.cv_data IS DISTINCT FROM NEW.cv_data) THEN
+    IF NEW.cv_data IS NOT NULL AND (inserting OR OLD.cv_data IS DISTINCT FROM NEW.cv_data) THEN
         NEW.name := coalesce(NEW.cv_data #>> '{basics,name}', NEW.name);
         NEW.email := coalesce(NEW.cv_data #>> '{basics,email}', NEW.email);
         NEW.phone := coalesce(NEW.cv_data #>> '{basics,phone}', NEW.phone);
     END IF;
-    IF TG_OP = 'UPDATE' THEN
+    IF NOT inserting THEN
         NEW.updated_at := now();
     END IF;
-    RETURN NEW;
-END
-$$;
-CREATE TRIGGER applicant_sync BEFORE INSERT OR UPDATE ON applicants
-    FOR EACH ROW EXECUTE FUNCTION _applicant_sync();
 
--- applicants AFTER INSERT / UPDATE, one trigger for both jobs it has (it runs on every
--- applicant write, so it is kept lean: no search_path switch, tables schema-qualified, no
--- row-to-JSON): a pending CV queues its step (this replaces the seeds' pg_net.http_post to an
--- external worker), and status changes are announced on the resume_pipeline channel:
---   {"table", "id", "user_id", "old", "new", "changed": {"cv_status": {"old", "new"}, ...}}
-CREATE FUNCTION _applicant_changed() RETURNS trigger
-    LANGUAGE plpgsql SECURITY DEFINER
-AS $$
-DECLARE
-    changed jsonb := '{}';
-    inserting boolean := TG_OP = 'INSERT';
-BEGIN
     -- pg_restore reloads applicants next to their dumped jobs: queue nothing twice. (A plain
     -- dump replayed with psql may add a second job for a pending CV; steps are idempotent.)
     IF NEW.cv_file_id IS NOT NULL AND NEW.cv_status = 'pending'
@@ -501,6 +503,7 @@ BEGIN
             OR NOT EXISTS (SELECT 1 FROM @extschema@.jobs j
                             WHERE j.kind = 'cv' AND j.target_id = NEW.id AND j.state IN ('queued', 'running'));
     END IF;
+
     IF inserting OR OLD.cv_status IS DISTINCT FROM NEW.cv_status THEN
         changed := jsonb_build_object('cv_status', jsonb_build_object('old', CASE WHEN NOT inserting THEN OLD.cv_status END, 'new', NEW.cv_status));
     END IF;
@@ -513,16 +516,21 @@ BEGIN
     IF inserting OR OLD.ai_status IS DISTINCT FROM NEW.ai_status THEN
         changed := changed || jsonb_build_object('ai_status', jsonb_build_object('old', CASE WHEN NOT inserting THEN OLD.ai_status END, 'new', NEW.ai_status));
     END IF;
-    IF changed <> '{}' OR OLD.status IS DISTINCT FROM NEW.status THEN
+    IF changed <> '{}' THEN
+        -- The generated status is not computed yet in a BEFORE trigger: the same rule gives it.
+        new_status := @extschema@._overall_status(NEW.cv_status, NEW.li_status, NEW.ai_status);
+        IF NOT inserting THEN
+            old_status := OLD.status;
+        END IF;
         PERFORM pg_notify('resume_pipeline', json_build_object(
             'table', 'applicants', 'id', NEW.id, 'user_id', NEW.user_id,
-            'old', CASE WHEN NOT inserting THEN OLD.status END, 'new', NEW.status, 'changed', changed)::text);
+            'old', old_status, 'new', new_status, 'changed', changed)::text);
     END IF;
-    RETURN NULL;
+    RETURN NEW;
 END
 $$;
-CREATE TRIGGER applicant_changed AFTER INSERT OR UPDATE ON applicants
-    FOR EACH ROW EXECUTE FUNCTION _applicant_changed();
+CREATE TRIGGER applicant_write BEFORE INSERT OR UPDATE ON applicants
+    FOR EACH ROW EXECUTE FUNCTION _applicant_write();
 
 ------------------------------------------------------------------------------------------
 -- Processing: one step per job kind. Each reads the object, extracts text in the isolated
