@@ -570,24 +570,54 @@ BEGIN
 END
 $$;
 
-CREATE FUNCTION _process_resume(resume_id uuid) RETURNS void
+-- The two halves of a résumé or CV step, around text extraction and parsing (which the
+-- session does inline, or a worker does for several jobs at once in parallel parser
+-- processes). _begin_document marks the row processing and returns the document, or null
+-- when there is nothing to do (the row is gone, or the CV is no longer pending). The CV file
+-- must be the applicant owner's: a user cannot have someone else's CV read by naming its id.
+CREATE FUNCTION _begin_document(j jobs) RETURNS bytea
     LANGUAGE plpgsql
     SET search_path = @extschema@, pg_catalog
 AS $$
 DECLARE
     r resumes;
-    content text;
+    a applicants;
+    f files;
 BEGIN
-    SELECT * INTO r FROM resumes WHERE id = resume_id FOR UPDATE;
-    IF NOT FOUND THEN
-        RETURN;  -- deleted since it was queued
+    IF j.kind = 'resume' THEN
+        SELECT * INTO r FROM resumes WHERE id = j.target_id FOR UPDATE;
+        IF NOT FOUND THEN
+            RETURN NULL;  -- deleted since it was queued
+        END IF;
+        UPDATE resumes SET status = 'processing', updated_at = now() WHERE id = r.id;
+        RETURN _read_object(r.bucket, r.object_name);
     END IF;
-    UPDATE resumes SET status = 'processing', updated_at = now() WHERE id = r.id;
-    content := document_text(_read_object(r.bucket, r.object_name));
-    UPDATE resumes
-       SET raw_text = content, parsed = parse_resume_builtin(content), status = 'completed',
-           error = NULL, updated_at = now()
-     WHERE id = r.id;
+    SELECT * INTO a FROM applicants WHERE id = j.target_id FOR UPDATE;
+    IF NOT FOUND OR a.cv_status NOT IN ('pending', 'processing') THEN
+        RETURN NULL;
+    END IF;
+    UPDATE applicants SET cv_status = 'processing', cv_error = NULL WHERE id = a.id;
+    SELECT * INTO f FROM files WHERE id = a.cv_file_id AND user_id = a.user_id;
+    IF NOT FOUND THEN
+        RAISE EXCEPTION 'the CV file does not exist or belongs to another user'
+            USING ERRCODE = 'undefined_object';
+    END IF;
+    RETURN _read_object(f.bucket, f.name);
+END
+$$;
+
+CREATE FUNCTION _store_parsed(j jobs, content text, parsed jsonb) RETURNS void
+    LANGUAGE plpgsql
+    SET search_path = @extschema@, pg_catalog
+AS $$
+BEGIN
+    IF j.kind = 'resume' THEN
+        UPDATE resumes SET raw_text = content, parsed = _store_parsed.parsed, status = 'completed',
+                           error = NULL, updated_at = now()
+         WHERE id = j.target_id;
+    ELSE
+        UPDATE applicants SET cv_data = _store_parsed.parsed, cv_status = 'ready' WHERE id = j.target_id;
+    END IF;
 END
 $$;
 
@@ -621,31 +651,6 @@ BEGIN
     END LOOP;
     UPDATE files SET metadata = metadata || jsonb_build_object('expanded', added, 'skipped', skipped)
      WHERE id = z.id;
-END
-$$;
-
-CREATE FUNCTION _process_cv(applicant_id uuid) RETURNS void
-    LANGUAGE plpgsql
-    SET search_path = @extschema@, pg_catalog
-AS $$
-DECLARE
-    a applicants;
-    f files;
-    content text;
-BEGIN
-    SELECT * INTO a FROM applicants WHERE id = applicant_id FOR UPDATE;
-    IF NOT FOUND OR a.cv_status NOT IN ('pending', 'processing') THEN
-        RETURN;
-    END IF;
-    UPDATE applicants SET cv_status = 'processing', cv_error = NULL WHERE id = a.id;
-    -- The file must be the applicant owner's: a user cannot read someone else's CV by id.
-    SELECT * INTO f FROM files WHERE id = a.cv_file_id AND user_id = a.user_id;
-    IF NOT FOUND THEN
-        RAISE EXCEPTION 'the CV file does not exist or belongs to another user'
-            USING ERRCODE = 'undefined_object';
-    END IF;
-    content := document_text(_read_object(f.bucket, f.name));
-    UPDATE applicants SET cv_data = parse_resume_builtin(content), cv_status = 'ready' WHERE id = a.id;
 END
 $$;
 
@@ -808,6 +813,8 @@ CREATE FUNCTION _execute_job(job_id uuid) RETURNS text
 AS $$
 DECLARE
     j jobs := _my_job(job_id);
+    document bytea;
+    content text;
     message text;
     code text;
 BEGIN
@@ -819,11 +826,15 @@ BEGIN
     END IF;
     BEGIN
         PERFORM _debug_fail(j);
-        CASE j.kind
-            WHEN 'resume' THEN PERFORM _process_resume(j.target_id);
-            WHEN 'zip' THEN PERFORM _process_zip(j.target_id);
-            WHEN 'cv' THEN PERFORM _process_cv(j.target_id);
-        END CASE;
+        IF j.kind = 'zip' THEN
+            PERFORM _process_zip(j.target_id);
+        ELSE
+            document := _begin_document(j);
+            IF document IS NOT NULL THEN
+                content := document_text(document);
+                PERFORM _store_parsed(j, content, parse_resume_builtin(content));
+            END IF;
+        END IF;
         RETURN _job_done(j.id);
     EXCEPTION WHEN OTHERS THEN
         GET STACKED DIAGNOSTICS message = MESSAGE_TEXT, code = RETURNED_SQLSTATE;
@@ -833,7 +844,7 @@ END
 $$;
 
 -- A worker running several jobs at once splits a résumé or CV job in three: this first part
--- marks the row processing and returns the document; the worker parses all its documents in
+-- begins it (_begin_document); the worker parses all its documents in
 -- parallel parser processes, outside any transaction; _finish_parse_job writes each result.
 -- kind is the job's kind when the worker is to go on ('resume', 'cv'; 'zip' runs whole through
 -- _execute_job), or what happened instead ('skipped', 'waiting', 'done', 'retry', 'failed').
@@ -843,9 +854,6 @@ CREATE FUNCTION _start_parse_job(job_id uuid, OUT kind text, OUT data bytea) RET
 AS $$
 DECLARE
     j jobs := _my_job(job_id);
-    r resumes;
-    a applicants;
-    f files;
     message text;
     code text;
 BEGIN
@@ -863,29 +871,8 @@ BEGIN
     END IF;
     BEGIN
         PERFORM _debug_fail(j);
-        IF j.kind = 'resume' THEN
-            SELECT * INTO r FROM resumes WHERE id = j.target_id FOR UPDATE;
-            IF NOT FOUND THEN
-                kind := _job_done(j.id);  -- deleted since it was queued
-                RETURN;
-            END IF;
-            UPDATE resumes SET status = 'processing', updated_at = now() WHERE id = r.id;
-            data := _read_object(r.bucket, r.object_name);
-        ELSE
-            SELECT * INTO a FROM applicants WHERE id = j.target_id FOR UPDATE;
-            IF NOT FOUND OR a.cv_status NOT IN ('pending', 'processing') THEN
-                kind := _job_done(j.id);
-                RETURN;
-            END IF;
-            UPDATE applicants SET cv_status = 'processing', cv_error = NULL WHERE id = a.id;
-            SELECT * INTO f FROM files WHERE id = a.cv_file_id AND user_id = a.user_id;
-            IF NOT FOUND THEN
-                RAISE EXCEPTION 'the CV file does not exist or belongs to another user'
-                    USING ERRCODE = 'undefined_object';
-            END IF;
-            data := _read_object(f.bucket, f.name);
-        END IF;
-        kind := j.kind;
+        data := _begin_document(j);
+        kind := CASE WHEN data IS NULL THEN _job_done(j.id) ELSE j.kind END;
         RETURN;
     EXCEPTION WHEN OTHERS THEN
         GET STACKED DIAGNOSTICS message = MESSAGE_TEXT, code = RETURNED_SQLSTATE;
@@ -916,15 +903,7 @@ BEGIN
         RETURN _job_outcome(j, error_state, error_message);
     END IF;
     BEGIN
-        IF j.kind = 'resume' THEN
-            UPDATE resumes SET raw_text = convert_from(content_utf8, 'UTF8'),
-                               parsed = convert_from(parsed_utf8, 'UTF8')::jsonb,
-                               status = 'completed', error = NULL, updated_at = now()
-             WHERE id = j.target_id;
-        ELSE
-            UPDATE applicants SET cv_data = convert_from(parsed_utf8, 'UTF8')::jsonb, cv_status = 'ready'
-             WHERE id = j.target_id;
-        END IF;
+        PERFORM _store_parsed(j, convert_from(content_utf8, 'UTF8'), convert_from(parsed_utf8, 'UTF8')::jsonb);
         RETURN _job_done(j.id);
     EXCEPTION WHEN OTHERS THEN
         GET STACKED DIAGNOSTICS message = MESSAGE_TEXT, code = RETURNED_SQLSTATE;
@@ -933,7 +912,8 @@ BEGIN
 END
 $$;
 REVOKE EXECUTE ON FUNCTION _start_parse_job(uuid), _finish_parse_job(uuid, bytea, bytea, text, text),
-                           _job_outcome(jobs, text, text), _job_done(uuid), _my_job(uuid) FROM PUBLIC;
+                           _job_outcome(jobs, text, text), _job_done(uuid), _my_job(uuid),
+                           _begin_document(jobs), _store_parsed(jobs, text, jsonb) FROM PUBLIC;
 REVOKE EXECUTE ON FUNCTION _execute_job(uuid) FROM PUBLIC;
 
 -- Runs up to max_items due jobs now, in this session, each as its own subtransaction: a failed
