@@ -101,6 +101,8 @@ CREATE TYPE processing_status AS ENUM ('pending', 'processing', 'ready', 'error'
 CREATE TYPE overall_status AS ENUM ('uploading', 'processing', 'completed', 'failed');
 CREATE TYPE resume_status AS ENUM ('pending', 'processing', 'completed', 'failed');
 CREATE TYPE job_state AS ENUM ('queued', 'running', 'done', 'failed');
+-- An enum rather than a CHECK: a CHECK is prepared again by every statement that inserts.
+CREATE TYPE job_kind AS ENUM ('resume', 'zip', 'cv');
 
 -- One row per auth user. ashby_api_key is a secret: only its owner's row is visible.
 CREATE TABLE users (
@@ -204,17 +206,18 @@ CREATE TABLE resume_analyses (
 CREATE INDEX resume_analyses_session_idx ON resume_analyses (analysis_session_id);
 
 -- Score from the model's JSON, tolerant of a missing or non-numeric value (generated
--- columns need an immutable expression that never fails).
+-- columns need an immutable expression that never fails). No SET clause: it would stop the
+-- planner inlining the function into every applicants write (a RETURN body is bound to its
+-- operators when created, so search_path cannot change it).
 CREATE FUNCTION score_of(ai_data jsonb) RETURNS numeric
     LANGUAGE sql IMMUTABLE PARALLEL SAFE
-    SET search_path = pg_catalog
 RETURN CASE WHEN jsonb_typeof(ai_data -> 'score') = 'number' THEN (ai_data ->> 'score')::numeric
             WHEN ai_data ->> 'score' ~ '^\s*-?\d+(\.\d+)?\s*$' THEN btrim(ai_data ->> 'score')::numeric END;
 
 -- An applicant's overall status from its sub-statuses (seed "Event-Driven with Generated
 -- Columns"): failed when the CV or LinkedIn step failed, completed when the AI step is ready,
--- processing while the CV is, uploading otherwise. The generated column and the trigger that
--- announces changes both use it.
+-- processing while the CV is, uploading otherwise. The generated column uses it; the C trigger
+-- that announces changes applies the same rule (test/sql/applicants.sql checks they agree).
 CREATE FUNCTION _overall_status(cv processing_status, li processing_status, ai processing_status)
     RETURNS overall_status
     LANGUAGE sql IMMUTABLE PARALLEL SAFE
@@ -251,10 +254,15 @@ CREATE INDEX applicants_user_idx ON applicants (user_id, created_at DESC);
 -- The durable queue: enqueued in the caller's transaction, so a rollback leaves no job and a
 -- commit never loses one. kind: 'resume' (extract and parse a résumé), 'zip' (expand an
 -- archive into résumés), 'cv' (an applicant's CV).
+-- Job ids grow with time (UUID version 7 layout, src/pg/job_id.c): new jobs go to the right
+-- edge of the primary key, and ids sort by creation.
+CREATE FUNCTION _new_job_id() RETURNS uuid
+    AS 'MODULE_PATHNAME', 'rp_new_job_id' LANGUAGE C VOLATILE PARALLEL SAFE;
+
 CREATE TABLE jobs (
-    id               uuid PRIMARY KEY DEFAULT gen_random_uuid(),
+    id               uuid PRIMARY KEY DEFAULT _new_job_id(),
     user_id          uuid NOT NULL,
-    kind             text NOT NULL CHECK (kind IN ('resume', 'zip', 'cv')),
+    kind             job_kind NOT NULL,
     target_id        uuid NOT NULL,
     payload          jsonb NOT NULL DEFAULT '{}',
     state            job_state NOT NULL DEFAULT 'queued',
@@ -269,7 +277,11 @@ CREATE TABLE jobs (
     finished_at      timestamptz
 );
 CREATE INDEX jobs_queued_idx ON jobs (run_after, created_at) WHERE state = 'queued';
-CREATE INDEX jobs_target_idx ON jobs (kind, target_id);
+-- _enqueue looks for an open job of a document before queuing another. CV jobs are left out:
+-- the applicants trigger queues one only when a CV becomes pending and the step re-reads the
+-- applicant under lock (a second job is a no-op), and an index entry would cost every
+-- applicant INSERT (bench/trigger_overhead.sh).
+CREATE INDEX jobs_target_idx ON jobs (kind, target_id) WHERE kind <> 'cv';
 CREATE INDEX jobs_running_idx ON jobs (lease_expires_at) WHERE state = 'running';
 
 -- Row-level security: a user sees and changes only rows whose user_id is theirs. The
@@ -379,9 +391,10 @@ $$;
 -- transaction, so no row ever exists without its lineage and nothing is lost on rollback.
 ------------------------------------------------------------------------------------------
 
--- Queues a step unless one is already open for the same target. Not a unique index: restoring
+-- Queues a document's step (resume, zip) unless one is already open for the same target. CV
+-- jobs are queued by the applicants trigger. Not a unique index: restoring
 -- a dump may replay a trigger's job next to the dumped one, and steps are idempotent anyway.
-CREATE FUNCTION _enqueue(kind text, target_id uuid, user_id uuid) RETURNS void
+CREATE FUNCTION _enqueue(kind job_kind, target_id uuid, user_id uuid) RETURNS void
     LANGUAGE plpgsql VOLATILE  -- plpgsql, not SQL: its plan is cached, this runs in every trigger
     SET search_path = @extschema@, pg_catalog
 AS $$
@@ -390,10 +403,11 @@ BEGIN
     SELECT _enqueue.kind, _enqueue.target_id, _enqueue.user_id
      WHERE NOT EXISTS (SELECT 1 FROM jobs j
                         WHERE j.kind = _enqueue.kind AND j.target_id = _enqueue.target_id
+                          AND j.kind <> 'cv'  -- what jobs_target_idx covers (documents only)
                           AND j.state IN ('queued', 'running'));
 END
 $$;
-REVOKE EXECUTE ON FUNCTION _enqueue(text, uuid, uuid) FROM PUBLIC;
+REVOKE EXECUTE ON FUNCTION _enqueue(job_kind, uuid, uuid) FROM PUBLIC;
 
 CREATE FUNCTION _is_resume_type(mime_type text) RETURNS boolean
     LANGUAGE sql IMMUTABLE PARALLEL SAFE
@@ -461,74 +475,16 @@ BEGIN
 END
 $$;
 
--- applicants BEFORE INSERT / UPDATE, the one trigger of the table (it runs on every applicant
--- write, so it is kept lean: one plpgsql call, no search_path switch, tables schema-qualified,
--- no row-to-JSON):
+-- applicants BEFORE INSERT / UPDATE, the one trigger of the table. It runs on every applicant
+-- write, so it is C (src/pg/applicant_trigger.c):
 --  * name, email and phone follow cv_data; a CV file given without a status is pending;
---  * a pending CV queues its step (this replaces the seeds' pg_net.http_post to an external
---    worker); if the write then fails, the statement's job goes with it;
+--  * a pending CV queues its step in jobs (this replaces the seeds' pg_net.http_post to an
+--    external worker) and wakes the workers at commit; if the write then fails, the job goes
+--    with it;
 --  * status changes are announced on the channel resume_pipeline, delivered at commit:
 --    {"table", "id", "user_id", "old", "new", "changed": {"cv_status": {"old", "new"}, ...}}
 CREATE FUNCTION _applicant_write() RETURNS trigger
-    LANGUAGE plpgsql SECURITY DEFINER
-AS $$
-DECLARE
-    inserting boolean := TG_OP = 'INSERT';
-    changed jsonb := '{}';
-    old_status @extschema@.overall_status;
-    new_status @extschema@.overall_status;
-BEGIN
-    IF NEW.cv_file_id IS NOT NULL AND NEW.cv_status = 'not_provided'
-       AND (inserting OR OLD.cv_file_id IS DISTINCT FROM NEW.cv_file_id) THEN
-        NEW.cv_status := 'pending';
-    END IF;
-    IF NEW.cv_data IS NOT NULL AND (inserting OR OLD.cv_data IS DISTINCT FROM NEW.cv_data) THEN
-        NEW.name := coalesce(NEW.cv_data #>> '{basics,name}', NEW.name);
-        NEW.email := coalesce(NEW.cv_data #>> '{basics,email}', NEW.email);
-        NEW.phone := coalesce(NEW.cv_data #>> '{basics,phone}', NEW.phone);
-    END IF;
-    IF NOT inserting THEN
-        NEW.updated_at := now();
-    END IF;
-
-    -- pg_restore reloads applicants next to their dumped jobs: queue nothing twice. (A plain
-    -- dump replayed with psql may add a second job for a pending CV; steps are idempotent.)
-    IF NEW.cv_file_id IS NOT NULL AND NEW.cv_status = 'pending'
-       AND (inserting OR OLD.cv_status IS DISTINCT FROM NEW.cv_status OR OLD.cv_file_id IS DISTINCT FROM NEW.cv_file_id)
-       AND current_setting('application_name') <> 'pg_restore' THEN
-        -- A new applicant cannot have a job yet; an update may already have an open one.
-        INSERT INTO @extschema@.jobs (kind, target_id, user_id)
-        SELECT 'cv', NEW.id, NEW.user_id
-         WHERE inserting
-            OR NOT EXISTS (SELECT 1 FROM @extschema@.jobs j
-                            WHERE j.kind = 'cv' AND j.target_id = NEW.id AND j.state IN ('queued', 'running'));
-    END IF;
-
-    IF inserting OR OLD.cv_status IS DISTINCT FROM NEW.cv_status THEN
-        changed := jsonb_build_object('cv_status', jsonb_build_object('old', CASE WHEN NOT inserting THEN OLD.cv_status END, 'new', NEW.cv_status));
-    END IF;
-    IF inserting OR OLD.li_status IS DISTINCT FROM NEW.li_status THEN
-        changed := changed || jsonb_build_object('li_status', jsonb_build_object('old', CASE WHEN NOT inserting THEN OLD.li_status END, 'new', NEW.li_status));
-    END IF;
-    IF inserting OR OLD.gh_status IS DISTINCT FROM NEW.gh_status THEN
-        changed := changed || jsonb_build_object('gh_status', jsonb_build_object('old', CASE WHEN NOT inserting THEN OLD.gh_status END, 'new', NEW.gh_status));
-    END IF;
-    IF inserting OR OLD.ai_status IS DISTINCT FROM NEW.ai_status THEN
-        changed := changed || jsonb_build_object('ai_status', jsonb_build_object('old', CASE WHEN NOT inserting THEN OLD.ai_status END, 'new', NEW.ai_status));
-    END IF;
-    IF changed <> '{}' THEN
-        -- The generated status is not computed yet in a BEFORE trigger: the same rule gives it.
-        new_status := @extschema@._overall_status(NEW.cv_status, NEW.li_status, NEW.ai_status);
-        IF NOT inserting THEN
-            old_status := OLD.status;
-        END IF;
-        PERFORM pg_notify('resume_pipeline', json_build_object(
-            'table', 'applicants', 'id', NEW.id, 'user_id', NEW.user_id,
-            'old', old_status, 'new', new_status, 'changed', changed)::text);
-    END IF;
-    RETURN NEW;
-END
-$$;
+    AS 'MODULE_PATHNAME', 'rp_applicant_write' LANGUAGE C;
 CREATE TRIGGER applicant_write BEFORE INSERT OR UPDATE ON applicants
     FOR EACH ROW EXECUTE FUNCTION _applicant_write();
 
@@ -655,7 +611,7 @@ END
 $$;
 
 -- Records a step's failure on its row; the job keeps the message too.
-CREATE FUNCTION _job_failed(kind text, target_id uuid, message text) RETURNS void
+CREATE FUNCTION _job_failed(kind job_kind, target_id uuid, message text) RETURNS void
     LANGUAGE plpgsql
     SET search_path = @extschema@, pg_catalog
 AS $$
@@ -872,7 +828,7 @@ BEGIN
     BEGIN
         PERFORM _debug_fail(j);
         data := _begin_document(j);
-        kind := CASE WHEN data IS NULL THEN _job_done(j.id) ELSE j.kind END;
+        kind := CASE WHEN data IS NULL THEN _job_done(j.id) ELSE j.kind::text END;
         RETURN;
     EXCEPTION WHEN OTHERS THEN
         GET STACKED DIAGNOSTICS message = MESSAGE_TEXT, code = RETURNED_SQLSTATE;
@@ -1129,10 +1085,10 @@ DECLARE
 BEGIN
     out := out || E'# HELP resume_pipeline_jobs Jobs by kind and state.\n# TYPE resume_pipeline_jobs gauge\n';
     FOR r IN SELECT k.kind, s.state, count(j.id) AS n
-               FROM unnest(ARRAY['resume', 'zip', 'cv']) k(kind)
+               FROM unnest(enum_range(NULL::job_kind)) k(kind)
               CROSS JOIN unnest(enum_range(NULL::job_state)) s(state)
                LEFT JOIN jobs j ON j.kind = k.kind AND j.state = s.state
-              GROUP BY 1, 2 ORDER BY 1, 2 LOOP
+              GROUP BY 1, 2 ORDER BY k.kind::text, 2 LOOP
         out := out || format(E'resume_pipeline_jobs{kind="%s",state="%s"} %s\n', r.kind, r.state, r.n);
     END LOOP;
     out := out || E'# HELP resume_pipeline_jobs_done_total Jobs finished successfully.\n# TYPE resume_pipeline_jobs_done_total counter\n'

@@ -152,10 +152,17 @@ rp_wake_init(void)
 	RegisterXactCallback(wake_xact_callback, NULL);
 }
 
-/* Statement trigger on jobs: remember to wake the workers when this transaction commits. */
+/* Remember to wake the workers when this transaction commits. */
+void
+rp_wake_at_commit(void)
+{
+	wake_at_commit = true;
+}
+
+/* Statement trigger on jobs: the same, for every statement that queues or requeues work. */
 Datum
 rp_wake_workers_at_commit(PG_FUNCTION_ARGS)
 {
-	wake_at_commit = true;
+	rp_wake_at_commit();
 	return PointerGetDatum(NULL);
 }

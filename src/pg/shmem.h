@@ -60,6 +60,7 @@ extern void rp_shmem_init(void);
 extern void rp_wake_init(void);
 extern int	rp_claim_worker_slot(void);
 extern void rp_wake_workers(void);
+extern void rp_wake_at_commit(void);
 extern int	rp_live_workers(void);
 extern void rp_observe_storage_read(double ms);
 

@@ -37,7 +37,7 @@ VALUES ('avatars', 'aaaaaaaa-0000-4000-8000-00000000000a/me.png', 'aaaaaaaa-0000
 SELECT 'files=' || string_agg(name || '|' || mime_type || '|' || size, ',' ORDER BY name) FROM resume_pipeline.files;
 SELECT 'resume=' || r.original_filename || '|' || r.status || '|' || (z.name IS NOT NULL)
   FROM resume_pipeline.resumes r LEFT JOIN resume_pipeline.files z ON z.id = r.zip_id;
-SELECT 'jobs=' || string_agg(kind, ',' ORDER BY kind) FROM resume_pipeline.jobs;
+SELECT 'jobs=' || string_agg(kind::text, ',' ORDER BY kind::text) FROM resume_pipeline.jobs;
 SQL
 )
 t_expect "Supabase: current_user_id() follows auth.uid()" "uid=aaaaaaaa-0000-4000-8000-00000000000a" "$(grep '^uid=' <<<"$out")"
