@@ -29,12 +29,22 @@ load_files postgres samples "$SAMPLE"
 q -c 'CREATE TABLE marks(label text PRIMARY KEY, t timestamptz NOT NULL)'
 
 # wait_for SQL SECONDS — until the query answers t; bounded, fails the script on timeout.
+# Polled inside one session, a transaction per look (pg_stat_activity is read once per
+# transaction): a psql started every 50 ms would take CPU from the workers being measured.
 wait_for() {
-    local deadline=$((SECONDS + $2))
-    until [ "$(q -c "$1")" = t ]; do
-        [ $SECONDS -lt $deadline ] || { echo "timed out waiting for: $1" >&2; exit 1; }
-        sleep 0.05
-    done
+    q -c "DO \$w\$
+          DECLARE deadline timestamptz := clock_timestamp() + interval '$2 seconds'; ok boolean;
+          BEGIN
+              LOOP
+                  EXECUTE \$q\$$1\$q\$ INTO ok;
+                  EXIT WHEN ok;
+                  IF clock_timestamp() > deadline THEN
+                      RAISE EXCEPTION 'timed out waiting for: %', \$q\$$1\$q\$;
+                  END IF;
+                  COMMIT;
+                  PERFORM pg_sleep(0.02);
+              END LOOP;
+          END \$w\$" >/dev/null || exit 1
 }
 workers_up="SELECT count(*) = 2 FROM pg_stat_activity WHERE backend_type = 'resume_pipeline worker'"
 no_open_jobs="SELECT NOT EXISTS (SELECT 1 FROM resume_pipeline.jobs WHERE state IN ('queued', 'running'))"

@@ -485,6 +485,8 @@ $$;
 --    {"table", "id", "user_id", "old", "new", "changed": {"cv_status": {"old", "new"}, ...}}
 CREATE FUNCTION _applicant_write() RETURNS trigger
     AS 'MODULE_PATHNAME', 'rp_applicant_write' LANGUAGE C;
+-- It writes jobs without the caller's privileges on it: nobody else may attach it to a table.
+REVOKE EXECUTE ON FUNCTION _applicant_write() FROM PUBLIC;
 CREATE TRIGGER applicant_write BEFORE INSERT OR UPDATE ON applicants
     FOR EACH ROW EXECUTE FUNCTION _applicant_write();
 

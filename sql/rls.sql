@@ -83,6 +83,17 @@ SELECT _storage_write('resumes', 'bbbbbbbb-0000-4000-8000-00000000000b/jonas.pdf
 SELECT _register_document(:'bob_file', NULL);
 \echo :LAST_ERROR_SQLSTATE
 
+-- Her applicant with her CV queues its job though she has no INSERT on jobs; she sees it.
+INSERT INTO applicants (user_id, name, cv_file_id)
+SELECT :alice, 'Queued by Alice', id FROM files WHERE name LIKE '%ada.pdf';
+SELECT a.cv_status, j.kind, j.state FROM applicants a JOIN jobs j ON j.target_id = a.id
+ WHERE a.name = 'Queued by Alice';
+DELETE FROM applicants WHERE name = 'Queued by Alice';
+-- Nor attach the applicants trigger, which writes jobs, to a table of her own.
+CREATE TEMP TABLE mine (id uuid);
+CREATE TRIGGER mine_write BEFORE INSERT ON mine FOR EACH ROW EXECUTE FUNCTION _applicant_write();
+\echo :LAST_ERROR_SQLSTATE
+
 -- The query functions stay within her rows.
 SELECT original_filename FROM available_resumes(NULL);
 SELECT original_filename FROM available_resumes((SELECT id FROM job_postings LIMIT 1));
