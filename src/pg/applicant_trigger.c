@@ -7,8 +7,9 @@
  *     executor's single-tuple path (ExecSimpleRelationInsert: constraints, indexes and row
  *     triggers of jobs, without planning a statement), and arms the commit-time wake-up,
  *   - announces each status change with NOTIFY resume_pipeline (see the README).
- * jobs is the extension's own table: users have no INSERT privilege on it, and none is
- * checked here, as the foreign-key triggers of PostgreSQL write without one.
+ * jobs is the extension's own table: users have no INSERT privilege on it, and this path
+ * checks none (it is not a statement). That is safe because only the extension attaches this
+ * function: EXECUTE on it is revoked from PUBLIC, and CREATE TRIGGER needs it.
  */
 #include "postgres.h"
 
