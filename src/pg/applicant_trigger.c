@@ -108,7 +108,7 @@ enum_label(EnumLabels *e, Oid typid, Oid value)
 	return NULL;				/* not reached */
 }
 
-/* Column numbers, looked up by name once per relation (attnums never move in PostgreSQL). */
+/* A column's number by name. */
 static AttrNumber
 column(Relation rel, const char *name)
 {
@@ -125,65 +125,64 @@ column(Relation rel, const char *name)
 	return InvalidAttrNumber;	/* not reached */
 }
 
-typedef struct ApplicantColumns
+/*
+ * The columns the trigger reads or writes, found by name and kept per backend. The map is
+ * checked against the relation on every use: after an ALTER TABLE (a column dropped and added
+ * again gets a new number) it is rebuilt rather than trusted.
+ */
+#define RP_MAX_COLUMNS 16
+typedef struct ColumnMap
 {
 	Oid			relid;
-	AttrNumber	id, user_id, cv_file_id, cv_status, cv_data, li_status, gh_status, ai_status,
-				name, email, phone, status, updated_at;
-} ApplicantColumns;
+	int			n;
+	const char *const *names;
+	AttrNumber	att[RP_MAX_COLUMNS];
+} ColumnMap;
 
-static const ApplicantColumns *
-applicant_columns(Relation rel)
+enum
 {
-	static ApplicantColumns c;
+	A_ID, A_USER_ID, A_CV_FILE_ID, A_CV_STATUS, A_CV_DATA, A_LI_STATUS, A_GH_STATUS, A_AI_STATUS,
+	A_NAME, A_EMAIL, A_PHONE, A_STATUS, A_UPDATED_AT, A_COUNT
+};
+static const char *const applicant_names[A_COUNT] = {
+	"id", "user_id", "cv_file_id", "cv_status", "cv_data", "li_status", "gh_status", "ai_status",
+	"name", "email", "phone", "status", "updated_at"
+};
+static ColumnMap applicant_map = {InvalidOid, A_COUNT, applicant_names};
 
-	if (c.relid != RelationGetRelid(rel))
+enum
+{
+	J_ID, J_USER_ID, J_KIND, J_TARGET_ID, J_PAYLOAD, J_STATE, J_ATTEMPTS, J_RUN_AFTER, J_CREATED_AT,
+	J_COUNT
+};
+static const char *const job_names[J_COUNT] = {
+	"id", "user_id", "kind", "target_id", "payload", "state", "attempts", "run_after", "created_at"
+};
+static ColumnMap job_map = {InvalidOid, J_COUNT, job_names};
+
+StaticAssertDecl(A_COUNT <= RP_MAX_COLUMNS && J_COUNT <= RP_MAX_COLUMNS, "ColumnMap too small");
+
+static const AttrNumber *
+columns(ColumnMap *m, Relation rel)
+{
+	TupleDesc	desc = RelationGetDescr(rel);
+	bool		valid = m->relid == RelationGetRelid(rel);
+
+	for (int i = 0; valid && i < m->n; i++)
 	{
-		c.relid = InvalidOid;
-		c.id = column(rel, "id");
-		c.user_id = column(rel, "user_id");
-		c.cv_file_id = column(rel, "cv_file_id");
-		c.cv_status = column(rel, "cv_status");
-		c.cv_data = column(rel, "cv_data");
-		c.li_status = column(rel, "li_status");
-		c.gh_status = column(rel, "gh_status");
-		c.ai_status = column(rel, "ai_status");
-		c.name = column(rel, "name");
-		c.email = column(rel, "email");
-		c.phone = column(rel, "phone");
-		c.status = column(rel, "status");
-		c.updated_at = column(rel, "updated_at");
-		c.relid = RelationGetRelid(rel);
+		AttrNumber	a = m->att[i];
+
+		valid = a >= 1 && a <= desc->natts && !TupleDescAttr(desc, a - 1)->attisdropped &&
+			strcmp(NameStr(TupleDescAttr(desc, a - 1)->attname), m->names[i]) == 0;
 	}
-	return &c;
-}
-
-typedef struct JobColumns
-{
-	Oid			relid;
-	AttrNumber	id, user_id, kind, target_id, payload, state, attempts, run_after, created_at;
-} JobColumns;
-
-static const JobColumns *
-job_columns(Relation rel)
-{
-	static JobColumns c;
-
-	if (c.relid != RelationGetRelid(rel))
+	if (!valid)
 	{
-		c.relid = InvalidOid;
-		c.id = column(rel, "id");
-		c.user_id = column(rel, "user_id");
-		c.kind = column(rel, "kind");
-		c.target_id = column(rel, "target_id");
-		c.payload = column(rel, "payload");
-		c.state = column(rel, "state");
-		c.attempts = column(rel, "attempts");
-		c.run_after = column(rel, "run_after");
-		c.created_at = column(rel, "created_at");
-		c.relid = RelationGetRelid(rel);
+		m->relid = InvalidOid;
+		for (int i = 0; i < m->n; i++)
+			m->att[i] = column(rel, m->names[i]);
+		m->relid = RelationGetRelid(rel);
 	}
-	return &c;
+	return m->att;
 }
 
 /* A row's values, as the trigger reads and rewrites them. */
@@ -241,7 +240,7 @@ sync_from_cv(Row row, AttrNumber cv_data, const char *field, AttrNumber att)
 static Datum
 cv_kind(Relation jobs)
 {
-	Oid			kind_type = TupleDescAttr(RelationGetDescr(jobs), job_columns(jobs)->kind - 1)->atttypid;
+	Oid			kind_type = TupleDescAttr(RelationGetDescr(jobs), columns(&job_map, jobs)[J_KIND] - 1)->atttypid;
 
 	return ObjectIdGetDatum(enum_value(&job_kind_labels, kind_type, "cv"));
 }
@@ -257,18 +256,19 @@ enqueue_cv_job(Oid nsp, Datum applicant_id, Datum user_id)
 {
 	Oid			relid = get_relname_relid("jobs", nsp);
 	Relation	jobs;
-	const JobColumns *jc;
+	const AttrNumber *jc;
 	EState	   *estate;
 	RangeTblEntry *rte;
 	ResultRelInfo *rri;
 	TupleTableSlot *slot;
 	TupleDesc	desc;
+	Datum		v[J_COUNT];
 	Datum		now = TimestampTzGetDatum(GetCurrentTransactionStartTimestamp());
 
 	if (!OidIsValid(relid))
 		elog(ERROR, "resume_pipeline: table \"jobs\" is missing from the extension's schema");
 	jobs = table_open(relid, RowExclusiveLock);
-	jc = job_columns(jobs);
+	jc = columns(&job_map, jobs);
 	desc = RelationGetDescr(jobs);
 
 	estate = CreateExecutorState();
@@ -280,33 +280,36 @@ enqueue_cv_job(Oid nsp, Datum applicant_id, Datum user_id)
 	ExecInitRangeTable(estate, list_make1(rte));
 	rri = makeNode(ResultRelInfo);
 	InitResultRelInfo(rri, jobs, 1, NULL, 0);
+	/* Listed, so that firing a row trigger of jobs finds it instead of opening jobs again. */
+	estate->es_opened_result_relations = list_make1(rri);
 	estate->es_output_cid = GetCurrentCommandId(true);
 	ExecOpenIndices(rri, false);
 
 	slot = ExecInitExtraTupleSlot(estate, desc, &TTSOpsVirtual);
 	ExecClearTuple(slot);
+	v[J_ID] = UUIDPGetDatum(rp_job_id());
+	v[J_USER_ID] = user_id;
+	v[J_KIND] = cv_kind(jobs);
+	v[J_TARGET_ID] = applicant_id;
+	v[J_PAYLOAD] = DirectFunctionCall1(jsonb_in, CStringGetDatum("{}"));
+	v[J_STATE] = ObjectIdGetDatum(enum_value(&job_state_labels,
+											 TupleDescAttr(desc, jc[J_STATE] - 1)->atttypid, "queued"));
+	v[J_ATTEMPTS] = Int32GetDatum(0);
+	v[J_RUN_AFTER] = now;
+	v[J_CREATED_AT] = now;
 	memset(slot->tts_isnull, true, desc->natts * sizeof(bool));
-	slot->tts_values[jc->id - 1] = UUIDPGetDatum(rp_job_id());
-	slot->tts_values[jc->user_id - 1] = user_id;
-	slot->tts_values[jc->kind - 1] = cv_kind(jobs);
-	slot->tts_values[jc->target_id - 1] = applicant_id;
-	slot->tts_values[jc->payload - 1] = DirectFunctionCall1(jsonb_in, CStringGetDatum("{}"));
-	slot->tts_values[jc->state - 1] =
-		ObjectIdGetDatum(enum_value(&job_state_labels, TupleDescAttr(desc, jc->state - 1)->atttypid, "queued"));
-	slot->tts_values[jc->attempts - 1] = Int32GetDatum(0);
-	slot->tts_values[jc->run_after - 1] = now;
-	slot->tts_values[jc->created_at - 1] = now;
-	slot->tts_isnull[jc->id - 1] = slot->tts_isnull[jc->user_id - 1] = slot->tts_isnull[jc->kind - 1] =
-		slot->tts_isnull[jc->target_id - 1] = slot->tts_isnull[jc->payload - 1] =
-		slot->tts_isnull[jc->state - 1] = slot->tts_isnull[jc->attempts - 1] =
-		slot->tts_isnull[jc->run_after - 1] = slot->tts_isnull[jc->created_at - 1] = false;
+	for (int i = 0; i < J_COUNT; i++)
+	{
+		slot->tts_values[jc[i] - 1] = v[i];
+		slot->tts_isnull[jc[i] - 1] = false;
+	}
 	ExecStoreVirtualTuple(slot);
 
 	AfterTriggerBeginQuery();	/* row triggers a user may have put on jobs */
 	ExecSimpleRelationInsert(rri, estate, slot);
 	AfterTriggerEndQuery(estate);
 
-	ExecCloseIndices(rri);
+	ExecCloseResultRelations(estate);	/* its indexes, and any relation a trigger opened */
 	ExecResetTupleTable(estate->es_tupleTable, false);
 	FreeExecutorState(estate);
 	table_close(jobs, NoLock);	/* the lock stays to the end of the transaction */
@@ -351,7 +354,7 @@ rp_applicant_write(PG_FUNCTION_ARGS)
 	TriggerData *td = (TriggerData *) fcinfo->context;
 	Relation	rel;
 	TupleDesc	desc;
-	const ApplicantColumns *c;
+	const AttrNumber *c;
 	bool		inserting;
 	Row			old = {0},
 				new;
@@ -369,7 +372,7 @@ rp_applicant_write(PG_FUNCTION_ARGS)
 
 	rel = td->tg_relation;
 	desc = RelationGetDescr(rel);
-	c = applicant_columns(rel);
+	c = columns(&applicant_map, rel);
 	inserting = TRIGGER_FIRED_BY_INSERT(td->tg_event);
 	if (inserting)
 		new = deform(td->tg_trigtuple, desc);
@@ -378,41 +381,41 @@ rp_applicant_write(PG_FUNCTION_ARGS)
 		old = deform(td->tg_trigtuple, desc);
 		new = deform(td->tg_newtuple, desc);
 	}
-	status_type = TupleDescAttr(desc, c->cv_status - 1)->atttypid;
+	status_type = TupleDescAttr(desc, c[A_CV_STATUS] - 1)->atttypid;
 	pending = enum_value(&processing_labels, status_type, "pending");
 
 	/* A newly named CV is waiting for its step. */
-	if (!ISNULL(new, c->cv_file_id) &&
-		DatumGetObjectId(VAL(new, c->cv_status)) == enum_value(&processing_labels, status_type, "not_provided") &&
-		(inserting || uuid_distinct(old, new, c->cv_file_id)))
-		VAL(new, c->cv_status) = ObjectIdGetDatum(pending);
+	if (!ISNULL(new, c[A_CV_FILE_ID]) &&
+		DatumGetObjectId(VAL(new, c[A_CV_STATUS])) == enum_value(&processing_labels, status_type, "not_provided") &&
+		(inserting || uuid_distinct(old, new, c[A_CV_FILE_ID])))
+		VAL(new, c[A_CV_STATUS]) = ObjectIdGetDatum(pending);
 
 	/* name, email and phone follow the parsed CV. */
-	if (!ISNULL(new, c->cv_data) && (inserting || jsonb_distinct(old, new, c->cv_data)))
+	if (!ISNULL(new, c[A_CV_DATA]) && (inserting || jsonb_distinct(old, new, c[A_CV_DATA])))
 	{
-		sync_from_cv(new, c->cv_data, "name", c->name);
-		sync_from_cv(new, c->cv_data, "email", c->email);
-		sync_from_cv(new, c->cv_data, "phone", c->phone);
+		sync_from_cv(new, c[A_CV_DATA], "name", c[A_NAME]);
+		sync_from_cv(new, c[A_CV_DATA], "email", c[A_EMAIL]);
+		sync_from_cv(new, c[A_CV_DATA], "phone", c[A_PHONE]);
 	}
 	if (!inserting)
-		VAL(new, c->updated_at) = TimestampTzGetDatum(GetCurrentTransactionStartTimestamp());
+		VAL(new, c[A_UPDATED_AT]) = TimestampTzGetDatum(GetCurrentTransactionStartTimestamp());
 
 	/*
 	 * Queue the CV step. pg_restore reloads applicants next to their dumped jobs: queue
 	 * nothing twice. (A plain dump replayed with psql may add a second job for a pending CV;
 	 * steps are idempotent.) A row without id or user_id is about to be refused anyway.
 	 */
-	if (!ISNULL(new, c->cv_file_id) && DatumGetObjectId(VAL(new, c->cv_status)) == pending &&
-		!ISNULL(new, c->id) && !ISNULL(new, c->user_id) &&
-		(inserting || VAL(old, c->cv_status) != VAL(new, c->cv_status) || uuid_distinct(old, new, c->cv_file_id)) &&
+	if (!ISNULL(new, c[A_CV_FILE_ID]) && DatumGetObjectId(VAL(new, c[A_CV_STATUS])) == pending &&
+		!ISNULL(new, c[A_ID]) && !ISNULL(new, c[A_USER_ID]) &&
+		(inserting || VAL(old, c[A_CV_STATUS]) != VAL(new, c[A_CV_STATUS]) || uuid_distinct(old, new, c[A_CV_FILE_ID])) &&
 		!(application_name && strcmp(application_name, "pg_restore") == 0))
-		enqueue_cv_job(RelationGetNamespace(rel), VAL(new, c->id), VAL(new, c->user_id));
+		enqueue_cv_job(RelationGetNamespace(rel), VAL(new, c[A_ID]), VAL(new, c[A_USER_ID]));
 
 	/* Announce the status changes: {"table", "id", "user_id", "old", "new", "changed"}. */
-	statuses[0] = c->cv_status;
-	statuses[1] = c->li_status;
-	statuses[2] = c->gh_status;
-	statuses[3] = c->ai_status;
+	statuses[0] = c[A_CV_STATUS];
+	statuses[1] = c[A_LI_STATUS];
+	statuses[2] = c[A_GH_STATUS];
+	statuses[3] = c[A_AI_STATUS];
 	initStringInfo(&changed);
 	for (int i = 0; i < 4; i++)
 	{
@@ -432,21 +435,21 @@ rp_applicant_write(PG_FUNCTION_ARGS)
 		StringInfoData payload;
 		const char *old_status = NULL;
 
-		if (!inserting && !ISNULL(old, c->status))
-			old_status = enum_label(&overall_labels, TupleDescAttr(desc, c->status - 1)->atttypid,
-									DatumGetObjectId(VAL(old, c->status)));
+		if (!inserting && !ISNULL(old, c[A_STATUS]))
+			old_status = enum_label(&overall_labels, TupleDescAttr(desc, c[A_STATUS] - 1)->atttypid,
+									DatumGetObjectId(VAL(old, c[A_STATUS])));
 		appendStringInfoChar(&changed, '}');
 		initStringInfo(&payload);
 		appendStringInfoString(&payload, "{\"table\":\"applicants\",\"id\":");
-		json_uuid(&payload, new, c->id);
+		json_uuid(&payload, new, c[A_ID]);
 		appendStringInfoString(&payload, ",\"user_id\":");
-		json_uuid(&payload, new, c->user_id);
+		json_uuid(&payload, new, c[A_USER_ID]);
 		appendStringInfoString(&payload, ",\"old\":");
 		json_value(&payload, old_status);
 		appendStringInfoString(&payload, ",\"new\":");
-		json_value(&payload, overall_status(DatumGetObjectId(VAL(new, c->cv_status)),
-											DatumGetObjectId(VAL(new, c->li_status)),
-											DatumGetObjectId(VAL(new, c->ai_status)), status_type));
+		json_value(&payload, overall_status(DatumGetObjectId(VAL(new, c[A_CV_STATUS])),
+											DatumGetObjectId(VAL(new, c[A_LI_STATUS])),
+											DatumGetObjectId(VAL(new, c[A_AI_STATUS])), status_type));
 		appendStringInfo(&payload, ",\"changed\":%s}", changed.data);
 		Async_Notify("resume_pipeline", payload.data);
 	}

@@ -84,3 +84,24 @@ t_expect "job ids carry their creation time (UUID version 7 layout)" "t" "$(q -d
                     AND abs(extract(epoch FROM created_at) * 1000
                             - ('x' || lpad(replace(left(id::text, 13), '-', ''), 16, '0'))::bit(64)::bigint) < 1000)
       FROM resume_pipeline.jobs")"
+
+# In one session: the trigger has run, then the table changes under it (phone dropped and
+# added again moves to a new column number) and a user's row trigger appears on jobs.
+out=$(q -d rp_realtime 2>&1 <<'SQL'
+INSERT INTO resume_pipeline.applicants (user_id, cv_data)
+VALUES ('aaaaaaaa-0000-4000-8000-00000000000a', '{"basics": {"phone": "+1 555 0101"}}');
+ALTER TABLE resume_pipeline.applicants DROP COLUMN phone;
+ALTER TABLE resume_pipeline.applicants ADD COLUMN phone text;
+CREATE TABLE queued_log (job_id uuid, kind text);
+CREATE FUNCTION log_job() RETURNS trigger LANGUAGE plpgsql AS $$
+BEGIN INSERT INTO queued_log VALUES (NEW.id, NEW.kind); RETURN NEW; END $$;
+CREATE TRIGGER log_job AFTER INSERT ON resume_pipeline.jobs FOR EACH ROW EXECUTE FUNCTION log_job();
+INSERT INTO resume_pipeline.applicants (user_id, cv_file_id, cv_data)
+SELECT 'aaaaaaaa-0000-4000-8000-00000000000a', id, '{"basics": {"phone": "+1 555 0102"}}'
+  FROM resume_pipeline.files WHERE name LIKE '%cv.docx'
+RETURNING phone, cv_status, (SELECT count(*) FROM queued_log);
+SELECT count(*) FROM queued_log l JOIN resume_pipeline.jobs j ON j.id = l.job_id WHERE l.kind = 'cv';
+SQL
+)
+t_expect "after ALTER TABLE moves a column, the trigger follows it; row triggers on jobs fire" \
+    "+1 555 0102|pending|0"$'\n'"1" "$out"
