@@ -96,3 +96,27 @@ UPDATE jobs SET state = 'running', attempts = 5, claimed_by = 999999, lease_expi
 SELECT process_pending() AS reclaimed;
 SELECT a.li_data ->> 'case' AS "case", a.cv_status, a.cv_error, j.state, j.attempts
   FROM applicants a JOIN jobs j ON j.target_id = a.id WHERE a.li_data ? 'case' ORDER BY 1;
+
+-- A worker reads a document in one transaction and stores its result in another. A new
+-- version uploaded in between gets its own job, and the older result is not stored over it.
+TRUNCATE jobs;
+SELECT upload('resumes', 'race.pdf', decode(:'ada', 'base64'), '{}', :alice) AS race_file \gset
+SELECT _claim_job() AS job1 \gset
+SELECT kind, length(data) > 0 AS read_bytes FROM _start_parse_job(:'job1');
+SELECT upload('resumes', 'race.pdf', decode(:'jonas', 'base64'), '{}', :alice) = :'race_file' AS uploaded_again;
+SELECT _finish_parse_job(:'job1', convert_to('stale text', 'UTF8'),
+                         convert_to('{"basics": {"name": "Stale Result"}}', 'UTF8'), NULL, NULL) AS job1_outcome;
+SELECT version, status, raw_text IS NULL AS no_text FROM resumes WHERE file_id = :'race_file';
+SELECT state, payload ->> 'read_version' AS read_version FROM jobs ORDER BY created_at, id;
+SELECT process_pending() AS ran;
+SELECT version, status, parsed #>> '{basics,name}' AS name FROM resumes WHERE file_id = :'race_file';
+-- The same for a CV asked for again while its job runs: the newer job stores the result.
+INSERT INTO applicants (user_id, cv_file_id) SELECT :alice, id FROM files WHERE name LIKE '%priya.docx';
+SELECT _claim_job() AS job2 \gset
+SELECT kind, length(data) > 0 AS read_bytes FROM _start_parse_job(:'job2');
+UPDATE applicants SET cv_status = 'pending', cv_file_id = :'race_file' WHERE cv_file_id IS NOT NULL AND cv_status = 'processing';
+SELECT _finish_parse_job(:'job2', convert_to('stale text', 'UTF8'),
+                         convert_to('{"basics": {"name": "Stale Result"}}', 'UTF8'), NULL, NULL) AS job2_outcome;
+SELECT cv_status, name FROM applicants WHERE cv_file_id = :'race_file';
+SELECT process_pending() AS ran;
+SELECT cv_status, name FROM applicants WHERE cv_file_id = :'race_file';

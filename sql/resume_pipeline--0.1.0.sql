@@ -277,7 +277,7 @@ CREATE TABLE jobs (
     finished_at      timestamptz
 );
 CREATE INDEX jobs_queued_idx ON jobs (run_after, created_at) WHERE state = 'queued';
--- _enqueue looks for an open job of a document before queuing another. CV jobs are left out:
+-- _enqueue looks for a queued job of a document before queuing another. CV jobs are left out:
 -- the applicants trigger queues one only when a CV becomes pending and the step re-reads the
 -- applicant under lock (a second job is a no-op), and an index entry would cost every
 -- applicant INSERT (bench/trigger_overhead.sh).
@@ -391,7 +391,8 @@ $$;
 -- transaction, so no row ever exists without its lineage and nothing is lost on rollback.
 ------------------------------------------------------------------------------------------
 
--- Queues a document's step (resume, zip) unless one is already open for the same target. CV
+-- Queues a document's step (resume, zip) unless one is already queued for the same target (it
+-- will read the newest object when it starts; a running one may have read an older one). CV
 -- jobs are queued by the applicants trigger. Not a unique index: restoring
 -- a dump may replay a trigger's job next to the dumped one, and steps are idempotent anyway.
 CREATE FUNCTION _enqueue(kind job_kind, target_id uuid, user_id uuid) RETURNS void
@@ -404,7 +405,7 @@ BEGIN
      WHERE NOT EXISTS (SELECT 1 FROM jobs j
                         WHERE j.kind = _enqueue.kind AND j.target_id = _enqueue.target_id
                           AND j.kind <> 'cv'  -- what jobs_target_idx covers (documents only)
-                          AND j.state IN ('queued', 'running'));
+                          AND j.state = 'queued');
 END
 $$;
 REVOKE EXECUTE ON FUNCTION _enqueue(job_kind, uuid, uuid) FROM PUBLIC;
@@ -548,6 +549,7 @@ BEGIN
             RETURN NULL;  -- deleted since it was queued
         END IF;
         UPDATE resumes SET status = 'processing', updated_at = now() WHERE id = r.id;
+        UPDATE jobs SET payload = payload || jsonb_build_object('read_version', r.version) WHERE id = j.id;
         RETURN _read_object(r.bucket, r.object_name);
     END IF;
     SELECT * INTO a FROM applicants WHERE id = j.target_id FOR UPDATE;
@@ -560,21 +562,30 @@ BEGIN
         RAISE EXCEPTION 'the CV file does not exist or belongs to another user'
             USING ERRCODE = 'undefined_object';
     END IF;
+    UPDATE jobs SET payload = payload || jsonb_build_object('read_file', f.id) WHERE id = j.id;
     RETURN _read_object(f.bucket, f.name);
 END
 $$;
 
+-- A result is stored only if it is still the current one: a worker reads the document in one
+-- transaction and writes the result in another, and in between the résumé may have been
+-- uploaded again (a new version, and a new job) or the CV replaced or asked for again. Then
+-- the result is dropped and the newer job does the work. _begin_document noted in the job's
+-- payload what it read.
 CREATE FUNCTION _store_parsed(j jobs, content text, parsed jsonb) RETURNS void
     LANGUAGE plpgsql
     SET search_path = @extschema@, pg_catalog
 AS $$
+DECLARE
+    read jsonb := (SELECT payload FROM jobs WHERE id = j.id);
 BEGIN
     IF j.kind = 'resume' THEN
         UPDATE resumes SET raw_text = content, parsed = _store_parsed.parsed, status = 'completed',
                            error = NULL, updated_at = now()
-         WHERE id = j.target_id;
+         WHERE id = j.target_id AND version = (read ->> 'read_version')::int;
     ELSE
-        UPDATE applicants SET cv_data = _store_parsed.parsed, cv_status = 'ready' WHERE id = j.target_id;
+        UPDATE applicants SET cv_data = _store_parsed.parsed, cv_status = 'ready'
+         WHERE id = j.target_id AND cv_status = 'processing' AND cv_file_id = (read ->> 'read_file')::uuid;
     END IF;
 END
 $$;
