@@ -217,7 +217,7 @@ RETURN CASE WHEN jsonb_typeof(ai_data -> 'score') = 'number' THEN (ai_data ->> '
 -- An applicant's overall status from its sub-statuses (seed "Event-Driven with Generated
 -- Columns"): failed when the CV or LinkedIn step failed, completed when the AI step is ready,
 -- processing while the CV is, uploading otherwise. The generated column uses it; the C trigger
--- that announces changes applies the same rule (test/sql/applicants.sql checks they agree).
+-- that announces changes applies the same rule (test/integration/realtime.sh checks they agree).
 CREATE FUNCTION _overall_status(cv processing_status, li processing_status, ai processing_status)
     RETURNS overall_status
     LANGUAGE sql IMMUTABLE PARALLEL SAFE
@@ -278,9 +278,10 @@ CREATE TABLE jobs (
 );
 CREATE INDEX jobs_queued_idx ON jobs (run_after, created_at) WHERE state = 'queued';
 -- _enqueue looks for a queued job of a document before queuing another. CV jobs are left out:
--- the applicants trigger queues one only when a CV becomes pending and the step re-reads the
--- applicant under lock (a second job is a no-op), and an index entry would cost every
--- applicant INSERT (bench/trigger_overhead.sh).
+-- the applicants trigger queues one only when a CV becomes pending, the step re-reads the
+-- applicant under lock and stores only a current result (a second job finds nothing to do or
+-- does the newer work), and an index entry would cost every applicant INSERT
+-- (bench/trigger_overhead.sh).
 CREATE INDEX jobs_target_idx ON jobs (kind, target_id) WHERE kind <> 'cv';
 CREATE INDEX jobs_running_idx ON jobs (lease_expires_at) WHERE state = 'running';
 

@@ -248,8 +248,9 @@ cv_kind(Relation jobs)
 /*
  * Queue the applicant's CV job and wake the workers at commit. Every column is given, so no
  * default expression is evaluated per row. No check for an open job: the trigger queues only
- * when the CV becomes pending, and the step re-reads the applicant under lock, so a second
- * job for the same CV finds nothing pending and ends as a no-op.
+ * when the CV becomes pending, the step re-reads the applicant under lock, and a result is
+ * stored only while it is current (_store_parsed), so a second job for the same CV either
+ * finds nothing pending or does the newer work.
  */
 static void
 enqueue_cv_job(Oid nsp, Datum applicant_id, Datum user_id)
@@ -333,7 +334,7 @@ json_uuid(StringInfo buf, Row row, AttrNumber att)
 }
 
 /* The generated column's rule (_overall_status in SQL): a BEFORE trigger runs before the
- * column is computed. test/sql/applicants.sql checks that the announced status is the row's. */
+ * column is computed. test/integration/realtime.sh checks that the announced status is the row's. */
 static const char *
 overall_status(Oid cv, Oid li, Oid ai, Oid processing_type)
 {
