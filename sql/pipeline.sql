@@ -120,3 +120,13 @@ SELECT _finish_parse_job(:'job2', convert_to('stale text', 'UTF8'),
 SELECT cv_status, name FROM applicants WHERE cv_file_id = :'race_file';
 SELECT process_pending() AS ran;
 SELECT cv_status, name FROM applicants WHERE cv_file_id = :'race_file';
+-- Nor does an older version's failure mark the newer one failed.
+TRUNCATE jobs;
+SELECT upload('resumes', 'race2.pdf', decode(:'ada', 'base64'), '{}', :alice) AS race2_file \gset
+SELECT _claim_job() AS job3 \gset
+SELECT kind FROM _start_parse_job(:'job3');
+SELECT upload('resumes', 'race2.pdf', decode(:'jonas', 'base64'), '{}', :alice) = :'race2_file' AS uploaded_again;
+SELECT _finish_parse_job(:'job3', NULL, NULL, '22P03', 'the PDF is damaged or truncated and cannot be read') AS job3_outcome;
+SELECT version, status, error FROM resumes WHERE file_id = :'race2_file';
+SELECT process_pending() AS ran;
+SELECT version, status, parsed #>> '{basics,name}' AS name FROM resumes WHERE file_id = :'race2_file';

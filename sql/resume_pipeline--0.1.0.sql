@@ -625,14 +625,20 @@ END
 $$;
 
 -- Records a step's failure on its row; the job keeps the message too.
-CREATE FUNCTION _job_failed(kind job_kind, target_id uuid, message text) RETURNS void
+-- A résumé version read before a newer upload does not mark the newer one failed (its own job
+-- decides); see _store_parsed.
+CREATE FUNCTION _job_failed(j jobs, message text) RETURNS void
     LANGUAGE plpgsql
     SET search_path = @extschema@, pg_catalog
 AS $$
+DECLARE
+    target_id uuid := j.target_id;
+    read_version int := (SELECT payload ->> 'read_version' FROM jobs WHERE id = j.id)::int;
 BEGIN
-    CASE kind
+    CASE j.kind
         WHEN 'resume' THEN
-            UPDATE resumes SET status = 'failed', error = message, updated_at = now() WHERE id = target_id;
+            UPDATE resumes SET status = 'failed', error = message, updated_at = now()
+             WHERE id = target_id AND version = coalesce(read_version, version);
         WHEN 'cv' THEN
             UPDATE applicants SET cv_status = 'error', cv_error = message WHERE id = target_id;
         WHEN 'zip' THEN
@@ -677,7 +683,7 @@ BEGIN
             UPDATE jobs SET state = 'failed', finished_at = clock_timestamp(), lease_expires_at = NULL,
                             last_error = coalesce(last_error || '; ', '') || 'abandoned by its worker on every attempt'
              WHERE id = job_id;
-            PERFORM _job_failed(kind, target_id, 'processing was interrupted on every attempt')
+            PERFORM _job_failed(jobs, 'processing was interrupted on every attempt')
                FROM jobs WHERE id = job_id;
             RETURN _claim_job(only_user);
         END IF;
@@ -716,7 +722,7 @@ BEGIN
     UPDATE jobs SET state = 'failed', finished_at = clock_timestamp(), last_error = message,
                     lease_expires_at = NULL
      WHERE id = j.id;
-    PERFORM _job_failed(j.kind, j.target_id, message);
+    PERFORM _job_failed(j, message);
     RETURN 'failed';
 END
 $$;
@@ -882,7 +888,7 @@ BEGIN
 END
 $$;
 REVOKE EXECUTE ON FUNCTION _start_parse_job(uuid), _finish_parse_job(uuid, bytea, bytea, text, text),
-                           _job_outcome(jobs, text, text), _job_done(uuid), _my_job(uuid),
+                           _job_outcome(jobs, text, text), _job_failed(jobs, text), _job_done(uuid), _my_job(uuid),
                            _begin_document(jobs), _store_parsed(jobs, text, jsonb) FROM PUBLIC;
 REVOKE EXECUTE ON FUNCTION _execute_job(uuid) FROM PUBLIC;
 
