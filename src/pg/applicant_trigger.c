@@ -237,14 +237,6 @@ sync_from_cv(Row row, AttrNumber cv_data, const char *field, AttrNumber att)
 	}
 }
 
-static Datum
-cv_kind(Relation jobs)
-{
-	Oid			kind_type = TupleDescAttr(RelationGetDescr(jobs), columns(&job_map, jobs)[J_KIND] - 1)->atttypid;
-
-	return ObjectIdGetDatum(enum_value(&job_kind_labels, kind_type, "cv"));
-}
-
 /*
  * Queue the applicant's CV job and wake the workers at commit. Every column is given, so no
  * default expression is evaluated per row. No check for an open job: the trigger queues only
@@ -290,7 +282,8 @@ enqueue_cv_job(Oid nsp, Datum applicant_id, Datum user_id)
 	ExecClearTuple(slot);
 	v[J_ID] = UUIDPGetDatum(rp_job_id());
 	v[J_USER_ID] = user_id;
-	v[J_KIND] = cv_kind(jobs);
+	v[J_KIND] = ObjectIdGetDatum(enum_value(&job_kind_labels,
+											TupleDescAttr(desc, jc[J_KIND] - 1)->atttypid, "cv"));
 	v[J_TARGET_ID] = applicant_id;
 	v[J_PAYLOAD] = DirectFunctionCall1(jsonb_in, CStringGetDatum("{}"));
 	v[J_STATE] = ObjectIdGetDatum(enum_value(&job_state_labels,
