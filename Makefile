@@ -8,7 +8,7 @@ EXTENSION  = resume_pipeline
 MODULE_big = resume_pipeline
 OBJS       = src/pg/module.o src/pg/settings.o src/pg/parser_client.o src/pg/document_functions.o \
              src/pg/fs_storage.o src/pg/xact_functions.o src/pg/shmem.o src/pg/launcher.o \
-             src/pg/worker.o src/pg/circuit.o src/pg/metrics.o src/pg/applicant_trigger.o src/pg/job_id.o src/pg/core_bridge.o $(MODULE_CORE_OBJS)
+             src/pg/worker.o src/pg/circuit.o src/pg/metrics.o src/pg/applicant_trigger.o src/pg/job_id.o src/pg/identity.o src/pg/core_bridge.o $(MODULE_CORE_OBJS)
 # The few core pieces the backend itself runs (name checks); documents never are.
 MODULE_CORE_OBJS = src/core/object_path.o src/core/utf8_text.o
 SHLIB_LINK = -lstdc++
@@ -25,8 +25,8 @@ PG_CFLAGS = -Wextra -Wno-unused-parameter -Wno-missing-field-initializers -Wno-s
 
 HELPER       = resume_pipeline_parser
 CORE_SRCS    = $(wildcard src/core/*.cpp)
-HELPER_OBJS  = src/helper/parser_main.o $(CORE_SRCS:.cpp=.o)
-HELPER_PKGS  = poppler-cpp libzip libxml-2.0 re2
+HELPER_OBJS  = src/helper/parser_main.o src/helper/request.o src/helper/sandbox.o $(CORE_SRCS:.cpp=.o)
+HELPER_PKGS  = poppler-cpp libzip libxml-2.0 re2 libseccomp
 CORE_CXXFLAGS = -std=c++17 -O2 -g -fPIC -fvisibility=hidden -Wall -Wextra $(WERROR) $(shell pkg-config --cflags $(HELPER_PKGS))
 
 # Not installed: builds the project's sample documents and hostile test inputs.
@@ -45,7 +45,7 @@ include $(PGXS)
 # build error, not a convention.
 src/core/%.o: src/core/%.cpp src/core/*.h
 	$(CXX) $(CORE_CXXFLAGS) -c -o $@ $<
-src/helper/%.o: src/helper/%.cpp src/core/*.h src/protocol/parser_protocol.h
+src/helper/%.o: src/helper/%.cpp src/helper/*.h src/core/*.h src/protocol/parser_protocol.h
 	$(CXX) $(CORE_CXXFLAGS) -c -o $@ $<
 
 $(HELPER): $(HELPER_OBJS)

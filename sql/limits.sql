@@ -36,8 +36,9 @@ SELECT debug_parser_crash('explode');
 \echo :LAST_ERROR_SQLSTATE
 SELECT split_part(pdf_text(decode(:'ada', 'base64')), E'\n', 1) AS parser_restarted;
 
--- Ordinary users can neither lift the limits nor crash the parser.
-CREATE ROLE rp_regress_user;
+-- Ordinary users (members of resume_pipeline_user) can neither lift the limits nor crash the
+-- parser.
+CREATE ROLE rp_regress_user IN ROLE resume_pipeline_user;
 SET ROLE rp_regress_user;
 SET resume_pipeline.max_file_size = '1GB';
 \echo :LAST_ERROR_SQLSTATE
@@ -46,5 +47,12 @@ SET resume_pipeline.parser_memory_limit = '64GB';
 SELECT resume_pipeline.debug_parser_crash('segv');
 \echo :LAST_ERROR_SQLSTATE
 SELECT length(resume_pipeline.pdf_text(decode(:'ada', 'base64'))) > 0 AS users_may_read;
+-- A role that is not a member reaches nothing of the extension.
+RESET ROLE;
+CREATE ROLE rp_regress_outsider;
+SET ROLE rp_regress_outsider;
+SELECT length(resume_pipeline.pdf_text(decode(:'ada', 'base64')));
+\echo :LAST_ERROR_SQLSTATE
 RESET ROLE;
 DROP ROLE rp_regress_user;
+DROP ROLE rp_regress_outsider;

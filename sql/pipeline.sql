@@ -35,7 +35,10 @@ SELECT (SELECT count(*) FROM files) AS files, (SELECT count(*) FROM resumes) AS 
 SELECT storage_get('resumes', 'aaaaaaaa-0000-4000-8000-00000000000a/rolled_back.pdf');
 \echo :LAST_ERROR_SQLSTATE
 -- On disk too: neither the object nor its temporary file is left.
-SELECT f AS stored_objects FROM pg_ls_dir('resume_pipeline_storage/resumes/aaaaaaaa-0000-4000-8000-00000000000a') f
+-- (Each database has its own directory, named by its OID.)
+SELECT f AS stored_objects
+  FROM pg_database d, pg_ls_dir(format('resume_pipeline_storage/%s/resumes/aaaaaaaa-0000-4000-8000-00000000000a', d.oid)) f
+ WHERE d.datname = current_database()
  ORDER BY f;
 
 -- Process everything: the archives expand into résumés that the same call then processes.
@@ -78,11 +81,15 @@ RETURNING cv_status, status;
 SELECT kind, state FROM jobs WHERE kind = 'cv';
 SELECT process_pending() AS cv_jobs;
 SELECT cv_status, status, name, email, phone, cv_error FROM applicants;
--- A CV file id of another user is refused at processing time, on that applicant only.
+-- A CV file id of another user is refused when it is named, exactly like an id that does not
+-- exist (same constraint, same SQLSTATE): it cannot be used to learn that the file exists.
 SELECT upload('resumes', 'bob.pdf', decode(:'jonas', 'base64'), '{}', :bob) AS bob_file \gset
+\set VERBOSITY terse
 INSERT INTO applicants (user_id, cv_file_id) VALUES (:alice, :'bob_file');
+\echo :LAST_ERROR_SQLSTATE
+\set VERBOSITY default
+SELECT count(*) AS applicants_with_bobs_file FROM applicants WHERE cv_file_id = :'bob_file';
 SELECT process_pending() AS ran;
-SELECT cv_status, status, cv_error FROM applicants WHERE cv_file_id = :'bob_file';
 
 -- A job left running by a worker that died is claimed again; one whose every attempt died with
 -- its worker fails instead of looping forever.

@@ -6,9 +6,23 @@
 
 \echo Use "CREATE EXTENSION resume_pipeline" to load this file. \quit
 
--- Every role may call the document functions; what each may see of the data is decided by
--- row-level security on the tables, not by hiding the schema.
-GRANT USAGE ON SCHEMA @extschema@ TO PUBLIC;
+-- Who may use it: members of the role resume_pipeline_user (created here when missing; on
+-- Supabase, "authenticated" is made a member). Nothing is granted to PUBLIC: a reporting role
+-- or another application in the same database reaches no table and no function. Every function
+-- below is created with EXECUTE for PUBLIC (PostgreSQL's default); the end of this script
+-- revokes that everywhere and grants the public API back to resume_pipeline_user.
+DO $$
+BEGIN
+    IF NOT EXISTS (SELECT 1 FROM pg_catalog.pg_roles WHERE rolname = 'resume_pipeline_user') THEN
+        CREATE ROLE resume_pipeline_user NOLOGIN;
+    END IF;
+    IF EXISTS (SELECT 1 FROM pg_catalog.pg_roles WHERE rolname = 'authenticated') THEN
+        GRANT resume_pipeline_user TO authenticated;
+    END IF;
+END
+$$;
+REVOKE ALL ON SCHEMA @extschema@ FROM PUBLIC;
+GRANT USAGE ON SCHEMA @extschema@ TO resume_pipeline_user;
 
 -- Text of every page of a PDF in reading order, pages separated by a form feed (\f).
 -- Errors: 22P03 damaged/truncated/not a PDF or empty, 0A000 encrypted, 54000 a limit.
@@ -48,7 +62,7 @@ CREATE FUNCTION zip_entries(data bytea, OUT name text, OUT size bigint, OUT data
 -- emails, phones and URLs. Absent values are null or empty arrays, never invented.
 CREATE FUNCTION parse_resume_builtin(resume_text text) RETURNS jsonb
     AS 'MODULE_PATHNAME', 'rp_parse_resume_builtin'
-    LANGUAGE C STRICT IMMUTABLE PARALLEL SAFE COST 1000;
+    LANGUAGE C STRICT STABLE PARALLEL SAFE COST 1000;  -- STABLE: a new release may parse differently
 
 -- Test hook, superuser-only: makes the parser process crash ('segv', 'abort'), spin
 -- ('loop'), exhaust its memory ('memory') or hang ('hang') so tests can prove that only the
@@ -56,39 +70,62 @@ CREATE FUNCTION parse_resume_builtin(resume_text text) RETURNS jsonb
 CREATE FUNCTION debug_parser_crash(mode text DEFAULT 'segv') RETURNS void
     AS 'MODULE_PATHNAME', 'rp_debug_parser_crash'
     LANGUAGE C STRICT PARALLEL UNSAFE;
-REVOKE EXECUTE ON FUNCTION debug_parser_crash(text) FROM PUBLIC;
 
 ------------------------------------------------------------------------------------------
 -- Identity
 ------------------------------------------------------------------------------------------
 
--- The user on whose behalf the current statement runs: auth.uid() where Supabase's auth
--- schema exists, else the "sub" claim of PostgREST's request.jwt.claims, else null (a
--- superuser, the workers, or an anonymous caller). Wrap it as (SELECT current_user_id()) in
--- policies so it is evaluated once per statement.
-CREATE FUNCTION current_user_id() RETURNS uuid
-    LANGUAGE plpgsql STABLE PARALLEL SAFE
-    SET search_path = pg_catalog
-AS $$
+-- The signed-in user from PostgREST's verified claim (request.jwt.claims ->> 'sub', or the older
+-- request.jwt.claim.sub), or, given a trusted auth.uid(), what that returns, called with the
+-- session role's rights (never a SECURITY DEFINER owner's). Null for the workers, the owner and
+-- anonymous callers.
+CREATE FUNCTION _identity(uid_function regprocedure) RETURNS uuid
+    AS 'MODULE_PATHNAME', 'rp_identity'
+    LANGUAGE C STABLE PARALLEL SAFE;
+
+-- Whether the session's role (outside SECURITY DEFINER functions) has the privileges of the
+-- pipeline's owner: only such a caller may act for another user or without one.
+CREATE FUNCTION _caller_is_admin() RETURNS boolean
+    AS 'MODULE_PATHNAME', 'rp_caller_is_admin'
+    LANGUAGE C STABLE PARALLEL SAFE;
+
+-- Whether this process is one of the pipeline's background workers.
+CREATE FUNCTION _in_worker() RETURNS boolean
+    AS 'MODULE_PATHNAME', 'rp_in_worker'
+    LANGUAGE C STABLE PARALLEL SAFE;
+
+-- current_user_id(): the user on whose behalf the statement runs. Supabase's auth.uid() is used
+-- when it exists now, at CREATE EXTENSION, and it and its schema belong to a trusted role (a
+-- superuser, the role creating the extension, or Supabase's supabase_auth_admin). A function
+-- named auth.uid() that anyone else made is ignored with a WARNING: a role with CREATE on the
+-- database could otherwise decide who everybody is. The choice is bound into the function (an
+-- OID, not a name looked up at run time). Wrap it as (SELECT current_user_id()) in policies so
+-- it is evaluated once per statement.
+DO $$
 DECLARE
-    uid uuid;
-    claims text;
-    sub text;
+    fn regprocedure := to_regprocedure('auth.uid()');
+    trusted boolean := false;
 BEGIN
-    IF to_regprocedure('auth.uid()') IS NOT NULL THEN
-        EXECUTE 'SELECT auth.uid()' INTO uid;
-        RETURN uid;
+    IF fn IS NOT NULL THEN
+        SELECT (fo.rolsuper OR fo.oid = current_user::regrole OR fo.rolname = 'supabase_auth_admin')
+           AND (so.rolsuper OR so.oid = current_user::regrole OR so.rolname IN ('supabase_auth_admin', 'supabase_admin'))
+          INTO trusted
+          FROM pg_catalog.pg_proc p
+          JOIN pg_catalog.pg_roles fo ON fo.oid = p.proowner
+          JOIN pg_catalog.pg_namespace n ON n.oid = p.pronamespace
+          JOIN pg_catalog.pg_roles so ON so.oid = n.nspowner
+         WHERE p.oid = fn AND p.prorettype = 'uuid'::regtype AND NOT p.proretset;
+        IF NOT coalesce(trusted, false) THEN
+            RAISE WARNING 'auth.uid() is not owned by a trusted role: resume_pipeline ignores it and reads the user from request.jwt.claims';
+            trusted := false;
+        END IF;
     END IF;
-    -- PostgREST sets this after verifying the JWT; malformed JSON here is an error, not anonymity.
-    claims := nullif(current_setting('request.jwt.claims', true), '');
-    IF claims IS NULL THEN
-        RETURN NULL;
-    END IF;
-    sub := claims::jsonb ->> 'sub';
-    IF sub ~* '^[0-9a-f]{8}-?[0-9a-f]{4}-?[0-9a-f]{4}-?[0-9a-f]{4}-?[0-9a-f]{12}$' THEN
-        RETURN sub::uuid;
-    END IF;
-    RETURN NULL;
+    EXECUTE format($f$
+        CREATE FUNCTION @extschema@.current_user_id() RETURNS uuid
+            LANGUAGE sql STABLE PARALLEL SAFE
+        BEGIN ATOMIC
+            SELECT @extschema@._identity(%s);
+        END$f$, CASE WHEN trusted THEN format('%s::pg_catalog.regprocedure', fn::oid) ELSE 'NULL' END);
 END
 $$;
 
@@ -104,17 +141,22 @@ CREATE TYPE job_state AS ENUM ('queued', 'running', 'done', 'failed');
 -- An enum rather than a CHECK: a CHECK is prepared again by every statement that inserts.
 CREATE TYPE job_kind AS ENUM ('resume', 'zip', 'cv');
 
--- One row per auth user. ashby_api_key is a secret: only its owner's row is visible.
+-- One row per auth user. ashby_api_key is a secret: its user may write it but nobody but the
+-- pipeline reads it back (no SELECT privilege on the column); ashby_api_key_set says whether
+-- one is stored.
 CREATE TABLE users (
     id                uuid PRIMARY KEY DEFAULT current_user_id(),
     email             text,
     ashby_api_key     text,
+    ashby_api_key_set boolean GENERATED ALWAYS AS (ashby_api_key IS NOT NULL) STORED,
     ashby_sync_cursor text,
     ashby_features    jsonb NOT NULL DEFAULT '{}',
     created_at        timestamptz NOT NULL DEFAULT now()
 );
 
--- One row per stored object. name is the object key; a user's keys start with their id.
+-- One row per stored object. name is the object key; a user's keys start with their id. Rows
+-- are written only by upload() and the storage.objects hook, never by users directly: a user
+-- who could name any bucket and key could point the pipeline at someone else's object.
 CREATE TABLE files (
     id         uuid PRIMARY KEY DEFAULT gen_random_uuid(),
     user_id    uuid NOT NULL DEFAULT current_user_id(),
@@ -125,21 +167,27 @@ CREATE TABLE files (
     checksum   text,                          -- hex SHA-256 of the content
     metadata   jsonb NOT NULL DEFAULT '{}',   -- zip_id of the archive it came from, …
     created_at timestamptz NOT NULL DEFAULT now(),
-    UNIQUE (bucket, name)
+    UNIQUE (bucket, name),
+    UNIQUE (user_id, id),  -- the target of same-user foreign keys below
+    CHECK (starts_with(name, user_id::text || '/'))  -- nobody can take another user's key
 );
-CREATE INDEX files_user_idx ON files (user_id);
+CREATE INDEX files_user_idx ON files (user_id) INCLUDE (size);  -- per-user quota sums
 
--- One row per résumé document, from an upload or from inside a ZIP (zip_id).
+-- One row per résumé document, from an upload or from inside a ZIP (zip_id). Every reference
+-- between user rows includes user_id, so a row can only point at rows of the same user, and a
+-- foreign id is refused exactly like an id that does not exist (no existence oracle).
+-- bucket and object_name mirror the files row for reading; the pipeline reads documents only
+-- through file_id.
 CREATE TABLE resumes (
     id                uuid PRIMARY KEY DEFAULT gen_random_uuid(),
     user_id           uuid NOT NULL DEFAULT current_user_id(),
-    file_id           uuid NOT NULL REFERENCES files (id) ON DELETE CASCADE,
+    file_id           uuid NOT NULL,
     bucket            text NOT NULL,
     object_name       text NOT NULL,
     original_filename text NOT NULL,
     mime_type         text,
     status            resume_status NOT NULL DEFAULT 'pending',
-    zip_id            uuid REFERENCES files (id) ON DELETE SET NULL,
+    zip_id            uuid,
     raw_text          text,
     parsed            jsonb,                  -- JSON Resume shape
     error             text,
@@ -148,7 +196,10 @@ CREATE TABLE resumes (
     version           integer NOT NULL DEFAULT 1,
     created_at        timestamptz NOT NULL DEFAULT now(),
     updated_at        timestamptz NOT NULL DEFAULT now(),
-    UNIQUE (file_id)
+    UNIQUE (file_id),
+    UNIQUE (user_id, id),
+    FOREIGN KEY (user_id, file_id) REFERENCES files (user_id, id) ON DELETE CASCADE,
+    FOREIGN KEY (user_id, zip_id) REFERENCES files (user_id, id) ON DELETE SET NULL (zip_id)
 );
 CREATE INDEX resumes_user_idx ON resumes (user_id, created_at DESC);
 CREATE INDEX resumes_zip_idx ON resumes (zip_id) WHERE zip_id IS NOT NULL;
@@ -158,13 +209,14 @@ CREATE INDEX resumes_search_idx ON resumes USING gin (content_tsvector);
 CREATE TABLE resume_versions (
     id          uuid PRIMARY KEY DEFAULT gen_random_uuid(),
     user_id     uuid NOT NULL DEFAULT current_user_id(),
-    resume_id   uuid NOT NULL REFERENCES resumes (id) ON DELETE CASCADE,
+    resume_id   uuid NOT NULL,
     version     integer NOT NULL,
     checksum    text,
     raw_text    text,
     parsed      jsonb,
     created_at  timestamptz NOT NULL DEFAULT now(),
-    UNIQUE (resume_id, version)
+    UNIQUE (resume_id, version),
+    FOREIGN KEY (user_id, resume_id) REFERENCES resumes (user_id, id) ON DELETE CASCADE
 );
 
 CREATE TABLE job_postings (
@@ -173,7 +225,8 @@ CREATE TABLE job_postings (
     title           text NOT NULL,
     description     text,
     required_skills text[] NOT NULL DEFAULT '{}',
-    created_at      timestamptz NOT NULL DEFAULT now()
+    created_at      timestamptz NOT NULL DEFAULT now(),
+    UNIQUE (user_id, id)
 );
 CREATE INDEX job_postings_user_idx ON job_postings (user_id);
 
@@ -182,11 +235,13 @@ CREATE TABLE analysis_sessions (
     id             uuid PRIMARY KEY DEFAULT gen_random_uuid(),
     user_id        uuid NOT NULL DEFAULT current_user_id(),
     session_name   text NOT NULL,
-    job_posting_id uuid REFERENCES job_postings (id) ON DELETE SET NULL,
+    job_posting_id uuid,
     status         text NOT NULL DEFAULT 'pending'
                    CHECK (status IN ('pending', 'running', 'completed', 'failed')),
     created_at     timestamptz NOT NULL DEFAULT now(),
-    completed_at   timestamptz
+    completed_at   timestamptz,
+    UNIQUE (user_id, id),
+    FOREIGN KEY (user_id, job_posting_id) REFERENCES job_postings (user_id, id) ON DELETE SET NULL (job_posting_id)
 );
 CREATE INDEX analysis_sessions_user_idx ON analysis_sessions (user_id);
 
@@ -194,14 +249,16 @@ CREATE INDEX analysis_sessions_user_idx ON analysis_sessions (user_id);
 CREATE TABLE resume_analyses (
     id                  uuid PRIMARY KEY DEFAULT gen_random_uuid(),
     user_id             uuid NOT NULL DEFAULT current_user_id(),
-    resume_id           uuid NOT NULL REFERENCES resumes (id) ON DELETE CASCADE,
-    analysis_session_id uuid NOT NULL REFERENCES analysis_sessions (id) ON DELETE CASCADE,
+    resume_id           uuid NOT NULL,
+    analysis_session_id uuid NOT NULL,
     overall_fit_score   numeric(5, 2) CHECK (overall_fit_score BETWEEN 0 AND 100),
     skill_match_score   numeric(5, 2) CHECK (skill_match_score BETWEEN 0 AND 100),
     summary             text,
     reasoning           text,
     created_at          timestamptz NOT NULL DEFAULT now(),
-    UNIQUE (resume_id, analysis_session_id)
+    UNIQUE (resume_id, analysis_session_id),
+    FOREIGN KEY (user_id, resume_id) REFERENCES resumes (user_id, id) ON DELETE CASCADE,
+    FOREIGN KEY (user_id, analysis_session_id) REFERENCES analysis_sessions (user_id, id) ON DELETE CASCADE
 );
 CREATE INDEX resume_analyses_session_idx ON resume_analyses (analysis_session_id);
 
@@ -231,7 +288,7 @@ RETURN CASE WHEN cv = 'error' OR li = 'error' THEN 'failed'::overall_status
 CREATE TABLE applicants (
     id         uuid PRIMARY KEY DEFAULT gen_random_uuid(),
     user_id    uuid NOT NULL DEFAULT current_user_id(),
-    cv_file_id uuid REFERENCES files (id) ON DELETE SET NULL,
+    cv_file_id uuid,
     cv_status  processing_status NOT NULL DEFAULT 'not_provided',
     cv_data    jsonb,
     cv_error   text,
@@ -247,7 +304,8 @@ CREATE TABLE applicants (
     status     overall_status GENERATED ALWAYS AS (_overall_status(cv_status, li_status, ai_status)) STORED,
     score      numeric GENERATED ALWAYS AS (score_of(ai_data)) STORED,
     created_at timestamptz NOT NULL DEFAULT now(),
-    updated_at timestamptz NOT NULL DEFAULT now()
+    updated_at timestamptz NOT NULL DEFAULT now(),
+    FOREIGN KEY (user_id, cv_file_id) REFERENCES files (user_id, id) ON DELETE SET NULL (cv_file_id)
 );
 CREATE INDEX applicants_user_idx ON applicants (user_id, created_at DESC);
 
@@ -274,9 +332,24 @@ CREATE TABLE jobs (
     last_error       text,
     created_at       timestamptz NOT NULL DEFAULT now(),
     started_at       timestamptz,
-    finished_at      timestamptz
+    finished_at      timestamptz,
+    -- Claim order, fair across users (start-time fair queuing): a user's new job comes one
+    -- second (of virtual time) after their last queued one, or now when they have none queued.
+    -- A user who queues 20,000 jobs spreads them over hours of virtual time, so another user's
+    -- job queued later is claimed after a handful of theirs, not after all of them.
+    fair_at          timestamptz NOT NULL DEFAULT now()
 );
-CREATE INDEX jobs_queued_idx ON jobs (run_after, created_at) WHERE state = 'queued';
+CREATE INDEX jobs_queued_idx ON jobs (fair_at) WHERE state = 'queued';
+-- A user's queued jobs: their virtual clock (max fair_at) and their backlog quota.
+CREATE INDEX jobs_user_queued_idx ON jobs (user_id, fair_at) WHERE state = 'queued';
+
+-- The claim position of a user's next job (see fair_at).
+CREATE FUNCTION _fair_at(user_id uuid) RETURNS timestamptz
+    LANGUAGE sql STABLE  -- BEGIN ATOMIC: bound when created, so no search_path applies
+BEGIN ATOMIC
+    SELECT greatest(now(), max(j.fair_at) + interval '1 second')
+      FROM jobs j WHERE j.user_id = _fair_at.user_id AND j.state = 'queued';
+END;
 -- _enqueue looks for a queued job of a document before queuing another. CV jobs are left out:
 -- the applicants trigger queues one only when a CV becomes pending, the step re-reads the
 -- applicant under lock and stores only a current result (a second job finds nothing to do or
@@ -286,7 +359,9 @@ CREATE INDEX jobs_target_idx ON jobs (kind, target_id) WHERE kind <> 'cv';
 CREATE INDEX jobs_running_idx ON jobs (lease_expires_at) WHERE state = 'running';
 
 -- Row-level security: a user sees and changes only rows whose user_id is theirs. The
--- extension owner (and superusers) bypass it: that is how the pipeline writes.
+-- extension owner (and superusers) bypass it: that is how the pipeline writes. Privileges go to
+-- resume_pipeline_user only, and only what an end user needs: rows the pipeline derives (files,
+-- résumés and their versions) are read and deleted, not written; jobs are only watched.
 DO $$
 DECLARE
     t text;
@@ -296,25 +371,23 @@ BEGIN
         EXECUTE format('ALTER TABLE %I ENABLE ROW LEVEL SECURITY', t);
         EXECUTE format('CREATE POLICY own_rows ON %I USING (user_id = (SELECT current_user_id())) '
                        'WITH CHECK (user_id = (SELECT current_user_id()))', t);
-        EXECUTE format('GRANT SELECT, INSERT, UPDATE, DELETE ON %I TO PUBLIC', t);
     END LOOP;
 END
 $$;
+GRANT SELECT, DELETE ON files, resumes, resume_versions TO resume_pipeline_user;
+GRANT UPDATE (original_filename) ON resumes TO resume_pipeline_user;
+GRANT SELECT, INSERT, UPDATE, DELETE ON job_postings, analysis_sessions, resume_analyses, applicants
+    TO resume_pipeline_user;
 ALTER TABLE users ENABLE ROW LEVEL SECURITY;
 CREATE POLICY own_row ON users USING (id = (SELECT current_user_id())) WITH CHECK (id = (SELECT current_user_id()));
-GRANT SELECT, INSERT, UPDATE, DELETE ON users TO PUBLIC;
--- A user's object keys live under their own prefix, so nobody can take another's name.
-CREATE POLICY own_prefix ON files AS RESTRICTIVE FOR INSERT
-    WITH CHECK (name LIKE user_id::text || '/%');
-CREATE POLICY own_prefix_update ON files AS RESTRICTIVE FOR UPDATE
-    WITH CHECK (name LIKE user_id::text || '/%');
+GRANT SELECT (id, email, ashby_api_key_set, ashby_sync_cursor, ashby_features, created_at),
+      INSERT (id, email, ashby_api_key, ashby_features),
+      UPDATE (email, ashby_api_key, ashby_features), DELETE
+   ON users TO resume_pipeline_user;
 -- Users may watch their own jobs; only the pipeline changes them.
 ALTER TABLE jobs ENABLE ROW LEVEL SECURITY;
 CREATE POLICY own_jobs ON jobs FOR SELECT USING (user_id = (SELECT current_user_id()));
-GRANT SELECT ON jobs TO PUBLIC;
--- Generated and derived columns are the pipeline's to write.
-REVOKE UPDATE ON resumes FROM PUBLIC;
-GRANT UPDATE (original_filename) ON resumes TO PUBLIC;
+GRANT SELECT ON jobs TO resume_pipeline_user;
 
 SELECT pg_catalog.pg_extension_config_dump('users', '');
 SELECT pg_catalog.pg_extension_config_dump('files', '');
@@ -346,13 +419,54 @@ CREATE FUNCTION _storage_write(bucket text, name text, data bytea) RETURNS bigin
     AS 'MODULE_PATHNAME', 'rp_sql_storage_write'
     LANGUAGE C STRICT VOLATILE;
 
+-- Whether a bucket and key are acceptable object names (see README: no "..", control, invisible
+-- or bidirectional formatting characters, …).
+CREATE FUNCTION _object_name_ok(bucket text, name text) RETURNS boolean
+    AS 'MODULE_PATHNAME', 'rp_sql_object_name_ok'
+    LANGUAGE C STRICT IMMUTABLE PARALLEL SAFE;
+
+-- Refuses (54000) what would take a user past their quota: stored bytes
+-- (resume_pipeline.max_user_storage) and objects (resume_pipeline.max_user_objects), counting
+-- the object key about to be written as replaced. A user's uploads are serialised by an
+-- advisory lock so two at once cannot both slip under the limit.
+CREATE FUNCTION _check_storage_quota(owner uuid, key text, new_bytes bigint) RETURNS void
+    LANGUAGE plpgsql
+    SET search_path = @extschema@, pg_catalog, pg_temp
+AS $$
+DECLARE
+    used_bytes bigint;
+    used_objects bigint;
+    max_bytes bigint := pg_catalog.pg_size_bytes(pg_catalog.current_setting('resume_pipeline.max_user_storage'));
+    max_objects bigint := pg_catalog.current_setting('resume_pipeline.max_user_objects')::bigint;
+BEGIN
+    -- 1381000001: this extension's advisory lock class (quota of one user).
+    PERFORM pg_catalog.pg_advisory_xact_lock(1381000001, pg_catalog.hashtext(owner::text));
+    SELECT coalesce(sum(f.size), 0), count(*) INTO used_bytes, used_objects
+      FROM @extschema@.files f WHERE f.user_id = owner AND f.name <> key;
+    IF used_objects + 1 > max_objects THEN
+        RAISE EXCEPTION 'storage quota exceeded: the user already has % objects', used_objects
+            USING ERRCODE = 'program_limit_exceeded',
+                  DETAIL = format('resume_pipeline.max_user_objects is %s.', max_objects);
+    END IF;
+    IF used_bytes + new_bytes > max_bytes THEN
+        RAISE EXCEPTION 'storage quota exceeded: % bytes stored, % more would pass the limit', used_bytes, new_bytes
+            USING ERRCODE = 'program_limit_exceeded',
+                  DETAIL = format('resume_pipeline.max_user_storage is %s.',
+                                  pg_catalog.current_setting('resume_pipeline.max_user_storage'));
+    END IF;
+END
+$$;
+
 -- Stores an object and registers it in files, in the caller's transaction. The key is put
 -- under the user's prefix ("<user_id>/<name>") unless it is there already. Uploading the same
 -- key again replaces the object; a résumé then gets a new version. Returns the files id.
+-- SECURITY DEFINER because users may not write files rows themselves: it acts only for the
+-- signed-in user (only the pipeline's owner may name another user_id, or none), within their
+-- quotas, and resolves nothing a user could have created (search_path ends with pg_temp).
 CREATE FUNCTION upload(bucket text, name text, data bytea, metadata jsonb DEFAULT '{}',
                        user_id uuid DEFAULT current_user_id()) RETURNS uuid
-    LANGUAGE plpgsql VOLATILE
-    SET search_path = @extschema@, pg_catalog
+    LANGUAGE plpgsql VOLATILE SECURITY DEFINER
+    SET search_path = @extschema@, pg_catalog, pg_temp
 AS $$
 #variable_conflict use_variable
 DECLARE
@@ -366,23 +480,37 @@ BEGIN
             USING ERRCODE = 'null_value_not_allowed',
                   HINT = 'Pass user_id, or set request.jwt.claims (PostgREST and Supabase do).';
     END IF;
+    IF user_id IS DISTINCT FROM @extschema@.current_user_id() AND NOT @extschema@._caller_is_admin() THEN
+        RAISE EXCEPTION 'upload: a user may store objects only as themselves'
+            USING ERRCODE = 'insufficient_privilege';
+    END IF;
+    metadata := coalesce(metadata, '{}');
+    IF jsonb_typeof(metadata) <> 'object' OR octet_length(metadata::text) > 8192 THEN
+        RAISE EXCEPTION 'upload metadata must be a JSON object of at most 8 kB'
+            USING ERRCODE = 'invalid_parameter_value';
+    END IF;
     key := CASE WHEN name LIKE user_id::text || '/%' THEN name ELSE user_id::text || '/' || name END;
-    kind := document_kind(data);
-    SELECT f.checksum INTO previous FROM files f WHERE f.bucket = upload.bucket AND f.name = key;
-    INSERT INTO files AS f (user_id, bucket, name, size, mime_type, checksum, metadata)
+    PERFORM @extschema@._check_storage_quota(user_id, key, length(data));
+    kind := @extschema@.document_kind(data);
+    SELECT f.checksum INTO previous FROM @extschema@.files f WHERE f.bucket = upload.bucket AND f.name = key;
+    INSERT INTO @extschema@.files AS f (user_id, bucket, name, size, mime_type, checksum, metadata)
     VALUES (user_id, bucket, key, length(data),
             CASE kind WHEN 'pdf' THEN 'application/pdf'
                       WHEN 'docx' THEN 'application/vnd.openxmlformats-officedocument.wordprocessingml.document'
                       WHEN 'zip' THEN 'application/zip'
                       WHEN 'text' THEN 'text/plain'
                       ELSE 'application/octet-stream' END,
-            encode(sha256(data), 'hex'), coalesce(metadata, '{}'))
+            encode(sha256(data), 'hex'), metadata)
     ON CONFLICT ON CONSTRAINT files_bucket_name_key DO UPDATE
         SET size = excluded.size, mime_type = excluded.mime_type, checksum = excluded.checksum,
-            metadata = f.metadata || excluded.metadata
+            metadata = excluded.metadata
+      WHERE f.user_id = excluded.user_id
     RETURNING f.id INTO file_id;
-    PERFORM _storage_write(bucket, key, data);
-    PERFORM _register_document(file_id, previous);
+    IF file_id IS NULL THEN  -- unreachable: keys are per-user (the CHECK on files)
+        RAISE EXCEPTION 'object key "%" belongs to another user', key USING ERRCODE = 'insufficient_privilege';
+    END IF;
+    PERFORM @extschema@._storage_write(bucket, key, data);
+    PERFORM @extschema@._register_document(file_id, previous);
     RETURN file_id;
 END
 $$;
@@ -398,18 +526,29 @@ $$;
 -- a dump may replay a trigger's job next to the dumped one, and steps are idempotent anyway.
 CREATE FUNCTION _enqueue(kind job_kind, target_id uuid, user_id uuid) RETURNS void
     LANGUAGE plpgsql VOLATILE  -- plpgsql, not SQL: its plan is cached, this runs in every trigger
-    SET search_path = @extschema@, pg_catalog
+    SET search_path = @extschema@, pg_catalog, pg_temp
 AS $$
+DECLARE
+    max_queued int := current_setting('resume_pipeline.max_user_queued_jobs')::int;
 BEGIN
-    INSERT INTO jobs (kind, target_id, user_id)
-    SELECT _enqueue.kind, _enqueue.target_id, _enqueue.user_id
-     WHERE NOT EXISTS (SELECT 1 FROM jobs j
-                        WHERE j.kind = _enqueue.kind AND j.target_id = _enqueue.target_id
-                          AND j.kind <> 'cv'  -- what jobs_target_idx covers (documents only)
-                          AND j.state = 'queued');
+    IF EXISTS (SELECT 1 FROM @extschema@.jobs j
+                WHERE j.kind = _enqueue.kind AND j.target_id = _enqueue.target_id
+                  AND j.kind <> 'cv'  -- what jobs_target_idx covers (documents only)
+                  AND j.state = 'queued') THEN
+        RETURN;
+    END IF;
+    -- A user's backlog is bounded (resume_pipeline.max_user_queued_jobs).
+    IF (SELECT count(*) FROM (SELECT 1 FROM @extschema@.jobs j
+                               WHERE j.user_id = _enqueue.user_id AND j.state = 'queued'
+                               LIMIT max_queued) q) >= max_queued THEN
+        RAISE EXCEPTION 'queue quota exceeded: the user already has % queued jobs', max_queued
+            USING ERRCODE = 'program_limit_exceeded',
+                  HINT = 'Wait for the queue to drain, or raise resume_pipeline.max_user_queued_jobs.';
+    END IF;
+    INSERT INTO @extschema@.jobs (kind, target_id, user_id, fair_at)
+    VALUES (_enqueue.kind, _enqueue.target_id, _enqueue.user_id, @extschema@._fair_at(_enqueue.user_id));
 END
 $$;
-REVOKE EXECUTE ON FUNCTION _enqueue(job_kind, uuid, uuid) FROM PUBLIC;
 
 CREATE FUNCTION _is_resume_type(mime_type text) RETURNS boolean
     LANGUAGE sql IMMUTABLE PARALLEL SAFE
@@ -425,11 +564,11 @@ CREATE FUNCTION _written_by_this_transaction(xmin xid) RETURNS boolean
 -- Registers a stored object: a PDF or DOCX becomes a résumé (a new version when its content
 -- changed), a ZIP is queued for expansion. zip_id comes from the metadata and must name a file
 -- of the same user. upload() and the Supabase storage.objects trigger call it in the
--- uploader's transaction. (It is not a trigger on files itself, so that restoring a dump,
+-- uploader's transaction, as the pipeline's owner. (It is not a trigger on files itself, so that restoring a dump,
 -- which reloads files and resumes side by side, does not create résumés a second time.)
 CREATE FUNCTION _register_document(file_id uuid, previous_checksum text) RETURNS void
-    LANGUAGE plpgsql SECURITY DEFINER
-    SET search_path = @extschema@, pg_catalog
+    LANGUAGE plpgsql
+    SET search_path = @extschema@, pg_catalog, pg_temp
 AS $$
 DECLARE
     f files;
@@ -437,8 +576,8 @@ DECLARE
     resume resumes;
 BEGIN
     SELECT * INTO STRICT f FROM files WHERE id = file_id;
-    -- Anyone may call this, but only for a files row their own transaction just wrote (under
-    -- their row-level security), so nobody can touch another user's résumés through it.
+    -- Only upload() and the storage hook call this (EXECUTE is not granted), and only for a
+    -- files row their own transaction just wrote: never another user's résumés.
     IF NOT _written_by_this_transaction(f.xmin) THEN
         RAISE EXCEPTION 'a file can be registered only by the transaction that wrote it'
             USING ERRCODE = 'insufficient_privilege';
@@ -487,8 +626,8 @@ $$;
 --    {"table", "id", "user_id", "old", "new", "changed": {"cv_status": {"old", "new"}, ...}}
 CREATE FUNCTION _applicant_write() RETURNS trigger
     AS 'MODULE_PATHNAME', 'rp_applicant_write' LANGUAGE C;
--- It writes jobs without the caller's privileges on it: nobody else may attach it to a table.
-REVOKE EXECUTE ON FUNCTION _applicant_write() FROM PUBLIC;
+-- It writes jobs without the caller's privileges on it: nobody else may attach it to a table
+-- (EXECUTE, which CREATE TRIGGER needs, is granted to nobody; see Privileges at the end).
 CREATE TRIGGER applicant_write BEFORE INSERT OR UPDATE ON applicants
     FOR EACH ROW EXECUTE FUNCTION _applicant_write();
 
@@ -506,26 +645,33 @@ CREATE FUNCTION _circuit_record(dependency text, ok boolean) RETURNS void
     AS 'MODULE_PATHNAME', 'rp_circuit_record' LANGUAGE C STRICT VOLATILE;
 CREATE FUNCTION _circuit_state(dependency text) RETURNS jsonb
     AS 'MODULE_PATHNAME', 'rp_circuit_state' LANGUAGE C STRICT VOLATILE;
-REVOKE EXECUTE ON FUNCTION _circuit_allow(text), _circuit_record(text, boolean) FROM PUBLIC;
 
--- Reads an object for a step, reporting the outcome to the storage circuit: transient
--- failures count against it, a success closes it.
-CREATE FUNCTION _read_object(bucket text, name text) RETURNS bytea
+-- Reads a files row's object for a step. Only the workers report to the storage circuit
+-- (transient failures count against it, a success closes it): a user's session must not be
+-- able to open the circuit for everyone. A missing object is that document's permanent
+-- failure (58P01), not the storage's.
+CREATE FUNCTION _read_object(f files) RETURNS bytea
     LANGUAGE plpgsql
-    SET search_path = @extschema@, pg_catalog
+    SET search_path = @extschema@, pg_catalog, pg_temp
 AS $$
 DECLARE
     data bytea;
+    in_worker boolean := _in_worker();
 BEGIN
     BEGIN
-        data := storage_get(bucket, name);
+        data := storage_get(f.bucket, f.name);
     EXCEPTION WHEN OTHERS THEN
-        IF _is_transient(SQLSTATE) THEN
+        IF in_worker AND _is_transient(SQLSTATE) THEN
             PERFORM _circuit_record('storage', false);
         END IF;
         RAISE;
     END;
-    PERFORM _circuit_record('storage', true);
+    IF in_worker THEN
+        PERFORM _circuit_record('storage', true);
+    END IF;
+    IF f.checksum IS NULL THEN  -- registered by the storage hook: now the bytes are known
+        UPDATE files SET size = length(data), checksum = encode(sha256(data), 'hex') WHERE id = f.id;
+    END IF;
     RETURN data;
 END
 $$;
@@ -533,11 +679,14 @@ $$;
 -- The two halves of a résumé or CV step, around text extraction and parsing (which the
 -- session does inline, or a worker does for several jobs at once in parallel parser
 -- processes). _begin_document marks the row processing and returns the document, or null
--- when there is nothing to do (the row is gone, or the CV is no longer pending). The CV file
--- must be the applicant owner's: a user cannot have someone else's CV read by naming its id.
+-- when there is nothing to do (the row is gone, or the CV is no longer pending). A document is
+-- read only through the files row its résumé or applicant references, and only when that row
+-- belongs to the same user. Row locks are taken with the session's lock_timeout (the workers
+-- set one): a user holding their own row cannot stall a worker (55P03, retried later without
+-- charging an attempt).
 CREATE FUNCTION _begin_document(j jobs) RETURNS bytea
     LANGUAGE plpgsql
-    SET search_path = @extschema@, pg_catalog
+    SET search_path = @extschema@, pg_catalog, pg_temp
 AS $$
 DECLARE
     r resumes;
@@ -549,9 +698,13 @@ BEGIN
         IF NOT FOUND THEN
             RETURN NULL;  -- deleted since it was queued
         END IF;
+        SELECT * INTO f FROM files WHERE id = r.file_id AND user_id = r.user_id;
+        IF NOT FOUND THEN
+            RETURN NULL;  -- its file is gone (the résumé goes with it)
+        END IF;
         UPDATE resumes SET status = 'processing', updated_at = now() WHERE id = r.id;
         UPDATE jobs SET payload = payload || jsonb_build_object('read_version', r.version) WHERE id = j.id;
-        RETURN _read_object(r.bucket, r.object_name);
+        RETURN _read_object(f);
     END IF;
     SELECT * INTO a FROM applicants WHERE id = j.target_id FOR UPDATE;
     IF NOT FOUND OR a.cv_status NOT IN ('pending', 'processing') THEN
@@ -560,11 +713,10 @@ BEGIN
     UPDATE applicants SET cv_status = 'processing', cv_error = NULL WHERE id = a.id;
     SELECT * INTO f FROM files WHERE id = a.cv_file_id AND user_id = a.user_id;
     IF NOT FOUND THEN
-        RAISE EXCEPTION 'the CV file does not exist or belongs to another user'
-            USING ERRCODE = 'undefined_object';
+        RAISE EXCEPTION 'the CV file does not exist' USING ERRCODE = 'undefined_object';
     END IF;
     UPDATE jobs SET payload = payload || jsonb_build_object('read_file', f.id) WHERE id = j.id;
-    RETURN _read_object(f.bucket, f.name);
+    RETURN _read_object(f);
 END
 $$;
 
@@ -575,7 +727,7 @@ $$;
 -- payload what it read.
 CREATE FUNCTION _store_parsed(j jobs, content text, parsed jsonb) RETURNS void
     LANGUAGE plpgsql
-    SET search_path = @extschema@, pg_catalog
+    SET search_path = @extschema@, pg_catalog, pg_temp
 AS $$
 DECLARE
     read jsonb := (SELECT payload FROM jobs WHERE id = j.id);
@@ -596,7 +748,7 @@ $$;
 -- Entries that are not PDF or DOCX are listed in the archive's metadata as skipped.
 CREATE FUNCTION _process_zip(zip_file_id uuid) RETURNS void
     LANGUAGE plpgsql
-    SET search_path = @extschema@, pg_catalog
+    SET search_path = @extschema@, pg_catalog, pg_temp
 AS $$
 DECLARE
     z files;
@@ -604,93 +756,113 @@ DECLARE
     base text;
     added int := 0;
     skipped jsonb := '[]';
+    skipped_count int := 0;
 BEGIN
     SELECT * INTO z FROM files WHERE id = zip_file_id;
     IF NOT FOUND THEN
         RETURN;
     END IF;
     base := regexp_replace(z.name, '\.zip$', '', 'i');
-    FOR e IN SELECT * FROM zip_entries(_read_object(z.bucket, z.name)) LOOP
+    FOR e IN SELECT * FROM zip_entries(_read_object(z)) LOOP
         IF document_kind(e.data) IN ('pdf', 'docx') THEN
             PERFORM upload(z.bucket, base || '/' || e.name, e.data,
                            jsonb_build_object('zip_id', z.id, 'zip_entry', e.name), z.user_id);
             added := added + 1;
         ELSE
-            skipped := skipped || to_jsonb(e.name);
+            skipped_count := skipped_count + 1;
+            IF skipped_count <= 100 THEN  -- the first names, so metadata stays small
+                skipped := skipped || to_jsonb(e.name);
+            END IF;
         END IF;
     END LOOP;
-    UPDATE files SET metadata = metadata || jsonb_build_object('expanded', added, 'skipped', skipped)
+    UPDATE files SET metadata = metadata || jsonb_build_object('expanded', added, 'skipped', skipped,
+                                                               'skipped_count', skipped_count)
      WHERE id = z.id;
 END
 $$;
 
--- Records a step's failure on its row; the job keeps the message too.
+-- Records a step's failure on its row; the job keeps the message too. Bookkeeping must not
+-- fail on what a user stored (a row at a size limit, a constraint): each write is tried in a
+-- subtransaction and a refused one is skipped, the job's own record is enough. Messages are
+-- cut to 1,000 characters.
 -- A résumé version read before a newer upload does not mark the newer one failed (its own job
 -- decides); see _store_parsed.
 CREATE FUNCTION _job_failed(j jobs, message text) RETURNS void
     LANGUAGE plpgsql
-    SET search_path = @extschema@, pg_catalog
+    SET search_path = @extschema@, pg_catalog, pg_temp
 AS $$
 DECLARE
     target_id uuid := j.target_id;
     read_version int := (SELECT payload ->> 'read_version' FROM jobs WHERE id = j.id)::int;
+    short text := left(message, 1000);
 BEGIN
     CASE j.kind
         WHEN 'resume' THEN
-            UPDATE resumes SET status = 'failed', error = message, updated_at = now()
+            UPDATE resumes SET status = 'failed', error = short, updated_at = now()
              WHERE id = target_id AND version = coalesce(read_version, version);
         WHEN 'cv' THEN
-            UPDATE applicants SET cv_status = 'error', cv_error = message WHERE id = target_id;
+            UPDATE applicants SET cv_status = 'error', cv_error = short WHERE id = target_id;
         WHEN 'zip' THEN
-            UPDATE files SET metadata = metadata || jsonb_build_object('error', message) WHERE id = target_id;
+            UPDATE files SET metadata = metadata || jsonb_build_object('error', short) WHERE id = target_id;
     END CASE;
+EXCEPTION WHEN OTHERS THEN
+    RETURN;  -- the row could not take it (locked, gone, at a limit): jobs.last_error keeps it
 END
 $$;
 
 -- A transient failure may succeed on retry (a crashed or killed parser, I/O, resources,
--- locks, cancels); anything else (bad data, a limit, a missing file row) fails at once.
+-- locks, cancels); anything else (bad data, a limit, a missing file or row) fails at once.
 CREATE FUNCTION _is_transient(sqlstate text) RETURNS boolean
     LANGUAGE sql IMMUTABLE PARALLEL SAFE
-RETURN left(sqlstate, 2) IN ('08', '40', '53', '55', '57', '58') AND sqlstate <> '57014';
+RETURN left(sqlstate, 2) IN ('08', '40', '53', '55', '57', '58') AND sqlstate NOT IN ('57014', '58P01');
 
--- Claims the next due job (or one whose worker is gone: its lease expired, it was claimed
--- before the server last started, or its claimant is no longer running): state running, a
--- lease, attempts + 1. The caller commits this before running the job.
+-- Failures that say only that a user holds a lock the step needs (lock_timeout, NOWAIT, a
+-- deadlock or serialization conflict): retried soon, and no attempt is charged for them.
+CREATE FUNCTION _is_contention(sqlstate text) RETURNS boolean
+    LANGUAGE sql IMMUTABLE PARALLEL SAFE
+RETURN sqlstate IN ('55P03', '40P01', '40001');
+
+-- Claims the next due job in fair order (fair_at), or one whose worker is gone (its lease
+-- expired, it was claimed before the server last started, or its claimant is no longer
+-- running): state running, a lease, attempts + 1. The caller commits this before running the
+-- job. An abandoned job that already used its attempts is failed here, in a loop (not by
+-- recursion: thousands of them must not exhaust the stack).
 CREATE FUNCTION _claim_job(only_user uuid DEFAULT NULL) RETURNS uuid
     LANGUAGE plpgsql VOLATILE
-    SET search_path = @extschema@, pg_catalog
+    SET search_path = @extschema@, pg_catalog, pg_temp
 AS $$
 DECLARE
     job_id uuid;
+    max_attempts int := current_setting('resume_pipeline.max_attempts')::int;
+    abandoned jobs;
 BEGIN
-    -- The oldest due job, straight from the partial index (no sort of the whole queue).
+    -- The first due job in fair order, straight from the partial index.
     SELECT j.id INTO job_id FROM jobs j
      WHERE j.state = 'queued' AND j.run_after <= now() AND (only_user IS NULL OR j.user_id = only_user)
-     ORDER BY j.run_after, j.created_at
+     ORDER BY j.fair_at
      LIMIT 1
        FOR UPDATE SKIP LOCKED;
-    IF job_id IS NULL THEN
-        SELECT j.id INTO job_id FROM jobs j
+    WHILE job_id IS NULL LOOP
+        SELECT j.* INTO abandoned FROM jobs j
          WHERE j.state = 'running' AND (only_user IS NULL OR j.user_id = only_user)
            AND (j.lease_expires_at < now()
                 OR j.claimed_at_boot < pg_postmaster_start_time()
                 OR NOT EXISTS (SELECT 1 FROM pg_stat_activity a WHERE a.pid = j.claimed_by))
          LIMIT 1
            FOR UPDATE SKIP LOCKED;
-        -- A job whose every attempt took its worker down with it must not loop forever.
-        IF job_id IS NOT NULL
-           AND (SELECT attempts FROM jobs WHERE id = job_id) >= current_setting('resume_pipeline.max_attempts')::int THEN
-            UPDATE jobs SET state = 'failed', finished_at = clock_timestamp(), lease_expires_at = NULL,
-                            last_error = coalesce(last_error || '; ', '') || 'abandoned by its worker on every attempt'
-             WHERE id = job_id;
-            PERFORM _job_failed(jobs, 'processing was interrupted on every attempt')
-               FROM jobs WHERE id = job_id;
-            RETURN _claim_job(only_user);
+        IF abandoned.id IS NULL THEN
+            RETURN NULL;
         END IF;
-    END IF;
-    IF job_id IS NULL THEN
-        RETURN NULL;
-    END IF;
+        IF abandoned.attempts < max_attempts THEN
+            job_id := abandoned.id;
+        ELSE
+            -- Every attempt took its worker down with it: it must not loop forever.
+            UPDATE jobs SET state = 'failed', finished_at = clock_timestamp(), lease_expires_at = NULL,
+                            last_error = left(coalesce(last_error || '; ', '') || 'abandoned by its worker on every attempt', 2000)
+             WHERE id = abandoned.id;
+            PERFORM _job_failed(abandoned, 'processing was interrupted on every attempt');
+        END IF;
+    END LOOP;
     UPDATE jobs
        SET state = 'running', attempts = attempts + 1, started_at = clock_timestamp(),
            lease_expires_at = clock_timestamp() + current_setting('resume_pipeline.job_lease')::interval,
@@ -699,27 +871,34 @@ BEGIN
     RETURN job_id;
 END
 $$;
-REVOKE EXECUTE ON FUNCTION _claim_job(uuid) FROM PUBLIC;
 
--- The outcome of a failed step: for a transient failure with attempts left, queued again
--- after an exponential backoff with jitter ('retry'); otherwise failed, with the message on the
--- job and on its row ('failed').
+-- The outcome of a failed step: contention with a user's lock is queued again shortly with
+-- its attempt given back ('retry'); a transient failure with attempts left is queued again after
+-- an exponential backoff with jitter ('retry'); otherwise failed, with the message on the job
+-- and on its row ('failed').
 CREATE FUNCTION _job_outcome(j jobs, code text, message text) RETURNS text
     LANGUAGE plpgsql
-    SET search_path = @extschema@, pg_catalog
+    SET search_path = @extschema@, pg_catalog, pg_temp
 AS $$
 DECLARE
     delay_ms double precision;
+    short text := left(message, 2000);
 BEGIN
+    IF _is_contention(code) THEN
+        UPDATE jobs SET state = 'queued', last_error = short, lease_expires_at = NULL, attempts = attempts - 1,
+                        run_after = clock_timestamp() + make_interval(secs => 0.5 + random())
+         WHERE id = j.id;
+        RETURN 'retry';
+    END IF;
     IF _is_transient(code) AND j.attempts < current_setting('resume_pipeline.max_attempts')::int THEN
         delay_ms := least(extract(epoch FROM current_setting('resume_pipeline.retry_base_delay')::interval) * 1000
                           * 2 ^ (j.attempts - 1), 600000) * (0.5 + random() / 2);
-        UPDATE jobs SET state = 'queued', last_error = message, lease_expires_at = NULL,
+        UPDATE jobs SET state = 'queued', last_error = short, lease_expires_at = NULL,
                         run_after = clock_timestamp() + make_interval(secs => delay_ms / 1000)
          WHERE id = j.id;
         RETURN 'retry';
     END IF;
-    UPDATE jobs SET state = 'failed', finished_at = clock_timestamp(), last_error = message,
+    UPDATE jobs SET state = 'failed', finished_at = clock_timestamp(), last_error = short,
                     lease_expires_at = NULL
      WHERE id = j.id;
     PERFORM _job_failed(j, message);
@@ -729,7 +908,7 @@ $$;
 
 CREATE FUNCTION _job_done(job_id uuid) RETURNS text
     LANGUAGE plpgsql  -- plpgsql for a cached plan: this runs once per job
-    SET search_path = @extschema@, pg_catalog
+    SET search_path = @extschema@, pg_catalog, pg_temp
 AS $$
 BEGIN
     UPDATE jobs SET state = 'done', finished_at = clock_timestamp(), last_error = NULL, lease_expires_at = NULL
@@ -741,7 +920,7 @@ $$;
 -- The job if this session claimed it and it still runs, locked; else a row of nulls.
 CREATE FUNCTION _my_job(job_id uuid) RETURNS jobs
     LANGUAGE plpgsql
-    SET search_path = @extschema@, pg_catalog
+    SET search_path = @extschema@, pg_catalog, pg_temp
 AS $$
 DECLARE
     j jobs;
@@ -754,7 +933,7 @@ $$;
 -- While the storage circuit is open a job waits, its attempt given back. True when it waits.
 CREATE FUNCTION _wait_for_storage(j jobs) RETURNS boolean
     LANGUAGE plpgsql
-    SET search_path = @extschema@, pg_catalog
+    SET search_path = @extschema@, pg_catalog, pg_temp
 AS $$
 BEGIN
     IF _circuit_allow('storage') THEN
@@ -773,6 +952,7 @@ $$;
 -- transiently on its first N attempts.
 CREATE FUNCTION _debug_fail(j jobs) RETURNS void
     LANGUAGE plpgsql
+    SET search_path = @extschema@, pg_catalog, pg_temp
 AS $$
 BEGIN
     IF j.attempts <= coalesce((j.payload ->> 'debug_fail_times')::int, 0) THEN
@@ -785,7 +965,7 @@ $$;
 -- 'failed', 'waiting' (storage circuit open) or 'skipped' (another worker took it over).
 CREATE FUNCTION _execute_job(job_id uuid) RETURNS text
     LANGUAGE plpgsql
-    SET search_path = @extschema@, pg_catalog
+    SET search_path = @extschema@, pg_catalog, pg_temp
 AS $$
 DECLARE
     j jobs := _my_job(job_id);
@@ -826,7 +1006,7 @@ $$;
 -- _execute_job), or what happened instead ('skipped', 'waiting', 'done', 'retry', 'failed').
 CREATE FUNCTION _start_parse_job(job_id uuid, OUT kind text, OUT data bytea) RETURNS record
     LANGUAGE plpgsql
-    SET search_path = @extschema@, pg_catalog
+    SET search_path = @extschema@, pg_catalog, pg_temp
 AS $$
 DECLARE
     j jobs := _my_job(job_id);
@@ -865,7 +1045,7 @@ CREATE FUNCTION _finish_parse_job(job_id uuid, content_utf8 bytea, parsed_utf8 b
                                   error_message text)
     RETURNS text
     LANGUAGE plpgsql
-    SET search_path = @extschema@, pg_catalog
+    SET search_path = @extschema@, pg_catalog, pg_temp
 AS $$
 DECLARE
     j jobs := _my_job(job_id);
@@ -887,29 +1067,47 @@ BEGIN
     RETURN _job_outcome(j, code, message);
 END
 $$;
-REVOKE EXECUTE ON FUNCTION _start_parse_job(uuid), _finish_parse_job(uuid, bytea, bytea, text, text),
-                           _job_outcome(jobs, text, text), _job_failed(jobs, text), _job_done(uuid), _my_job(uuid),
-                           _begin_document(jobs), _store_parsed(jobs, text, jsonb) FROM PUBLIC;
-REVOKE EXECUTE ON FUNCTION _execute_job(uuid) FROM PUBLIC;
+
+-- A worker's step failed outside its own error handling (while recording its outcome, at
+-- COMMIT, in the parser client): the failure is charged to that job alone, like any other.
+CREATE FUNCTION _job_error(job_id uuid, code text, message text) RETURNS text
+    LANGUAGE plpgsql
+    SET search_path = @extschema@, pg_catalog, pg_temp
+AS $$
+DECLARE
+    j jobs := _my_job(job_id);
+BEGIN
+    IF j.id IS NULL THEN
+        RETURN 'skipped';
+    END IF;
+    RETURN _job_outcome(j, code, message);
+END
+$$;
 
 -- Runs up to max_items due jobs now, in this session, each as its own subtransaction: a failed
 -- document gets status failed and its error, and the others go on. Work for places where the
--- background workers cannot be loaded. A user (a request with a user id) runs only their own
--- jobs. Returns the number of jobs run.
+-- background workers cannot be loaded. A signed-in user runs only their own jobs; without a
+-- user only the pipeline's owner may call it (it then runs everyone's). Returns the number of
+-- jobs run. SECURITY DEFINER: the steps write rows and columns users may not write; everything
+-- they resolve is the extension's own (search_path ends with pg_temp).
 CREATE FUNCTION process_pending(max_items integer DEFAULT 100) RETURNS integer
     LANGUAGE plpgsql SECURITY DEFINER
-    SET search_path = @extschema@, pg_catalog
+    SET search_path = @extschema@, pg_catalog, pg_temp
 AS $$
 DECLARE
-    uid uuid := current_user_id();
+    uid uuid := @extschema@.current_user_id();
     id uuid;
     done integer := 0;
 BEGIN
+    IF uid IS NULL AND NOT @extschema@._caller_is_admin() THEN
+        RAISE EXCEPTION 'process_pending needs a signed-in user, or the pipeline''s owner'
+            USING ERRCODE = 'insufficient_privilege';
+    END IF;
     WHILE done < max_items LOOP
         -- Jobs a step enqueues (a ZIP's documents) are claimed in later rounds.
-        id := _claim_job(uid);
+        id := @extschema@._claim_job(uid);
         EXIT WHEN id IS NULL;
-        PERFORM _execute_job(id);
+        PERFORM @extschema@._execute_job(id);
         done := done + 1;
     END LOOP;
     RETURN done;
@@ -928,6 +1126,7 @@ CREATE TRIGGER wake_workers AFTER INSERT OR UPDATE OF state, run_after ON jobs
 -- _applicant_changed).
 CREATE FUNCTION _resume_status_changed() RETURNS trigger
     LANGUAGE plpgsql
+    SET search_path = @extschema@, pg_catalog, pg_temp
 AS $$
 BEGIN
     PERFORM pg_notify('resume_pipeline', json_build_object(
@@ -950,7 +1149,7 @@ CREATE TRIGGER resume_status_changed AFTER UPDATE OF status ON resumes
 -- posting, or the general context when null).
 CREATE FUNCTION available_resumes(job_posting_id uuid DEFAULT NULL) RETURNS SETOF resumes
     LANGUAGE sql STABLE
-    SET search_path = @extschema@, pg_catalog
+    SET search_path = @extschema@, pg_catalog, pg_temp
 BEGIN ATOMIC
     SELECT r.* FROM resumes r
      WHERE r.user_id = current_user_id()
@@ -968,7 +1167,7 @@ CREATE FUNCTION analysis_history(resume_id uuid)
                    job_posting_id uuid, job_title text, overall_fit_score numeric, skill_match_score numeric,
                    summary text, reasoning text, created_at timestamptz)
     LANGUAGE sql STABLE
-    SET search_path = @extschema@, pg_catalog
+    SET search_path = @extschema@, pg_catalog, pg_temp
 BEGIN ATOMIC
     SELECT ra.id, s.id, s.session_name, s.status, s.job_posting_id, jp.title, ra.overall_fit_score,
            ra.skill_match_score, ra.summary, ra.reasoning, ra.created_at
@@ -983,7 +1182,7 @@ END;
 CREATE FUNCTION search_resumes(query text)
     RETURNS TABLE (resume_id uuid, original_filename text, candidate_name text, rank real)
     LANGUAGE sql STABLE
-    SET search_path = @extschema@, pg_catalog
+    SET search_path = @extschema@, pg_catalog, pg_temp
 BEGIN ATOMIC
     SELECT r.id, r.original_filename, r.parsed #>> '{basics,name}', ts_rank(r.content_tsvector, q)
       FROM resumes r, websearch_to_tsquery('simple'::regconfig, search_resumes.query) q
@@ -995,7 +1194,7 @@ END;
 CREATE FUNCTION batch_progress(zip_file_id uuid)
     RETURNS TABLE (total integer, pending integer, completed integer, failed integer)
     LANGUAGE sql STABLE
-    SET search_path = @extschema@, pg_catalog
+    SET search_path = @extschema@, pg_catalog, pg_temp
 BEGIN ATOMIC
     SELECT count(*)::int,
            count(*) FILTER (WHERE status IN ('pending', 'processing'))::int,
@@ -1009,40 +1208,113 @@ END;
 -- themselves in files, so they flow into the same trigger unchanged.
 ------------------------------------------------------------------------------------------
 
-CREATE FUNCTION _on_storage_object() RETURNS trigger
-    LANGUAGE plpgsql SECURITY DEFINER
-    SET search_path = @extschema@, pg_catalog
+-- The object a storage.objects row describes, if it is one for the pipeline: bucket 'resumes',
+-- a key laid out as "<user uuid>/…" with an acceptable name, and every owner column that is
+-- set (owner, owner_id) naming that same user. Anything else is not the pipeline's business
+-- and is left alone (the upload itself goes through untouched).
+CREATE FUNCTION _storage_object_owner(o jsonb) RETURNS uuid
+    LANGUAGE plpgsql IMMUTABLE
+    SET search_path = @extschema@, pg_catalog, pg_temp
 AS $$
 DECLARE
-    o jsonb := to_jsonb(NEW);
-    -- to_jsonb() turns SQL nulls into JSON nulls; only objects merge.
-    meta jsonb := CASE WHEN jsonb_typeof(o -> 'metadata') = 'object' THEN o -> 'metadata' ELSE '{}' END
-               || CASE WHEN jsonb_typeof(o -> 'user_metadata') = 'object' THEN o -> 'user_metadata' ELSE '{}' END;
-    owner uuid;
-    file_id uuid;
+    uuid_re constant text := '^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$';
+    top text := split_part(o ->> 'name', '/', 1);
 BEGIN
-    IF o ->> 'bucket_id' IS DISTINCT FROM 'resumes' THEN
+    IF o ->> 'bucket_id' IS DISTINCT FROM 'resumes' OR top !~ uuid_re
+       OR NOT _object_name_ok('resumes', o ->> 'name')
+       OR (o ->> 'owner' IS NULL AND o ->> 'owner_id' IS NULL) THEN
         RETURN NULL;
     END IF;
-    owner := coalesce(o ->> 'owner_id', o ->> 'owner', split_part(o ->> 'name', '/', 1))::uuid;
-    INSERT INTO files (user_id, bucket, name, size, mime_type, metadata)
-    VALUES (owner, 'resumes', o ->> 'name', coalesce((meta ->> 'size')::bigint, 0),
-            CASE WHEN meta ->> 'mimetype' IS NOT NULL THEN meta ->> 'mimetype'
-                 WHEN o ->> 'name' ~* '\.pdf$' THEN 'application/pdf'
-                 WHEN o ->> 'name' ~* '\.docx$' THEN 'application/vnd.openxmlformats-officedocument.wordprocessingml.document'
-                 WHEN o ->> 'name' ~* '\.zip$' THEN 'application/zip' END,
-            meta - 'size' - 'mimetype')
-    ON CONFLICT (bucket, name) DO UPDATE SET size = excluded.size, metadata = files.metadata || excluded.metadata
+    IF (o ->> 'owner' IS NOT NULL AND (o ->> 'owner' !~ uuid_re OR (o ->> 'owner')::uuid <> top::uuid))
+       OR (o ->> 'owner_id' IS NOT NULL AND (o ->> 'owner_id' !~ uuid_re OR (o ->> 'owner_id')::uuid <> top::uuid)) THEN
+        RETURN NULL;
+    END IF;
+    RETURN top::uuid;
+END
+$$;
+
+-- Supabase: storage.objects AFTER INSERT, UPDATE or DELETE. An upload to the 'resumes' bucket
+-- by its owner, under the owner's folder, registers a files row and its résumé or ZIP job; an
+-- upsert (UPDATE) registers a new version; a delete or a move away removes the files row (and
+-- its résumé). Size, type and checksum are not taken from the client's metadata: they are
+-- unknown (0 bytes, type from the extension) until the pipeline reads the bytes. It refuses to
+-- run as the trigger of any other table; EXECUTE is not granted, so nobody else can attach it.
+CREATE FUNCTION _on_storage_object() RETURNS trigger
+    LANGUAGE plpgsql SECURITY DEFINER
+    SET search_path = @extschema@, pg_catalog, pg_temp
+AS $$
+DECLARE
+    o jsonb;
+    n jsonb;
+    owner uuid;
+    meta jsonb;
+    file_id uuid;
+    caller uuid;
+BEGIN
+    IF TG_TABLE_SCHEMA <> 'storage' OR TG_TABLE_NAME <> 'objects' OR TG_LEVEL <> 'ROW' OR TG_WHEN <> 'AFTER' THEN
+        RAISE EXCEPTION 'resume_pipeline._on_storage_object is the trigger of storage.objects only'
+            USING ERRCODE = 'insufficient_privilege';
+    END IF;
+    IF TG_OP IN ('UPDATE', 'DELETE') THEN
+        o := to_jsonb(OLD);
+    END IF;
+    IF TG_OP IN ('INSERT', 'UPDATE') THEN
+        n := to_jsonb(NEW);
+    END IF;
+    -- Deleted, or moved to another key or bucket: the old key leaves the pipeline.
+    IF o IS NOT NULL AND (n IS NULL OR n ->> 'name' IS DISTINCT FROM o ->> 'name'
+                          OR n ->> 'bucket_id' IS DISTINCT FROM o ->> 'bucket_id') THEN
+        owner := @extschema@._storage_object_owner(o);
+        IF owner IS NOT NULL THEN
+            DELETE FROM @extschema@.files WHERE bucket = 'resumes' AND name = o ->> 'name' AND user_id = owner;
+        END IF;
+    END IF;
+    IF n IS NULL THEN
+        RETURN NULL;
+    END IF;
+    owner := @extschema@._storage_object_owner(n);
+    caller := @extschema@.current_user_id();
+    IF owner IS NULL OR (caller IS NOT NULL AND caller <> owner) THEN
+        RETURN NULL;  -- not ours, or a user writing into someone else's folder: left alone
+    END IF;
+    -- zip_id (and other lineage) from the object's metadata; nothing else from the client.
+    meta := CASE WHEN jsonb_typeof(n -> 'user_metadata') = 'object' THEN n -> 'user_metadata' ELSE '{}' END;
+    meta := CASE WHEN meta ? 'zip_id' THEN jsonb_build_object('zip_id', meta -> 'zip_id') ELSE '{}' END
+         || jsonb_build_object('storage_object_id', n -> 'id');
+    IF TG_OP = 'UPDATE' AND o ->> 'name' = n ->> 'name' AND o -> 'metadata' IS NOT DISTINCT FROM n -> 'metadata'
+       AND o -> 'updated_at' IS NOT DISTINCT FROM n -> 'updated_at' THEN
+        RETURN NULL;  -- nothing about the bytes changed
+    END IF;
+    PERFORM @extschema@._check_storage_quota(owner, n ->> 'name', 0);
+    INSERT INTO @extschema@.files AS f (user_id, bucket, name, size, mime_type, checksum, metadata)
+    VALUES (owner, 'resumes', n ->> 'name', 0,
+            CASE WHEN n ->> 'name' ~* '\.pdf$' THEN 'application/pdf'
+                 WHEN n ->> 'name' ~* '\.docx$' THEN 'application/vnd.openxmlformats-officedocument.wordprocessingml.document'
+                 WHEN n ->> 'name' ~* '\.zip$' THEN 'application/zip' END,
+            NULL, meta)
+    ON CONFLICT (bucket, name) DO UPDATE SET metadata = excluded.metadata, checksum = NULL
+      WHERE f.user_id = excluded.user_id
     RETURNING id INTO file_id;
-    PERFORM _register_document(file_id, NULL);
+    IF file_id IS NOT NULL THEN
+        -- No checksum is known, so an upsert always counts as new content: a new version.
+        PERFORM @extschema@._register_document(file_id, NULL);
+    END IF;
     RETURN NULL;
 END
 $$;
 
 DO $$
+DECLARE
+    objects regclass := to_regclass('storage.objects');
 BEGIN
-    IF to_regclass('storage.objects') IS NOT NULL THEN
-        CREATE TRIGGER resume_pipeline_object_registered AFTER INSERT ON storage.objects
+    -- Only Supabase's own table (owned by a superuser, the role creating the extension, or
+    -- Supabase's storage admin), never a look-alike somebody else created.
+    IF objects IS NOT NULL AND EXISTS (
+           SELECT 1 FROM pg_catalog.pg_class c JOIN pg_catalog.pg_roles r ON r.oid = c.relowner
+            WHERE c.oid = objects AND c.relkind IN ('r', 'p')
+              AND (r.rolsuper OR r.oid = current_user::regrole
+                   OR r.rolname IN ('supabase_storage_admin', 'supabase_admin'))) THEN
+        CREATE TRIGGER resume_pipeline_object_registered AFTER INSERT OR UPDATE OR DELETE ON storage.objects
             FOR EACH ROW EXECUTE FUNCTION @extschema@._on_storage_object();
     END IF;
 END
@@ -1067,7 +1339,7 @@ SELECT kind, state, count(*) AS jobs, min(created_at) AS oldest, now() - min(cre
 -- One look at the pipeline: database, storage, model, queue, workers, circuits.
 CREATE FUNCTION health() RETURNS jsonb
     LANGUAGE sql STABLE
-    SET search_path = @extschema@, pg_catalog
+    SET search_path = @extschema@, pg_catalog, pg_temp
 BEGIN ATOMIC
     SELECT jsonb_build_object(
         'database', jsonb_build_object('status', 'ok', 'name', current_database()),
@@ -1092,7 +1364,7 @@ END;
 -- read latency quantiles.
 CREATE FUNCTION metrics() RETURNS text
     LANGUAGE plpgsql STABLE
-    SET search_path = @extschema@, pg_catalog
+    SET search_path = @extschema@, pg_catalog, pg_temp
 AS $$
 DECLARE
     out text := '';
@@ -1155,3 +1427,22 @@ BEGIN
     RETURN out;
 END
 $$;
+
+------------------------------------------------------------------------------------------
+-- Privileges. PostgreSQL grants EXECUTE on every new function to PUBLIC; here that is taken
+-- back everywhere, and only the public API is granted to resume_pipeline_user. Internal
+-- functions (named with a leading underscore) run only inside the pipeline's own code, and
+-- trigger functions cannot be attached to anybody else's table.
+------------------------------------------------------------------------------------------
+
+REVOKE EXECUTE ON ALL FUNCTIONS IN SCHEMA @extschema@ FROM PUBLIC;
+GRANT EXECUTE ON FUNCTION
+    pdf_text(bytea), pdf_info(bytea), docx_text(bytea), document_text(bytea), zip_entries(bytea),
+    parse_resume_builtin(text), document_kind(bytea),
+    current_user_id(), _identity(regprocedure),            -- row-level security policies
+    score_of(jsonb), _overall_status(processing_status, processing_status, processing_status),  -- generated columns
+    upload(text, text, bytea, jsonb, uuid), storage_get(text, text), batch_progress(uuid), process_pending(integer),
+    available_resumes(uuid), analysis_history(uuid), search_resumes(text),
+    health(), metrics(), _circuit_state(text), _workers_alive(), _storage_read_latency()
+    TO resume_pipeline_user;
+GRANT SELECT ON job_overview TO resume_pipeline_user;

@@ -29,7 +29,7 @@ INSERT INTO applicants (user_id, name) VALUES (:alice, 'A applicant'), (:bob, 'B
 SELECT id AS bob_file FROM files WHERE user_id = :bob \gset
 
 -- An ordinary role, as PostgREST's "authenticated" would be.
-CREATE ROLE rp_app NOLOGIN;
+CREATE ROLE rp_app NOLOGIN IN ROLE resume_pipeline_user;
 GRANT USAGE ON SCHEMA public TO rp_app;
 SET ROLE rp_app;
 SELECT set_config('request.jwt.claims', '{"sub": "aaaaaaaa-0000-4000-8000-00000000000a", "role": "authenticated"}', false) IS NOT NULL AS alice_signed_in;
@@ -45,7 +45,12 @@ UNION ALL SELECT 'analysis_sessions', count(*), bool_and(user_id = current_user_
 UNION ALL SELECT 'resume_analyses', count(*), bool_and(user_id = current_user_id()) FROM resume_analyses
 UNION ALL SELECT 'applicants', count(*), bool_and(user_id = current_user_id()) FROM applicants
 UNION ALL SELECT 'jobs', count(*), bool_and(user_id = current_user_id()) FROM jobs;
+-- Her own secret is write-only: stored, never read back.
+SELECT ashby_api_key_set FROM users;
 SELECT ashby_api_key FROM users;
+\echo :LAST_ERROR_SQLSTATE
+UPDATE users SET email = email RETURNING ashby_api_key;
+\echo :LAST_ERROR_SQLSTATE
 
 -- She cannot insert rows for Bob, anywhere.
 INSERT INTO job_postings (user_id, title) VALUES (:bob, 'forged');
@@ -104,7 +109,7 @@ SELECT count(*) FROM analysis_history((SELECT id FROM resumes LIMIT 1));
 -- Bob, in turn, sees only his, and Alice's attempts changed nothing of his.
 SELECT set_config('request.jwt.claims', '{"sub": "bbbbbbbb-0000-4000-8000-00000000000b"}', false) IS NOT NULL AS bob_signed_in;
 SELECT (SELECT count(*) FROM files) AS files, (SELECT name FROM applicants) AS applicant,
-       (SELECT title FROM job_postings) AS posting, (SELECT ashby_api_key FROM users) AS his_key;
+       (SELECT title FROM job_postings) AS posting, (SELECT ashby_api_key_set FROM users) AS his_key_set;
 SELECT original_filename FROM search_resumes('postgres');
 
 -- Anonymous: nothing at all.

@@ -1,5 +1,7 @@
 #include "object_path.h"
 
+#include <cstdint>
+
 #include "document_error.h"
 #include "utf8_text.h"
 
@@ -8,6 +10,37 @@ namespace {
 
 [[noreturn]] void unsafe(const std::string &what) {
     throw DocumentError(ErrorKind::UnsafeName, what);
+}
+
+// Characters that make a name display as something it is not: C1 controls, bidirectional
+// overrides and marks ("cv\u202Efdp.exe" shows as "cvexe.pdf"), zero-width characters, and the
+// byte order mark. The key must already be valid UTF-8.
+bool deceptive_character(const std::string &key) {
+    for (size_t i = 0; i < key.size();) {
+        unsigned char c = static_cast<unsigned char>(key[i]);
+        uint32_t cp;
+        size_t len;
+        if (c < 0x80) {
+            cp = c;
+            len = 1;
+        } else if (c < 0xE0) {
+            cp = c & 0x1F;
+            len = 2;
+        } else if (c < 0xF0) {
+            cp = c & 0x0F;
+            len = 3;
+        } else {
+            cp = c & 0x07;
+            len = 4;
+        }
+        for (size_t k = 1; k < len && i + k < key.size(); k++) cp = (cp << 6) | (key[i + k] & 0x3F);
+        i += len;
+        if ((cp >= 0x80 && cp <= 0x9F) || cp == 0xAD || cp == 0x061C || cp == 0x180E ||
+            (cp >= 0x200B && cp <= 0x200F) || (cp >= 0x202A && cp <= 0x202E) ||
+            (cp >= 0x2060 && cp <= 0x206F) || cp == 0xFEFF || (cp >= 0xFFF9 && cp <= 0xFFFB))
+            return true;
+    }
+    return false;
 }
 
 }  // namespace
@@ -20,6 +53,8 @@ std::string object_relative_path(const std::string &bucket, const std::string &k
     if (bucket == "." || bucket == "..") unsafe("bucket name \"" + bucket + "\" is not allowed");
     if (key.empty()) unsafe("object name is empty");
     if (!is_valid_utf8(key)) unsafe("object name is not valid UTF-8");
+    if (deceptive_character(key))
+        unsafe("object name contains an invisible, C1 control or bidirectional formatting character");
     // Unlike ZIP entry names, object keys are not repaired: a key that needs repair is refused.
     size_t start = 0;
     while (true) {

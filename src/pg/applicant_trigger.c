@@ -13,7 +13,9 @@
  */
 #include "postgres.h"
 
+#include "access/genam.h"
 #include "access/htup_details.h"
+#include "access/stratnum.h"
 #include "access/table.h"
 #include "access/xact.h"
 #include "catalog/pg_enum.h"
@@ -31,6 +33,8 @@
 #include "utils/lsyscache.h"
 #include "utils/rel.h"
 #include "utils/syscache.h"
+#include "utils/fmgroids.h"
+#include "utils/snapmgr.h"
 #include "utils/uuid.h"
 
 #include "job_id.h"
@@ -153,10 +157,11 @@ static ColumnMap applicant_map = {InvalidOid, A_COUNT, applicant_names};
 enum
 {
 	J_ID, J_USER_ID, J_KIND, J_TARGET_ID, J_PAYLOAD, J_STATE, J_ATTEMPTS, J_RUN_AFTER, J_CREATED_AT,
-	J_COUNT
+	J_FAIR_AT, J_COUNT
 };
 static const char *const job_names[J_COUNT] = {
-	"id", "user_id", "kind", "target_id", "payload", "state", "attempts", "run_after", "created_at"
+	"id", "user_id", "kind", "target_id", "payload", "state", "attempts", "run_after", "created_at",
+	"fair_at"
 };
 static ColumnMap job_map = {InvalidOid, J_COUNT, job_names};
 
@@ -238,6 +243,40 @@ sync_from_cv(Row row, AttrNumber cv_data, const char *field, AttrNumber att)
 }
 
 /*
+ * Where the user's next job goes in the fair claim order (_fair_at in SQL): one second after
+ * their last queued job, or now. One backward step on jobs_user_queued_idx; SnapshotSelf so
+ * that the jobs this same statement queued for earlier rows count too.
+ */
+static TimestampTz
+next_fair_at(Relation jobs, const AttrNumber *jc, Oid nsp, Datum user_id, TimestampTz now)
+{
+	Oid			idx = get_relname_relid("jobs_user_queued_idx", nsp);
+	Relation	irel;
+	ScanKeyData key;
+	SysScanDesc scan;
+	HeapTuple	tuple;
+	TimestampTz result = now;
+
+	if (!OidIsValid(idx))
+		elog(ERROR, "resume_pipeline: index \"jobs_user_queued_idx\" is missing from the extension's schema");
+	irel = index_open(idx, AccessShareLock);
+	ScanKeyInit(&key, jc[J_USER_ID], BTEqualStrategyNumber, F_UUID_EQ, user_id);	/* a column of jobs */
+	scan = systable_beginscan_ordered(jobs, irel, SnapshotSelf, 1, &key);
+	tuple = systable_getnext_ordered(scan, BackwardScanDirection);
+	if (tuple != NULL)
+	{
+		bool		isnull;
+		Datum		last = heap_getattr(tuple, jc[J_FAIR_AT], RelationGetDescr(jobs), &isnull);
+
+		if (!isnull && DatumGetTimestampTz(last) + USECS_PER_SEC > now)
+			result = DatumGetTimestampTz(last) + USECS_PER_SEC;
+	}
+	systable_endscan_ordered(scan);
+	index_close(irel, AccessShareLock);
+	return result;
+}
+
+/*
  * Queue the applicant's CV job and wake the workers at commit. Every column is given, so no
  * default expression is evaluated per row. No check for an open job: the trigger queues only
  * when the CV becomes pending, the step re-reads the applicant under lock, and a result is
@@ -291,6 +330,8 @@ enqueue_cv_job(Oid nsp, Datum applicant_id, Datum user_id)
 	v[J_ATTEMPTS] = Int32GetDatum(0);
 	v[J_RUN_AFTER] = now;
 	v[J_CREATED_AT] = now;
+	v[J_FAIR_AT] = TimestampTzGetDatum(next_fair_at(jobs, jc, nsp, user_id,
+													DatumGetTimestampTz(now)));
 	memset(slot->tts_isnull, true, desc->natts * sizeof(bool));
 	for (int i = 0; i < J_COUNT; i++)
 	{
@@ -395,14 +436,14 @@ rp_applicant_write(PG_FUNCTION_ARGS)
 		VAL(new, c[A_UPDATED_AT]) = TimestampTzGetDatum(GetCurrentTransactionStartTimestamp());
 
 	/*
-	 * Queue the CV step. pg_restore reloads applicants next to their dumped jobs: queue
-	 * nothing twice. (A plain dump replayed with psql may add a second job for a pending CV;
-	 * steps are idempotent.) A row without id or user_id is about to be refused anyway.
+	 * Queue the CV step. Restoring a dump that holds a pending CV queues it once more next to
+	 * its dumped job; that is harmless (a second job finds nothing pending), and no setting a
+	 * user controls (such as application_name) may switch the queueing off. A row without id
+	 * or user_id is about to be refused anyway.
 	 */
 	if (!ISNULL(new, c[A_CV_FILE_ID]) && DatumGetObjectId(VAL(new, c[A_CV_STATUS])) == pending &&
 		!ISNULL(new, c[A_ID]) && !ISNULL(new, c[A_USER_ID]) &&
-		(inserting || VAL(old, c[A_CV_STATUS]) != VAL(new, c[A_CV_STATUS]) || uuid_distinct(old, new, c[A_CV_FILE_ID])) &&
-		!(application_name && strcmp(application_name, "pg_restore") == 0))
+		(inserting || VAL(old, c[A_CV_STATUS]) != VAL(new, c[A_CV_STATUS]) || uuid_distinct(old, new, c[A_CV_FILE_ID])))
 		enqueue_cv_job(RelationGetNamespace(rel), VAL(new, c[A_ID]), VAL(new, c[A_USER_ID]));
 
 	/* Announce the status changes: {"table", "id", "user_id", "old", "new", "changed"}. */

@@ -1,6 +1,8 @@
 /*
  * Filesystem storage, the embedded default: objects live under resume_pipeline.storage_root
- * (default: resume_pipeline_storage inside the data directory) as <bucket>/<object key>.
+ * (default: resume_pipeline_storage inside the data directory), in a directory of their own per
+ * database (its OID), as <database oid>/<bucket>/<object key>. Two databases of one cluster
+ * never see each other's objects.
  *
  * Writes follow the transaction. A write goes to a temporary file beside its target and is
  * renamed into place just before commit; an aborted transaction or subtransaction removes its
@@ -33,6 +35,7 @@
 
 PG_FUNCTION_INFO_V1(rp_sql_storage_get);
 PG_FUNCTION_INFO_V1(rp_sql_storage_write);
+PG_FUNCTION_INFO_V1(rp_sql_object_name_ok);
 
 typedef struct PendingWrite
 {
@@ -48,9 +51,9 @@ static void
 storage_root(char *buf, size_t size)
 {
 	if (rp_storage_root != NULL && rp_storage_root[0] != '\0')
-		strlcpy(buf, rp_storage_root, size);
+		snprintf(buf, size, "%s/%u", rp_storage_root, MyDatabaseId);
 	else
-		snprintf(buf, size, "%s/resume_pipeline_storage", DataDir);
+		snprintf(buf, size, "%s/resume_pipeline_storage/%u", DataDir, MyDatabaseId);
 }
 
 /* Absolute path of an object, or an ERROR when the name could escape the root. */
@@ -66,10 +69,10 @@ object_path(const char *bucket, const char *key, char *out, size_t size)
 				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
 				 errmsg("invalid storage object name: %s", err)));
 	storage_root(root, sizeof(root));
-	if (!is_absolute_path(root))
+	if (rp_storage_root != NULL && rp_storage_root[0] != '\0' && !is_absolute_path(rp_storage_root))
 		ereport(ERROR,
 				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
-				 errmsg("resume_pipeline.storage_root must be an absolute path, not \"%s\"", root)));
+				 errmsg("resume_pipeline.storage_root must be an absolute path, not \"%s\"", rp_storage_root)));
 	if (snprintf(out, size, "%s/%s", root, relative) >= (int) size)
 		ereport(ERROR,
 				(errcode(ERRCODE_NAME_TOO_LONG),
@@ -208,12 +211,54 @@ rp_storage_read(const char *bucket, const char *key)
 	return result;
 }
 
+/*
+ * One object's path must not be a directory on the way to another's ("x.pdf" and
+ * "x.pdf/y.pdf"), neither among what is stored nor among what this transaction is about to
+ * store: refused now, when written, rather than by a failing rename at COMMIT.
+ */
+static void
+check_no_collision(const char *path, const char *root, const char *display)
+{
+	char		prefix[MAXPGPATH];
+	struct stat st;
+	size_t		len = strlen(path);
+	ListCell   *lc;
+
+	if (stat(path, &st) == 0 && S_ISDIR(st.st_mode))
+		goto collides;
+	strlcpy(prefix, path, sizeof(prefix));
+	for (char *slash = strrchr(prefix, '/'); slash && slash - prefix > (ptrdiff_t) strlen(root);
+		 slash = strrchr(prefix, '/'))
+	{
+		*slash = '\0';
+		if (stat(prefix, &st) == 0 && !S_ISDIR(st.st_mode))
+			goto collides;
+	}
+	foreach(lc, pending_writes)
+	{
+		const char *other = ((PendingWrite *) lfirst(lc))->final_path;
+		size_t		olen = strlen(other);
+
+		if ((olen > len && strncmp(other, path, len) == 0 && other[len] == '/') ||
+			(len > olen && strncmp(path, other, olen) == 0 && path[olen] == '/'))
+			goto collides;
+	}
+	return;
+collides:
+	ereport(ERROR,
+			(errcode(ERRCODE_UNIQUE_VIOLATION),
+			 errmsg("storage object \"%s\" collides with another object's path", display),
+			 errdetail("One object's name cannot be a folder of another's (\"a.pdf\" and \"a.pdf/b.pdf\").")));
+}
+
 void
 rp_storage_write(const char *bucket, const char *key, const char *data, size_t len)
 {
 	char		path[MAXPGPATH];
 	char		dir[MAXPGPATH];
 	char		temp[MAXPGPATH];
+	char		root[MAXPGPATH];
+	char		display[MAXPGPATH];
 	MemoryContext old;
 	PendingWrite *w;
 
@@ -223,6 +268,9 @@ rp_storage_write(const char *bucket, const char *key, const char *data, size_t l
 				 errmsg("object of %zu bytes exceeds resume_pipeline.max_file_size (%d kB)",
 						len, rp_max_file_size_kb)));
 	object_path(bucket, key, path, sizeof(path));
+	storage_root(root, sizeof(root));
+	snprintf(display, sizeof(display), "%s/%s", bucket, key);
+	check_no_collision(path, root, display);
 	strlcpy(dir, path, sizeof(dir));
 	get_parent_directory(dir);
 	if (pg_mkdir_p(dir, pg_dir_create_mode) != 0 && errno != EEXIST)
@@ -339,4 +387,16 @@ rp_sql_storage_write(PG_FUNCTION_ARGS)
 	check_access(bucket, key);
 	rp_storage_write(bucket, key, VARDATA_ANY(data), VARSIZE_ANY_EXHDR(data));
 	PG_RETURN_INT64((int64) VARSIZE_ANY_EXHDR(data));
+}
+
+/* _object_name_ok(bucket text, name text) returns boolean */
+Datum
+rp_sql_object_name_ok(PG_FUNCTION_ARGS)
+{
+	char	   *bucket = text_to_cstring(PG_GETARG_TEXT_PP(0));
+	char	   *key = text_to_cstring(PG_GETARG_TEXT_PP(1));
+	char		relative[MAXPGPATH];
+	char		err[256];
+
+	PG_RETURN_BOOL(rp_core_object_path(bucket, key, relative, sizeof(relative), err, sizeof(err)) == 0);
 }

@@ -25,6 +25,10 @@ int			rp_retry_base_delay_ms = 1000;
 int			rp_job_lease_s = 300;
 int			rp_circuit_failure_threshold = 5;
 int			rp_circuit_open_ms = 30000;
+int			rp_max_user_storage_kb = 1024 * 1024;
+int			rp_max_user_objects = 10000;
+int			rp_max_user_queued_jobs = 5000;
+int			rp_worker_lock_timeout_ms = 1000;
 
 void
 rp_define_settings(void)
@@ -80,5 +84,18 @@ rp_define_settings(void)
 	DefineCustomIntVariable("resume_pipeline.circuit_open_ms",
 							"How long an open circuit makes jobs wait before one trial call.",
 							NULL, &rp_circuit_open_ms, 30000, 10, 3600000, PGC_SIGHUP, GUC_UNIT_MS, NULL, NULL, NULL);
+	DefineCustomIntVariable("resume_pipeline.max_user_storage",
+							"Most bytes one user may have stored (uploads and ZIP entries together).",
+							NULL, &rp_max_user_storage_kb, 1024 * 1024, 1, INT_MAX,
+							PGC_SUSET, GUC_UNIT_KB, NULL, NULL, NULL);
+	DefineCustomIntVariable("resume_pipeline.max_user_objects",
+							"Most objects one user may have stored.",
+							NULL, &rp_max_user_objects, 10000, 1, INT_MAX, PGC_SUSET, 0, NULL, NULL, NULL);
+	DefineCustomIntVariable("resume_pipeline.max_user_queued_jobs",
+							"Most document jobs one user may have waiting in the queue.",
+							NULL, &rp_max_user_queued_jobs, 5000, 1, INT_MAX, PGC_SUSET, 0, NULL, NULL, NULL);
+	DefineCustomIntVariable("resume_pipeline.worker_lock_timeout",
+							"Longest a worker waits for a row lock a user holds before retrying the job later.",
+							NULL, &rp_worker_lock_timeout_ms, 1000, 1, 600000, PGC_SIGHUP, GUC_UNIT_MS, NULL, NULL, NULL);
 	MarkGUCPrefixReserved("resume_pipeline");
 }

@@ -17,6 +17,10 @@ extern int	rp_retry_base_delay_ms;
 extern int	rp_job_lease_s;
 extern int	rp_circuit_failure_threshold;
 extern int	rp_circuit_open_ms;
+extern int	rp_max_user_storage_kb;
+extern int	rp_max_user_objects;
+extern int	rp_max_user_queued_jobs;
+extern int	rp_worker_lock_timeout_ms;
 
 extern void rp_define_settings(void);
 

@@ -5,8 +5,13 @@
  * transaction and records its outcome. A worker that dies in between leaves running jobs
  * whose lease or dead claimant lets the next claim take them again. It sleeps on its latch; a committing
  * transaction that queued work sets that latch (shmem.c), so no polling interval stands
- * between COMMIT and the job starting. Crash-only: on an error it exits and the launcher
- * starts another.
+ * between COMMIT and the job starting.
+ *
+ * No job can take a worker down: every transaction a job runs in is guarded, and an ERROR that
+ * escapes a step's own handling (a failure while recording the outcome, at COMMIT, or in the
+ * parser client) is caught here, rolled back, logged, and charged to that job alone
+ * (_job_error). Only FATAL (shutdown, postmaster death) ends a worker; the launcher starts
+ * another, and the leases of its jobs let the next claim take them again.
  */
 #include "postgres.h"
 
@@ -28,6 +33,7 @@
 #include "utils/guc.h"
 #include "utils/wait_event.h"
 
+#include "identity.h"
 #include "parser_client.h"
 #include "settings.h"
 #include "shmem.h"
@@ -41,9 +47,19 @@ PGDLLEXPORT void rp_worker_main(Datum arg);
  */
 #define RP_CLAIM_BATCH RP_MAX_BATCH
 
-static int
-claim_jobs(char **ids, bool *extension_missing)
+typedef struct Claim
 {
+	char	  **ids;
+	int			n;
+	bool		extension_missing;
+} Claim;
+
+static void
+claim_jobs_xact(void *arg)
+{
+	Claim	   *c = (Claim *) arg;
+	char	  **ids = c->ids;
+	bool	   *extension_missing = &c->extension_missing;
 	int			n = 0;
 
 	SetCurrentStatementStartTimestamp();
@@ -67,17 +83,75 @@ claim_jobs(char **ids, bool *extension_missing)
 				break;
 			ids[n++] = MemoryContextStrdup(TopMemoryContext,
 										   DatumGetCString(DirectFunctionCall1(uuid_out, d)));
+			c->n = n;
 		}
 		SPI_finish();
 	}
 	PopActiveSnapshot();
 	CommitTransactionCommand();
-	return n;
+}
+
+/*
+ * Runs fn(arg). An ERROR it raises is caught: whatever transaction is open is rolled back, the
+ * error is logged, and its SQLSTATE and message are returned (allocated in cxt). True when fn
+ * finished normally.
+ */
+static bool
+guarded(void (*fn) (void *), void *arg, MemoryContext cxt, int *code, char **message)
+{
+	volatile bool ok = true;
+
+	PG_TRY();
+	{
+		fn(arg);
+	}
+	PG_CATCH();
+	{
+		ErrorData  *e;
+
+		MemoryContextSwitchTo(cxt);
+		e = CopyErrorData();
+		FlushErrorState();
+		AbortOutOfAnyTransaction();
+		pgstat_report_activity(STATE_IDLE, NULL);
+		*code = e->sqlerrcode;
+		*message = pstrdup(e->message ? e->message : "unknown error");
+		ereport(LOG,
+				(errmsg("resume_pipeline worker: a job's step failed outside its own error handling: %s",
+						*message)));
+		FreeErrorData(e);
+		ok = false;
+	}
+	PG_END_TRY();
+	return ok;
+}
+
+/* Claims up to a batch of jobs; a failed claim (it is logged) claims nothing this round. */
+static int
+claim_jobs(char **ids, bool *extension_missing)
+{
+	Claim		c = {ids, 0, false};
+	int			code;
+	char	   *message;
+	int			i;
+
+	if (!guarded(claim_jobs_xact, &c, TopMemoryContext, &code, &message))
+	{
+		/* The claims rolled back with their transaction. */
+		for (i = 0; i < c.n; i++)
+			pfree(ids[i]);
+		pfree(message);
+		*extension_missing = false;
+		return 0;
+	}
+	*extension_missing = c.extension_missing;
+	return c.n;
 }
 
 static void
-execute_job(const char *id)
+execute_job_xact(void *arg)
 {
+	const char *id = (const char *) arg;
 	Oid			types[1] = {TEXTOID};
 	Datum		values[1];
 
@@ -106,11 +180,29 @@ bytes_datum(const char *data, size_t len)
 	return b;
 }
 
-/* One SQL call in its own transaction; the first column of its one row, copied into cxt. */
-static Datum
-run_sql(const char *sql, int nargs, Oid *types, Datum *values, const char *nulls, MemoryContext cxt,
-		bool *isnull, Datum *second, bool *second_isnull)
+typedef struct SqlCall
 {
+	const char *sql;
+	int			nargs;
+	Oid		   *types;
+	Datum	   *values;
+	const char *nulls;
+	MemoryContext cxt;
+	Datum		result;
+	bool		isnull;
+	Datum		second;
+	bool		second_isnull;
+	bool		want_second;
+} SqlCall;
+
+/* One SQL call in its own transaction; the first (and second) column of its one row, copied into cxt. */
+static void
+run_sql_xact(void *arg)
+{
+	SqlCall    *call = (SqlCall *) arg;
+	const char *sql = call->sql;
+	MemoryContext cxt = call->cxt;
+	bool	   *isnull = &call->isnull;
 	Datum		result = (Datum) 0;
 
 	*isnull = true;
@@ -119,7 +211,8 @@ run_sql(const char *sql, int nargs, Oid *types, Datum *values, const char *nulls
 	PushActiveSnapshot(GetTransactionSnapshot());
 	SPI_connect();
 	pgstat_report_activity(STATE_RUNNING, sql);
-	if (SPI_execute_with_args(sql, nargs, types, values, nulls, false, 1) != SPI_OK_SELECT || SPI_processed != 1)
+	if (SPI_execute_with_args(sql, call->nargs, call->types, call->values, call->nulls, false, 1) != SPI_OK_SELECT ||
+		SPI_processed != 1)
 		elog(ERROR, "resume_pipeline worker: \"%s\" failed", sql);
 	else
 	{
@@ -130,11 +223,11 @@ run_sql(const char *sql, int nargs, Oid *types, Datum *values, const char *nulls
 		result = SPI_getbinval(row, desc, 1, isnull);
 		if (!*isnull)
 			result = datumCopy(result, TupleDescAttr(desc, 0)->attbyval, TupleDescAttr(desc, 0)->attlen);
-		if (second)
+		if (call->want_second)
 		{
-			*second = SPI_getbinval(row, desc, 2, second_isnull);
-			if (!*second_isnull)
-				*second = datumCopy(*second, TupleDescAttr(desc, 1)->attbyval, TupleDescAttr(desc, 1)->attlen);
+			call->second = SPI_getbinval(row, desc, 2, &call->second_isnull);
+			if (!call->second_isnull)
+				call->second = datumCopy(call->second, TupleDescAttr(desc, 1)->attbyval, TupleDescAttr(desc, 1)->attlen);
 		}
 		MemoryContextSwitchTo(old);
 	}
@@ -142,7 +235,80 @@ run_sql(const char *sql, int nargs, Oid *types, Datum *values, const char *nulls
 	PopActiveSnapshot();
 	CommitTransactionCommand();
 	pgstat_report_activity(STATE_IDLE, NULL);
-	return result;
+	call->result = result;
+}
+
+/*
+ * A step's ERROR that its own handling did not catch: charged to that job alone, in a
+ * transaction of its own (_job_error retries or fails it like any other failure). If even that
+ * cannot be recorded, the job keeps running until its lease expires and is claimed again.
+ */
+static void
+job_error(const char *id, int code, const char *message, MemoryContext cxt)
+{
+	Oid			types[3] = {TEXTOID, TEXTOID, TEXTOID};
+	Datum		values[3];
+	SqlCall		call = {0};
+	int			code2;
+	char	   *message2;
+
+	values[0] = CStringGetTextDatum(id);
+	values[1] = CStringGetTextDatum(unpack_sql_state(code));
+	values[2] = CStringGetTextDatum(message);
+	call.sql = "SELECT resume_pipeline._job_error($1::uuid, $2, $3)";
+	call.nargs = 3;
+	call.types = types;
+	call.values = values;
+	call.cxt = cxt;
+	if (!guarded(run_sql_xact, &call, cxt, &code2, &message2))
+		ereport(LOG, (errmsg("resume_pipeline worker: could not record the failure of job %s: %s", id, message2)));
+}
+
+/* One SQL call for a job in its own transaction; an ERROR is charged to the job. */
+static Datum
+run_sql(const char *job_id, const char *sql, int nargs, Oid *types, Datum *values, const char *nulls,
+		MemoryContext cxt, bool *isnull, Datum *second, bool *second_isnull)
+{
+	SqlCall		call = {sql, nargs, types, values, nulls, cxt, (Datum) 0, true, (Datum) 0, true, second != NULL};
+	int			code;
+	char	   *message;
+
+	if (!guarded(run_sql_xact, &call, cxt, &code, &message))
+	{
+		job_error(job_id, code, message, cxt);
+		call.isnull = call.second_isnull = true;
+	}
+	*isnull = call.isnull;
+	if (second)
+	{
+		*second = call.second;
+		*second_isnull = call.second_isnull;
+	}
+	return call.result;
+}
+
+static void
+execute_job(const char *id, MemoryContext cxt)
+{
+	int			code;
+	char	   *message;
+
+	if (!guarded(execute_job_xact, (void *) id, cxt, &code, &message))
+		job_error(id, code, message, cxt);
+}
+
+typedef struct Batch
+{
+	RpBatchItem *items;
+	int			n;
+} Batch;
+
+static void
+parse_batch(void *arg)
+{
+	Batch	   *b = (Batch *) arg;
+
+	rp_parse_batch(b->items, b->n, 1);
 }
 
 /*
@@ -158,6 +324,7 @@ run_jobs(char **ids, int n)
 	MemoryContext cxt = AllocSetContextCreate(TopMemoryContext, "resume_pipeline jobs", ALLOCSET_DEFAULT_SIZES);
 	RpBatchItem *items = MemoryContextAllocZero(cxt, sizeof(RpBatchItem) * n);
 	char	  **item_ids = MemoryContextAllocZero(cxt, sizeof(char *) * n);
+	int		   *codes = MemoryContextAllocZero(cxt, sizeof(int) * n);	/* parser client's own failure */
 	int			m = 0,
 				i;
 
@@ -168,12 +335,12 @@ run_jobs(char **ids, int n)
 		bool		kind_null,
 					data_null;
 		Datum		data;
-		Datum		kind = run_sql("SELECT kind, data FROM resume_pipeline._start_parse_job($1::uuid)",
+		Datum		kind = run_sql(ids[i], "SELECT kind, data FROM resume_pipeline._start_parse_job($1::uuid)",
 								   1, &type, &arg, NULL, cxt, &kind_null, &data, &data_null);
 		char	   *k = kind_null ? "" : TextDatumGetCString(kind);
 
 		if (strcmp(k, "zip") == 0)
-			execute_job(ids[i]);
+			execute_job(ids[i], cxt);
 		else if ((strcmp(k, "resume") == 0 || strcmp(k, "cv") == 0) && !data_null)
 		{
 			bytea	   *doc = DatumGetByteaPP(data);
@@ -188,9 +355,22 @@ run_jobs(char **ids, int n)
 	if (m > 0)
 	{
 		MemoryContext old = MemoryContextSwitchTo(cxt);
+		Batch		b = {items, m};
+		int			code;
+		char	   *message;
 
 		pgstat_report_activity(STATE_RUNNING, "resume_pipeline: parsing documents");
-		rp_parse_batch(items, m, 1);
+		if (!guarded(parse_batch, &b, cxt, &code, &message))
+		{
+			/* The parser client itself failed (e.g. could not start a helper): every item of
+			 * this batch fails with that error, and is retried if it is transient. */
+			for (i = 0; i < m; i++)
+			{
+				items[i].status = RP_STATUS_INTERNAL;
+				items[i].message = message;
+				codes[i] = code;
+			}
+		}
 		MemoryContextSwitchTo(old);
 	}
 	for (i = 0; i < m; i++)
@@ -220,15 +400,26 @@ run_jobs(char **ids, int n)
 			for (c = message; *c; c++)
 				if ((unsigned char) *c >= 0x80)
 					*c = '?';
-			values[3] = CStringGetTextDatum(unpack_sql_state(rp_sqlstate_of(items[i].status)));
+			values[3] = CStringGetTextDatum(unpack_sql_state(codes[i] ? codes[i] : rp_sqlstate_of(items[i].status)));
 			values[4] = CStringGetTextDatum(message);
 			nulls[3] = nulls[4] = ' ';
 		}
-		(void) run_sql("SELECT resume_pipeline._finish_parse_job($1::uuid, $2, $3, $4, $5)",
+		(void) run_sql(item_ids[i], "SELECT resume_pipeline._finish_parse_job($1::uuid, $2, $3, $4, $5)",
 					   5, types, values, nulls, cxt, &isnull, NULL, NULL);
 		CHECK_FOR_INTERRUPTS();
 	}
 	MemoryContextDelete(cxt);
+}
+
+/* A user holding a row lock (their own résumé FOR UPDATE, an open upload) must not stall a
+ * worker: a step waits at most this long, then the job is retried later (_job_outcome). */
+static void
+set_lock_timeout(void)
+{
+	char		value[32];
+
+	snprintf(value, sizeof(value), "%d", rp_worker_lock_timeout_ms);
+	SetConfigOption("lock_timeout", value, PGC_SUSET, PGC_S_OVERRIDE);
 }
 
 void
@@ -242,7 +433,8 @@ rp_worker_main(Datum arg)
 	/* The parser has its own limits; a server-wide statement_timeout meant for clients must
 	 * not cancel a step halfway. */
 	SetConfigOption("statement_timeout", "0", PGC_SUSET, PGC_S_OVERRIDE);
-	SetConfigOption("lock_timeout", "0", PGC_SUSET, PGC_S_OVERRIDE);
+	rp_am_worker = true;
+	set_lock_timeout();
 	rp_claim_worker_slot();
 
 	for (;;)
@@ -259,6 +451,7 @@ rp_worker_main(Datum arg)
 		{
 			ConfigReloadPending = false;
 			ProcessConfigFile(PGC_SIGHUP);
+			set_lock_timeout();
 			rp_parse_pool_trim(1 + rp_max_concurrent_tasks);
 		}
 		while ((n = claim_jobs(ids, &extension_missing)) > 0)

@@ -274,3 +274,12 @@ TEST(ObjectPath, StaysUnderTheRoot) {
     EXPECT_EQ(kind_of([&] { rp::object_relative_path("resumes", "u1/" + std::string(256, 'a')); }),
               ErrorKind::UnsafeName);
 }
+
+TEST(ObjectPath, RefusesNamesThatDisplayAsSomethingElse) {
+    // Right-to-left override: "cv\u202Efdp.exe" is shown as "cvexe.pdf".
+    for (const std::string bad : {"u1/cv\xe2\x80\xae" "fdp.exe", "u1/a\xe2\x80\x8b.pdf", "u1/\xef\xbb\xbf" "cv.pdf",
+                                  "u1/cv\xc2\x85.pdf", "u1/x\xe2\x81\xa6.pdf", "u1/soft\xc2\xad" "hyphen.pdf"})
+        EXPECT_EQ(kind_of([&] { rp::object_relative_path("resumes", bad); }), ErrorKind::UnsafeName) << bad;
+    // Ordinary non-ASCII letters, CJK and emoji stay allowed.
+    EXPECT_NO_THROW(rp::object_relative_path("resumes", "u1/Ren\xc3\xa9" "e \xe6\x9d\x8e \xf0\x9f\x93\x84.pdf"));
+}
