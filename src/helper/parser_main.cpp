@@ -1,36 +1,52 @@
 // resume_pipeline_parser: the process that reads untrusted documents for a backend.
 //
 // A backend starts one with its end of a socket pair on stdin/stdout and sends requests
-// (src/protocol/parser_protocol.h) until it closes the socket. Each request runs under
-// RLIMIT_AS and RLIMIT_CPU, so a hostile PDF that crashes poppler, loops or eats memory takes
-// down only this process; the backend sees how it ended and reports an ERROR.
-#include <libxml/parser.h>
-#include <poppler-global.h>
+// (src/protocol/parser_protocol.h) until it closes the socket. This process is a zygote: it
+// warms up the libraries once, locks itself into a sandbox (sandbox.cpp), and then for each
+// request reads the document and forks a fresh child that applies hard limits and a tighter
+// system-call filter, answers the request on the socket and exits. No document is ever read in
+// a process that read another one, so one tenant's upload cannot see the next tenant's.
+//
+// If the child dies before answering, the zygote answers for it: SIGXCPU is the CPU limit,
+// SIGSYS a sandbox violation, any other signal a crash. The child's stderr is a pipe the zygote
+// drains (keeping the last few kB for the error detail of a crash); the zygote's own stderr is
+// /dev/null, never the server log. If the backend goes away the zygote kills the child; if the
+// zygote is killed (the backend's wall-clock limit, cancel) the child gets SIGKILL from
+// PR_SET_PDEATHSIG.
+#include <fcntl.h>
+#include <poll.h>
 #include <signal.h>
+#include <sys/mman.h>
 #include <sys/prctl.h>
 #include <sys/resource.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include <cerrno>
-#include <cstdio>
 #include <cstdlib>
 #include <cstring>
 #include <new>
 #include <string>
-#include <vector>
 
-#include "../core/document_error.h"
-#include "../core/document_text.h"
-#include "../core/docx_text.h"
-#include "../core/pdf_text.h"
-#include "../core/resume_parser.h"
-#include "../core/zip_reader.h"
 #include "../protocol/parser_protocol.h"
+#include "request.h"
+#include "sandbox.h"
 
 namespace {
 
+using rp::helper::failure;
+using rp::helper::Response;
+
 constexpr int kIn = 0;
 constexpr int kOut = 1;
+constexpr size_t kKeptOutput = 2048;  // bytes of a child's stderr kept for the error detail
+
+// How far a child got with its answer, in a page shared with the zygote: a child that dies
+// before it starts writing is answered for; one that dies halfway has broken the stream.
+enum Progress : int { kNotStarted, kSending, kSent };
+volatile int *progress = nullptr;
+
+pid_t zygote_pid;
 
 bool read_full(int fd, void *buf, size_t len) {
     auto *p = static_cast<char *>(buf);
@@ -44,18 +60,6 @@ bool read_full(int fd, void *buf, size_t len) {
     return true;
 }
 
-// The backend went away or broke the protocol: nothing left to do.
-void write_full(const void *buf, size_t len) {
-    auto *p = static_cast<const char *>(buf);
-    while (len > 0) {
-        ssize_t w = write(kOut, p, len);
-        if (w < 0 && errno == EINTR) continue;
-        if (w <= 0) _exit(0);
-        p += w;
-        len -= static_cast<size_t>(w);
-    }
-}
-
 void discard_input(uint64_t len) {
     char buf[65536];
     while (len > 0) {
@@ -65,207 +69,195 @@ void discard_input(uint64_t len) {
     }
 }
 
-struct Response {
-    uint32_t status = RP_STATUS_OK;
-    std::string message;
-    std::string detail;
-    std::string payload;
-    std::vector<rp::ZipEntry> entries;  // RP_OP_ZIP_ENTRIES streams these as the payload
-};
-
-void send(const Response &r) {
-    rp_response_header h{};
-    h.magic = RP_RESPONSE_MAGIC;
-    h.status = r.status;
-    h.message_len = static_cast<uint32_t>(r.message.size());
-    h.detail_len = static_cast<uint32_t>(r.detail.size());
-    h.payload_len = r.payload.size();
-    for (const auto &e : r.entries) h.payload_len += 4 + e.name.size() + 8 + e.data.size();
-    write_full(&h, sizeof h);
-    write_full(r.message.data(), r.message.size());
-    write_full(r.detail.data(), r.detail.size());
-    write_full(r.payload.data(), r.payload.size());
-    for (const auto &e : r.entries) {
-        uint32_t name_len = static_cast<uint32_t>(e.name.size());
-        uint64_t size = e.data.size();
-        write_full(&name_len, sizeof name_len);
-        write_full(e.name.data(), e.name.size());
-        write_full(&size, sizeof size);
-        write_full(e.data.data(), e.data.size());
-    }
+void answer(const Response &r) {
+    if (!rp::helper::send_response(kOut, r)) _exit(0);  // the backend went away
 }
 
-uint32_t status_of(rp::ErrorKind kind) {
-    switch (kind) {
-        case rp::ErrorKind::Empty:
-            return RP_STATUS_EMPTY;
-        case rp::ErrorKind::Corrupt:
-            return RP_STATUS_CORRUPT;
-        case rp::ErrorKind::Encrypted:
-            return RP_STATUS_ENCRYPTED;
-        case rp::ErrorKind::Unsupported:
-            return RP_STATUS_UNSUPPORTED;
-        case rp::ErrorKind::Limit:
-            return RP_STATUS_LIMIT;
-        case rp::ErrorKind::UnsafeName:
-            return RP_STATUS_UNSAFE_NAME;
-        case rp::ErrorKind::BadEncoding:
-            return RP_STATUS_BAD_ENCODING;
-    }
-    return RP_STATUS_INTERNAL;
-}
-
-// Per-request limits. Only soft limits move, so a later request may raise them again; the CPU
-// limit counts from what this process has used so far.
-void apply_limits(const rp_request_header &h) {
-    struct rlimit as {};
-    as.rlim_cur = h.memory_limit ? h.memory_limit : RLIM_INFINITY;
-    as.rlim_max = RLIM_INFINITY;
-    setrlimit(RLIMIT_AS, &as);
-    struct rusage used {};
-    getrusage(RUSAGE_SELF, &used);
-    const rlim_t spent = static_cast<rlim_t>(used.ru_utime.tv_sec + used.ru_stime.tv_sec + 1);
-    struct rlimit cpu {};
-    cpu.rlim_cur = h.cpu_limit_s ? spent + h.cpu_limit_s : RLIM_INFINITY;
-    cpu.rlim_max = RLIM_INFINITY;
-    setrlimit(RLIMIT_CPU, &cpu);
-}
-
-[[noreturn]] void misbehave(uint32_t mode) {
-    switch (mode) {
-        case RP_DEBUG_SEGV: {
-            volatile int *volatile p = nullptr;
-            *p = 1;
-            break;
-        }
-        case RP_DEBUG_LOOP: {
-            volatile unsigned long n = 0;
-            for (;;) n = n + 1;
-        }
-        case RP_DEBUG_MEMORY: {
-            std::vector<std::vector<char>> hog;
-            for (;;) hog.emplace_back(size_t(64) << 20, 'x');  // throws bad_alloc at RLIMIT_AS
-        }
-        case RP_DEBUG_HANG:
-            for (;;) pause();
-        default:
-            break;
-    }
-    abort();
-}
-
-Response handle(const rp_request_header &h, const std::string &data) {
-    rp::Limits limits;
-    limits.max_file_size = h.max_file_size;
-    limits.zip_max_entries = h.zip_max_entries;
-    limits.zip_max_total_size = h.zip_max_total_size;
-    limits.zip_max_ratio = h.zip_max_ratio ? h.zip_max_ratio : 1;
-    Response r;
-    const char *p = data.data();
-    const size_t n = data.size();
-    switch (h.op) {
-        case RP_OP_PDF_TEXT:
-            r.payload = rp::pdf_text(p, n, limits);
-            break;
-        case RP_OP_PDF_INFO:
-            r.payload = rp::pdf_info_json(p, n, limits);
-            break;
-        case RP_OP_DOCX_TEXT:
-            r.payload = rp::docx_text(p, n, limits);
-            break;
-        case RP_OP_DOCUMENT_KIND:
-            r.payload = rp::document_kind(p, n, limits);
-            break;
-        case RP_OP_EXTRACT_AND_PARSE: {
-            std::string text = rp::document_text(p, n, limits);
-            r.payload = text;
-            r.payload += '\0';
-            r.payload += rp::parse_resume_json(text);
-            break;
-        }
-        case RP_OP_PARSE_RESUME:
-            r.payload = rp::parse_resume_json(std::string_view(p, n));
-            break;
-        case RP_OP_DOCUMENT_TEXT:
-            r.payload = rp::document_text(p, n, limits);
-            break;
-        case RP_OP_ZIP_ENTRIES: {
-            rp::ZipArchive archive(p, n, limits);
-            r.entries = archive.regular_files();
-            break;
-        }
-        case RP_OP_DEBUG_MISBEHAVE:
-            misbehave(h.arg);
-        default:
-            r.status = RP_STATUS_INTERNAL;
-            r.message = "parser helper does not know operation " + std::to_string(h.op);
-    }
-    return r;
-}
-
-Response failure(uint32_t status, std::string message, std::string detail = {}) {
-    Response r;
-    r.status = status;
-    r.message = std::move(message);
-    r.detail = std::move(detail);
-    return r;
-}
-
-std::string memory_message(const rp_request_header &h) {
-    return "document parser ran out of memory (resume_pipeline.parser_memory_limit is " +
-           std::to_string(h.memory_limit >> 20) + " MB)";
-}
-
-void ignore_poppler(const std::string &, void *) {}
-
-void setup(const char *parent_pid) {
-    // Leave nothing of the backend behind: its client socket and data files were inherited.
+// Leave nothing of the backend behind: its client socket and data files were inherited, and
+// its working directory is the data directory.
+void detach_from_backend(const char *parent_pid) {
     close_range(3, ~0U, 0);
+    if (chdir("/") != 0) _exit(2);
     prctl(PR_SET_PDEATHSIG, SIGKILL);
     if (parent_pid && getppid() != static_cast<pid_t>(std::atol(parent_pid))) _exit(0);
     struct rlimit no_core {};
     setrlimit(RLIMIT_CORE, &no_core);
-    poppler::set_debug_error_function(ignore_poppler, nullptr);
-    xmlInitParser();
+    // Other processes of the database user may not attach to it or read its memory.
+    prctl(PR_SET_DUMPABLE, 0);
+    zygote_pid = getpid();
+    void *page = mmap(nullptr, sizeof(int), PROT_READ | PROT_WRITE, MAP_SHARED | MAP_ANONYMOUS, -1, 0);
+    if (page == MAP_FAILED) _exit(2);
+    progress = static_cast<volatile int *>(page);
+}
+
+[[noreturn]] void run_child(const rp_request_header &h, const std::string &data, int err_pipe) {
+    prctl(PR_SET_PDEATHSIG, SIGKILL);
+    if (getppid() != zygote_pid) _exit(0);
+    if (dup2(err_pipe, 2) != 2) _exit(70);
+    close_range(3, ~0U, 0);
+    rp::sandbox::enter_child(h);
+    Response r = rp::helper::run_request(h, data);
+    *progress = kSending;
+    bool sent = false;
+    try {
+        sent = rp::helper::send_response(kOut, r);
+    } catch (...) {
+    }
+    if (!sent) _exit(1);
+    *progress = kSent;
+    // Closing stderr tells the zygote the answer is out, so it takes the next request while
+    // this process is still being torn down.
+    close(2);
+    _exit(0);
+}
+
+void keep_tail(std::string &kept, const char *buf, size_t n) {
+    kept.append(buf, n);
+    if (kept.size() > kKeptOutput) kept.erase(0, kept.size() - kKeptOutput);
+}
+
+// Drains the child's stderr until it closes (the child exited). True if the backend closed the
+// socket meanwhile.
+bool watch_child(int err_pipe, std::string &output) {
+    struct pollfd fds[2] = {{err_pipe, POLLIN, 0}, {kIn, POLLRDHUP, 0}};
+    for (;;) {
+        if (poll(fds, 2, -1) < 0) {
+            if (errno == EINTR) continue;
+            return false;
+        }
+        if (fds[1].revents & (POLLRDHUP | POLLHUP | POLLERR | POLLNVAL)) return true;
+        if (fds[0].revents) {
+            char buf[4096];
+            ssize_t n = read(err_pipe, buf, sizeof buf);
+            if (n > 0) keep_tail(output, buf, static_cast<size_t>(n));
+            else if (!(n < 0 && errno == EINTR)) return false;
+        }
+    }
+}
+
+// What the child wrote to stderr, as plain ASCII for an error detail.
+std::string printable(const std::string &output) {
+    std::string s;
+    for (unsigned char c : output) s += (c == '\n' || c == '\t' || (c >= 0x20 && c < 0x7f)) ? char(c) : '?';
+    while (!s.empty() && (s.back() == '\n' || s.back() == ' ')) s.pop_back();
+    return s;
+}
+
+Response describe_death(const rp_request_header &h, int status, const struct rusage &ru, const std::string &output) {
+    std::string detail = "Only the parser process ended; this session is unaffected.";
+    if (!output.empty()) detail += "\nParser output: " + printable(output);
+    if (WIFEXITED(status))
+        return failure(RP_STATUS_INTERNAL,
+                       "document parser exited with status " + std::to_string(WEXITSTATUS(status)) +
+                           " before answering",
+                       detail);
+    const int sig = WTERMSIG(status);
+    const long cpu_s = ru.ru_utime.tv_sec + ru.ru_stime.tv_sec;
+    if (sig == SIGXCPU || (sig == SIGKILL && h.cpu_limit_s && cpu_s >= static_cast<long>(h.cpu_limit_s)))
+        return failure(RP_STATUS_CPU_LIMIT, "document parser exceeded resume_pipeline.parser_cpu_time_limit (" +
+                                                std::to_string(h.cpu_limit_s) + " s) and was stopped");
+    const std::string what = "signal " + std::to_string(sig) + ": " + strsignal(sig);
+    if (sig == SIGSYS)
+        return failure(RP_STATUS_CRASHED,
+                       "document parser crashed (" + what +
+                           "): its sandbox stopped a system call it may not make while reading the document",
+                       detail,
+                       "A document that drives the parser outside its sandbox may be an attack on it; keep it for "
+                       "investigation.");
+    return failure(RP_STATUS_CRASHED, "document parser crashed (" + what + ") while reading the document", detail,
+                   "The document is probably malformed, or needed more memory than "
+                   "resume_pipeline.parser_memory_limit (" +
+                       std::to_string(h.memory_limit >> 20) + " MB) allows.");
+}
+
+// A child died halfway through its answer: the stream cannot be mended, so the zygote ends the
+// same way and the backend reports that (and starts another zygote for the next document).
+[[noreturn]] void die_like(int status) {
+    if (WIFSIGNALED(status)) {
+        signal(WTERMSIG(status), SIG_DFL);
+        raise(WTERMSIG(status));
+    }
+    _exit(WIFEXITED(status) ? WEXITSTATUS(status) : 4);
+}
+
+// Children that answered and exited (or are exiting) while the zygote went on.
+void reap_finished() {
+    while (waitpid(-1, nullptr, WNOHANG) > 0) {
+    }
+}
+
+// One document in one fresh child; the answer is the child's, or the zygote's if it died first.
+void serve(const rp_request_header &h, const std::string &data) {
+    reap_finished();
+    int err[2];
+    if (pipe2(err, O_CLOEXEC) != 0) {
+        answer(failure(RP_STATUS_INTERNAL, std::string("document parser could not make a pipe: ") + strerror(errno)));
+        return;
+    }
+    *progress = kNotStarted;
+    pid_t child = fork();
+    if (child == 0) run_child(h, data, err[1]);
+    close(err[1]);
+    if (child < 0) {
+        close(err[0]);
+        answer(failure(RP_STATUS_INTERNAL,
+                       std::string("document parser could not start a process for the document: ") + strerror(errno)));
+        return;
+    }
+    std::string output;
+    const bool backend_gone = watch_child(err[0], output);
+    close(err[0]);
+    if (backend_gone) {
+        kill(child, SIGKILL);
+        _exit(0);
+    }
+    if (*progress == kSent) return;  // reaped by reap_finished() before the next fork
+    int status = 0;
+    struct rusage ru {};
+    while (wait4(child, &status, 0, &ru) < 0 && errno == EINTR) {
+    }
+    switch (*progress) {
+        case kSent:
+            return;
+        case kSending:
+            die_like(status);
+        default:
+            answer(describe_death(h, status, ru, output));
+    }
 }
 
 }  // namespace
 
 int main(int argc, char **argv) {
-    setup(argc > 1 ? argv[1] : nullptr);
+    detach_from_backend(argc > 1 ? argv[1] : nullptr);
+    rp::helper::warm_up_libraries();
+    std::string sandbox_error;
+    const bool sandboxed = rp::sandbox::enter_zygote(sandbox_error);
     for (;;) {
         rp_request_header h;
         if (!read_full(kIn, &h, sizeof h)) return 0;  // the backend closed the socket
-        if (h.magic != RP_REQUEST_MAGIC || h.data_len > RP_MAX_MESSAGE_BYTES) {
-            std::fprintf(stderr, "resume_pipeline_parser: bad request header, exiting\n");
-            return 2;
+        if (h.magic != RP_REQUEST_MAGIC || h.data_len > RP_MAX_MESSAGE_BYTES) return 2;
+        if (!sandboxed) {
+            // Fail closed: no document is read outside the sandbox.
+            discard_input(h.data_len);
+            answer(failure(RP_STATUS_INTERNAL, "document parser could not enter its sandbox: " + sandbox_error,
+                           "The kernel must allow seccomp filters (and no_new_privs) for the parser process."));
+            continue;
         }
-        apply_limits(h);
-        Response r;
+        if (h.memory_limit && h.data_len >= h.memory_limit) {
+            discard_input(h.data_len);
+            answer(rp::helper::out_of_memory(h));
+            continue;
+        }
+        std::string data;
         try {
-            std::string data;
-            try {
-                data.resize(h.data_len);
-            } catch (const std::bad_alloc &) {
-                discard_input(h.data_len);
-                throw;
-            }
-            if (!read_full(kIn, data.data(), data.size())) return 0;
-            r = handle(h, data);
-        } catch (const rp::DocumentError &e) {
-            r = failure(status_of(e.kind()), e.what(), e.detail());
+            data.resize(h.data_len);
         } catch (const std::bad_alloc &) {
-            r = failure(RP_STATUS_LIMIT, memory_message(h),
-                        "Raise resume_pipeline.parser_memory_limit if such documents are expected.");
-        } catch (const std::exception &e) {
-            r = failure(RP_STATUS_INTERNAL, std::string("document parser failed: ") + e.what());
-        } catch (...) {
-            r = failure(RP_STATUS_INTERNAL, "document parser failed with an unknown exception");
+            discard_input(h.data_len);
+            answer(rp::helper::out_of_memory(h));
+            continue;
         }
-        try {
-            send(r);
-        } catch (const std::bad_alloc &) {
-            _exit(3);
-        }
+        if (!read_full(kIn, data.data(), data.size())) return 0;
+        serve(h, data);
     }
 }

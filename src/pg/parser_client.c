@@ -1,15 +1,21 @@
 /*
- * The backend's side of crash isolation: long-lived resume_pipeline_parser processes, started
- * on first use, talked to over socket pairs and reused across documents. Slot 0 serves the
- * SQL functions; a worker running several jobs at once uses one slot per job, so their
- * documents are parsed in parallel (rp_parse_batch).
+ * The backend's side of crash isolation: resume_pipeline_parser processes, started on first
+ * use and talked to over socket pairs. Slot 0 serves the SQL functions; a worker running
+ * several jobs at once uses one slot per job, so their documents are parsed in parallel
+ * (rp_parse_batch).
+ *
+ * Each helper is a sandboxed zygote (src/helper/): it lives as long as its slot, but reads no
+ * document itself; every request is parsed in a fresh child it forks, under hard limits and a
+ * seccomp filter, and a child that dies is answered for by the zygote (crash, CPU limit,
+ * sandbox violation). The helper starts in "/" with an empty environment, no descriptor of the
+ * backend but the socket, and /dev/null as stderr: nothing it prints reaches the server log.
  *
  * Every wait goes through a WaitEventSet with the latch, so query cancel, statement_timeout
  * and backend termination interrupt a slow parse; an error in the middle of a request kills
- * the helpers involved (their state is unknown) and the next call starts fresh ones. How a
- * helper died decides the outcome: SIGXCPU is the CPU limit, our own SIGKILL after the
- * deadline is the time limit, any other signal is a crash. None of this touches the
- * postmaster, so other sessions never notice.
+ * the helpers involved (their state is unknown; a zygote's child dies with it) and the next
+ * call starts fresh ones. If the zygote itself dies, how it died decides the outcome: SIGXCPU
+ * is the CPU limit, our own SIGKILL after the deadline is the time limit, any other signal is
+ * a crash. None of this touches the postmaster, so other sessions never notice.
  */
 #include "postgres.h"
 
@@ -136,6 +142,9 @@ helper_start(RpHelper *h)
 	posix_spawn_file_actions_init(&actions);
 	posix_spawn_file_actions_adddup2(&actions, sv[1], 0);
 	posix_spawn_file_actions_adddup2(&actions, sv[1], 1);
+	/* Not the server log, not the data directory. */
+	posix_spawn_file_actions_addopen(&actions, 2, "/dev/null", O_WRONLY, 0);
+	posix_spawn_file_actions_addchdir_np(&actions, "/");
 	posix_spawnattr_init(&attr);
 	posix_spawnattr_setsigmask(&attr, &none);
 	posix_spawnattr_setsigdefault(&attr, &all);
@@ -310,7 +319,8 @@ accept_header(RpBatchItem *item)
 	rp_response_header *r = &item->response;
 
 	if (r->magic != RP_RESPONSE_MAGIC || r->payload_len > RP_MAX_MESSAGE_BYTES ||
-		r->message_len > MAX_TEXT_FIELD || r->detail_len > MAX_TEXT_FIELD)
+		r->message_len > MAX_TEXT_FIELD || r->detail_len > MAX_TEXT_FIELD ||
+		(r->status != RP_STATUS_OK && r->payload_len > MAX_TEXT_FIELD))
 		return false;
 	item->message = palloc0(r->message_len + 1);
 	item->detail = palloc0(r->detail_len + 1);
@@ -367,6 +377,13 @@ advance(RpBatchItem *item)
 		{
 			item->status = item->response.status;
 			item->hint = "";
+			if (item->status != RP_STATUS_OK)
+			{
+				/* A failure's payload is its hint. */
+				item->hint = item->payload;
+				item->payload = NULL;
+				item->payload_len = 0;
+			}
 		}
 	}
 	return true;

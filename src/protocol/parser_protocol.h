@@ -7,8 +7,15 @@
  * Request:  rp_request_header, then data_len bytes of document data.
  * Response: rp_response_header, then message_len bytes of message,
  *           detail_len bytes of detail, payload_len bytes of payload.
+ *           The payload of a failure (status other than RP_STATUS_OK) is the
+ *           error's hint, often empty.
  * Payload of RP_OP_ZIP_ENTRIES: for each entry
  *           uint32 name_len, name bytes, uint64 size, size bytes.
+ *
+ * The helper is a zygote: it reads a request, forks a sandboxed child that
+ * answers it, and answers itself when that child dies first (crash, CPU
+ * limit, sandbox violation). A response is whole or, if the helper itself
+ * died, missing.
  */
 #ifndef RP_PARSER_PROTOCOL_H
 #define RP_PARSER_PROTOCOL_H
@@ -38,12 +45,15 @@ typedef enum rp_debug_mode
 	RP_DEBUG_ABORT = 2,		/* abort() */
 	RP_DEBUG_LOOP = 3,		/* spin until the CPU limit kills it */
 	RP_DEBUG_MEMORY = 4,	/* allocate until the memory limit stops it */
-	RP_DEBUG_HANG = 5		/* sleep until the wall-clock limit or a cancel */
+	RP_DEBUG_HANG = 5,		/* sleep until the wall-clock limit or a cancel */
+	RP_DEBUG_SYSCALL = 6	/* try to read /etc/passwd, then to create a file: the sandbox kills it */
 } rp_debug_mode;
 
 /*
- * Outcome of a request. The helper sends the codes below RP_STATUS_CRASHED;
- * the client derives the others from how the helper process ended.
+ * Outcome of a request. A document's child process sends the codes below
+ * RP_STATUS_CRASHED; the zygote sends RP_STATUS_CRASHED and
+ * RP_STATUS_CPU_LIMIT when that child died; the client derives the others
+ * (and those two, if the zygote itself died) from how the helper ended.
  */
 typedef enum rp_status
 {
@@ -56,8 +66,8 @@ typedef enum rp_status
 	RP_STATUS_UNSAFE_NAME = 6,		/* ZIP entry name that could escape a directory */
 	RP_STATUS_BAD_ENCODING = 7,		/* text that is not valid UTF-8 */
 	RP_STATUS_INTERNAL = 8,			/* bug or unexpected library failure */
-	RP_STATUS_CRASHED = 100,		/* helper died from a signal */
-	RP_STATUS_CPU_LIMIT = 101,		/* helper killed by RLIMIT_CPU */
+	RP_STATUS_CRASHED = 100,		/* parser died from a signal (SIGSYS: sandbox violation) */
+	RP_STATUS_CPU_LIMIT = 101,		/* parser killed by RLIMIT_CPU */
 	RP_STATUS_TIME_LIMIT = 102,		/* helper killed after the wall-clock limit */
 	RP_STATUS_PROTOCOL = 103		/* helper sent something unreadable */
 } rp_status;

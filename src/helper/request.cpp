@@ -1,0 +1,272 @@
+// One request of the parser protocol: the operations on a document, turned into a response the
+// backend can raise as an ERROR, and the test hook that makes the parser misbehave on purpose.
+#include "request.h"
+
+#include <fcntl.h>
+#include <iconv.h>
+#include <libxml/parser.h>
+#include <linux/futex.h>
+#include <poppler-document.h>
+#include <poppler-global.h>
+#include <sys/syscall.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <cstdio>
+#include <cstring>
+#include <ctime>
+#include <new>
+
+#include "../core/document_error.h"
+#include "../core/document_text.h"
+#include "../core/docx_text.h"
+#include "../core/pdf_text.h"
+#include "../core/resume_parser.h"
+
+namespace rp::helper {
+namespace {
+
+bool write_full(int fd, const void *buf, size_t len) {
+    auto *p = static_cast<const char *>(buf);
+    while (len > 0) {
+        ssize_t w = write(fd, p, len);
+        if (w < 0 && errno == EINTR) continue;
+        if (w <= 0) return false;
+        p += w;
+        len -= static_cast<size_t>(w);
+    }
+    return true;
+}
+
+uint32_t status_of(rp::ErrorKind kind) {
+    switch (kind) {
+        case rp::ErrorKind::Empty:
+            return RP_STATUS_EMPTY;
+        case rp::ErrorKind::Corrupt:
+            return RP_STATUS_CORRUPT;
+        case rp::ErrorKind::Encrypted:
+            return RP_STATUS_ENCRYPTED;
+        case rp::ErrorKind::Unsupported:
+            return RP_STATUS_UNSUPPORTED;
+        case rp::ErrorKind::Limit:
+            return RP_STATUS_LIMIT;
+        case rp::ErrorKind::UnsafeName:
+            return RP_STATUS_UNSAFE_NAME;
+        case rp::ErrorKind::BadEncoding:
+            return RP_STATUS_BAD_ENCODING;
+    }
+    return RP_STATUS_INTERNAL;
+}
+
+// Tries what a compromised parser would: read a file no document needs, then create one. The
+// first is refused by Landlock where the kernel has it (reported on stderr, which the zygote
+// puts into the error detail); the second is a system call the filter forbids, so the process
+// dies of SIGSYS before the kernel looks at the path.
+[[noreturn]] void break_out() {
+    int fd = open("/etc/passwd", O_RDONLY | O_CLOEXEC);
+    if (fd >= 0)
+        std::fprintf(stderr, "sandbox probe: could read /etc/passwd\n");
+    else
+        std::fprintf(stderr, "sandbox probe: reading /etc/passwd refused (%s)\n", std::strerror(errno));
+    open("/tmp/resume_pipeline_sandbox_probe", O_WRONLY | O_CREAT | O_CLOEXEC, 0600);
+    std::fprintf(stderr, "sandbox probe: opening a file for writing was not stopped\n");
+    _exit(71);
+}
+
+[[noreturn]] void misbehave(uint32_t mode) {
+    switch (mode) {
+        case RP_DEBUG_SEGV: {
+            volatile int *volatile p = nullptr;
+            *p = 1;
+            break;
+        }
+        case RP_DEBUG_LOOP: {
+            volatile unsigned long n = 0;
+            for (;;) n = n + 1;
+        }
+        case RP_DEBUG_MEMORY: {
+            std::vector<std::vector<char>> hog;
+            for (;;) hog.emplace_back(size_t(64) << 20, 'x');  // throws bad_alloc at RLIMIT_AS
+        }
+        case RP_DEBUG_HANG: {
+            // A futex wait nobody wakes: sleeping without a system call the sandbox forbids.
+            static uint32_t never = 0;
+            for (;;) syscall(SYS_futex, &never, FUTEX_WAIT_PRIVATE, 0, nullptr, nullptr, 0);
+        }
+        case RP_DEBUG_SYSCALL:
+            break_out();
+        default:
+            break;
+    }
+    abort();
+}
+
+Response handle(const rp_request_header &h, const std::string &data) {
+    rp::Limits limits;
+    limits.max_file_size = h.max_file_size;
+    limits.zip_max_entries = h.zip_max_entries;
+    limits.zip_max_total_size = h.zip_max_total_size;
+    limits.zip_max_ratio = h.zip_max_ratio ? h.zip_max_ratio : 1;
+    Response r;
+    const char *p = data.data();
+    const size_t n = data.size();
+    switch (h.op) {
+        case RP_OP_PDF_TEXT:
+            r.payload = rp::pdf_text(p, n, limits);
+            break;
+        case RP_OP_PDF_INFO:
+            r.payload = rp::pdf_info_json(p, n, limits);
+            break;
+        case RP_OP_DOCX_TEXT:
+            r.payload = rp::docx_text(p, n, limits);
+            break;
+        case RP_OP_DOCUMENT_KIND:
+            r.payload = rp::document_kind(p, n, limits);
+            break;
+        case RP_OP_EXTRACT_AND_PARSE: {
+            std::string text = rp::document_text(p, n, limits);
+            r.payload = text;
+            r.payload += '\0';
+            r.payload += rp::parse_resume_json(text);
+            break;
+        }
+        case RP_OP_PARSE_RESUME:
+            r.payload = rp::parse_resume_json(std::string_view(p, n));
+            break;
+        case RP_OP_DOCUMENT_TEXT:
+            r.payload = rp::document_text(p, n, limits);
+            break;
+        case RP_OP_ZIP_ENTRIES: {
+            rp::ZipArchive archive(p, n, limits);
+            r.entries = archive.regular_files();
+            break;
+        }
+        case RP_OP_DEBUG_MISBEHAVE:
+            misbehave(h.arg);
+        default:
+            r.status = RP_STATUS_INTERNAL;
+            r.message = "parser helper does not know operation " + std::to_string(h.op);
+    }
+    return r;
+}
+
+// A one-page PDF with no content, with a correct cross-reference table.
+std::string tiny_pdf() {
+    const char *objects[] = {
+        "<< /Type /Catalog /Pages 2 0 R >>",
+        "<< /Type /Pages /Kids [3 0 R] /Count 1 >>",
+        "<< /Type /Page /Parent 2 0 R /MediaBox [0 0 72 72] >>",
+    };
+    std::string pdf = "%PDF-1.4\n";
+    std::vector<size_t> offsets;
+    for (size_t i = 0; i < 3; i++) {
+        offsets.push_back(pdf.size());
+        pdf += std::to_string(i + 1) + " 0 obj\n" + objects[i] + "\nendobj\n";
+    }
+    const size_t xref = pdf.size();
+    pdf += "xref\n0 4\n0000000000 65535 f \n";
+    for (size_t off : offsets) {
+        char line[32];
+        std::snprintf(line, sizeof line, "%010zu 00000 n \n", off);
+        pdf += line;
+    }
+    pdf += "trailer\n<< /Size 4 /Root 1 0 R >>\nstartxref\n" + std::to_string(xref) + "\n%%EOF\n";
+    return pdf;
+}
+
+constexpr const char kSampleResume[] =
+    "Ada Example\n"
+    "Backend Engineer · Portland, Oregon\n"
+    "ada@example.com · +1 503 555 0142 · github.com/ada · https://www.linkedin.com/in/ada\n\n"
+    "SUMMARY\nEngineer with eight years of experience in Go and PostgreSQL.\n\n"
+    "EXPERIENCE\nSenior Engineer, Lumen Inc. — March 2021 to present\nBuilt a tracking service.\n"
+    "Engineer, Harbor Payments — 06/2017 – 02/2021\nLed a migration.\n\n"
+    "EDUCATION\nOregon State University — B.S. Computer Science, 2013 - 2017\n\n"
+    "SKILLS\nGo, Rust, PostgreSQL, Kafka\n\nLANGUAGES\nEnglish, Spanish\n";
+
+}  // namespace
+
+Response failure(uint32_t status, std::string message, std::string detail, std::string hint) {
+    Response r;
+    r.status = status;
+    r.message = std::move(message);
+    r.detail = std::move(detail);
+    r.hint = std::move(hint);
+    return r;
+}
+
+Response out_of_memory(const rp_request_header &h) {
+    return failure(RP_STATUS_LIMIT,
+                   "document parser ran out of memory (resume_pipeline.parser_memory_limit is " +
+                       std::to_string(h.memory_limit >> 20) + " MB)",
+                   "Raise resume_pipeline.parser_memory_limit if such documents are expected.");
+}
+
+Response run_request(const rp_request_header &h, const std::string &data) {
+    try {
+        return handle(h, data);
+    } catch (const rp::DocumentError &e) {
+        return failure(status_of(e.kind()), e.what(), e.detail());
+    } catch (const std::bad_alloc &) {
+        return out_of_memory(h);
+    } catch (const std::exception &e) {
+        return failure(RP_STATUS_INTERNAL, std::string("document parser failed: ") + e.what());
+    } catch (...) {
+        return failure(RP_STATUS_INTERNAL, "document parser failed with an unknown exception");
+    }
+}
+
+bool send_response(int fd, const Response &r) {
+    const bool ok = r.status == RP_STATUS_OK;
+    rp_response_header h{};
+    h.magic = RP_RESPONSE_MAGIC;
+    h.status = r.status;
+    h.message_len = static_cast<uint32_t>(r.message.size());
+    h.detail_len = static_cast<uint32_t>(r.detail.size());
+    h.payload_len = ok ? r.payload.size() : r.hint.size();
+    if (ok)
+        for (const auto &e : r.entries) h.payload_len += 4 + e.name.size() + 8 + e.data.size();
+    if (!write_full(fd, &h, sizeof h) || !write_full(fd, r.message.data(), r.message.size()) ||
+        !write_full(fd, r.detail.data(), r.detail.size()))
+        return false;
+    if (!ok) return write_full(fd, r.hint.data(), r.hint.size());
+    if (!write_full(fd, r.payload.data(), r.payload.size())) return false;
+    for (const auto &e : r.entries) {
+        uint32_t name_len = static_cast<uint32_t>(e.name.size());
+        uint64_t size = e.data.size();
+        if (!write_full(fd, &name_len, sizeof name_len) || !write_full(fd, e.name.data(), e.name.size()) ||
+            !write_full(fd, &size, sizeof size) || !write_full(fd, e.data.data(), e.data.size()))
+            return false;
+    }
+    return true;
+}
+
+void ignore_poppler(const std::string &, void *) {}
+
+void warm_up_libraries() {
+    poppler::set_debug_error_function(ignore_poppler, nullptr);
+    // The time zone: libzip converts every entry's DOS time with mktime().
+    tzset();
+    xmlInitParser();
+    // poppler builds its global tables (scanning /usr/share/poppler) when the first document
+    // opens and frees them when the last one closes. One document kept open for the life of
+    // the zygote keeps them, so a child never scans them again; it only opens the CMap or
+    // encoding file a document names.
+    static const std::string *pdf = new std::string(tiny_pdf());
+    static poppler::document *keep_open =
+        poppler::document::load_from_raw_data(pdf->data(), static_cast<int>(pdf->size()));
+    (void)keep_open;
+    rp::Limits limits;
+    try {
+        rp::pdf_text(pdf->data(), pdf->size(), limits);
+        rp::pdf_info_json(pdf->data(), pdf->size(), limits);
+        rp::parse_resume_json(kSampleResume);
+    } catch (...) {
+        // A warm-up that fails only costs each child the time it would have saved.
+    }
+    // poppler converts UTF-16 metadata with iconv; an open descriptor keeps the module loaded.
+    static iconv_t keep_utf16 = iconv_open("UTF-8", "UTF-16");
+    (void)keep_utf16;
+}
+
+}  // namespace rp::helper
