@@ -8,6 +8,7 @@ packages=(
     postgresql-15 postgresql-server-dev-15 postgresql-client-15  # the server and PGXS
     g++ make pkg-config                                          # the build
     libpoppler-cpp-dev libzip-dev libxml2-dev nlohmann-json3-dev libcurl4-openssl-dev libre2-dev
+    libseccomp-dev                                               # the parser's system-call filter
     libcairo2-dev fonts-dejavu-core                              # sample PDFs
     libgtest-dev                                                 # core unit tests
     poppler-data                                                 # CJK text in PDFs (only Recommended by poppler)
