@@ -133,8 +133,10 @@ read_file(const char *path, const char *display)
 			ereport(ERROR,
 					(errcode(ERRCODE_UNDEFINED_FILE),
 					 errmsg("storage object \"%s\" is registered but its file is missing", display)));
+		/* Anything else is the storage's fault, not the document's: transient, and it counts
+		 * against the storage circuit (permissions, I/O errors, too many open files). */
 		ereport(ERROR,
-				(errcode_for_file_access(),
+				(errcode(ERRCODE_IO_ERROR),
 				 errmsg("could not open storage object \"%s\": %m", display)));
 	}
 	if (fstat(fd, &st) != 0)

@@ -18,7 +18,8 @@ CREATE TABLE storage.objects (
     owner_id text,
     metadata jsonb,
     user_metadata jsonb,
-    created_at timestamptz DEFAULT now()
+    created_at timestamptz DEFAULT now(),
+    updated_at timestamptz DEFAULT now()
 );
 CREATE EXTENSION resume_pipeline;
 SQL
@@ -41,8 +42,68 @@ SELECT 'jobs=' || string_agg(kind::text, ',' ORDER BY kind::text) FROM resume_pi
 SQL
 )
 t_expect "Supabase: current_user_id() follows auth.uid()" "uid=aaaaaaaa-0000-4000-8000-00000000000a" "$(grep '^uid=' <<<"$out")"
+# Size and type come from the bytes when the pipeline reads them, never from client metadata.
 t_expect "Supabase: uploads to the resumes bucket register files (other buckets are ignored)" \
-    "files=aaaaaaaa-0000-4000-8000-00000000000a/batch.zip|application/zip|1234,aaaaaaaa-0000-4000-8000-00000000000a/batch/cv.pdf|application/pdf|99" \
+    "files=aaaaaaaa-0000-4000-8000-00000000000a/batch.zip|application/zip|0,aaaaaaaa-0000-4000-8000-00000000000a/batch/cv.pdf|application/pdf|0" \
     "$(grep '^files=' <<<"$out")"
 t_expect "Supabase: a PDF upload becomes a pending résumé carrying its ZIP lineage" "resume=cv.pdf|pending|true" "$(grep '^resume=' <<<"$out")"
 t_expect "Supabase: the archive and the résumé are queued" "jobs=resume,zip" "$(grep '^jobs=' <<<"$out")"
+
+# The storage hook as an attacker meets it: a signed-in user (claims set, a member of the role
+# the README names) inserting into storage.objects directly, as Supabase's RLS may allow.
+q -d rp_supabase >/dev/null <<'SQL'
+DO $$ BEGIN
+    IF NOT EXISTS (SELECT 1 FROM pg_roles WHERE rolname = 'rp_supa_user') THEN
+        CREATE ROLE rp_supa_user NOLOGIN IN ROLE resume_pipeline_user;
+    END IF;
+END $$;
+GRANT USAGE ON SCHEMA storage, auth TO rp_supa_user;
+GRANT SELECT, INSERT, UPDATE, DELETE ON storage.objects TO rp_supa_user;
+SQL
+hook=$(q -d rp_supabase <<'SQL' 2>&1
+SET ROLE rp_supa_user;
+SET request.jwt.claim.sub = 'aaaaaaaa-0000-4000-8000-00000000000a';
+-- Into Bob's folder, claiming to be Alice, or with Bob named as owner_id: not registered.
+INSERT INTO storage.objects (bucket_id, name, owner) VALUES ('resumes', 'bbbbbbbb-0000-4000-8000-00000000000b/planted.pdf', 'aaaaaaaa-0000-4000-8000-00000000000a');
+INSERT INTO storage.objects (bucket_id, name, owner, owner_id) VALUES ('resumes', 'aaaaaaaa-0000-4000-8000-00000000000a/x.pdf', 'aaaaaaaa-0000-4000-8000-00000000000a', 'bbbbbbbb-0000-4000-8000-00000000000b');
+INSERT INTO storage.objects (bucket_id, name, owner_id) VALUES ('resumes', 'bbbbbbbb-0000-4000-8000-00000000000b/squat.pdf', 'bbbbbbbb-0000-4000-8000-00000000000b');
+-- A top folder that is not a user id, with no owner: the upload itself still succeeds.
+INSERT INTO storage.objects (bucket_id, name) VALUES ('resumes', 'public/logo.pdf');
+SELECT 'odd_upload=' || count(*) FROM storage.objects WHERE name = 'public/logo.pdf';
+-- A deceptive name (right-to-left override) is left alone.
+INSERT INTO storage.objects (bucket_id, name, owner) VALUES ('resumes', E'aaaaaaaa-0000-4000-8000-00000000000a/cv\u202Efdp.exe', 'aaaaaaaa-0000-4000-8000-00000000000a');
+-- Her own upload, then an upsert of it (new bytes: new version), then a move, then a delete.
+INSERT INTO storage.objects (bucket_id, name, owner, metadata) VALUES ('resumes', 'aaaaaaaa-0000-4000-8000-00000000000a/mine.pdf', 'aaaaaaaa-0000-4000-8000-00000000000a', '{"size": 999999999, "mimetype": "application/zip"}');
+SELECT 'mine=' || f.size || '|' || f.mime_type || '|' || r.version FROM resume_pipeline.files f JOIN resume_pipeline.resumes r ON r.file_id = f.id WHERE f.name LIKE '%mine.pdf';
+UPDATE storage.objects SET metadata = '{"eTag": "2"}', updated_at = now() + interval '1 second' WHERE name LIKE '%mine.pdf';
+SELECT 'upserted=' || r.version FROM resume_pipeline.resumes r WHERE r.object_name LIKE '%mine.pdf';
+UPDATE storage.objects SET name = 'aaaaaaaa-0000-4000-8000-00000000000a/moved.pdf' WHERE name LIKE '%mine.pdf';
+SELECT 'moved=' || string_agg(f.name, ',') FROM resume_pipeline.files f WHERE f.name LIKE '%mine.pdf' OR f.name LIKE '%moved.pdf';
+DELETE FROM storage.objects WHERE name LIKE '%moved.pdf';
+SELECT 'deleted=' || count(*) FROM resume_pipeline.files f WHERE f.name LIKE '%moved.pdf';
+RESET ROLE;
+SELECT 'registered=' || coalesce(string_agg(name, ',' ORDER BY name), '') FROM resume_pipeline.files WHERE name NOT LIKE '%batch%';
+\set ON_ERROR_STOP 0
+-- The hook cannot be attached elsewhere: not by a user, and not by mistake by the owner.
+SET ROLE rp_supa_user;
+CREATE TEMP TABLE objects (bucket_id text, name text, owner uuid);
+CREATE TRIGGER steal AFTER INSERT ON objects FOR EACH ROW EXECUTE FUNCTION resume_pipeline._on_storage_object();
+RESET ROLE;
+CREATE TABLE public.objects (bucket_id text, name text, owner uuid);
+CREATE TRIGGER misplaced AFTER INSERT ON public.objects FOR EACH ROW EXECUTE FUNCTION resume_pipeline._on_storage_object();
+INSERT INTO public.objects VALUES ('resumes', 'aaaaaaaa-0000-4000-8000-00000000000a/y.pdf', 'aaaaaaaa-0000-4000-8000-00000000000a');
+SQL
+)
+t_expect "Supabase hook: an upload it does not handle (no owner, odd folder) still succeeds" "odd_upload=1" "$(grep -o 'odd_upload=[0-9]*' <<<"$hook")"
+t_expect "Supabase hook: size and type come from the bytes, not client metadata" "mine=0|application/pdf|1" "$(grep -o 'mine=.*' <<<"$hook")"
+t_expect "Supabase hook: an upsert of the object makes a new résumé version" "upserted=2" "$(grep -o 'upserted=.*' <<<"$hook")"
+t_expect "Supabase hook: a move follows the object" "moved=aaaaaaaa-0000-4000-8000-00000000000a/moved.pdf" "$(grep -o 'moved=.*' <<<"$hook")"
+t_expect "Supabase hook: a delete removes the files row" "deleted=0" "$(grep -o 'deleted=.*' <<<"$hook")"
+t_expect "Supabase hook: nothing planted in another user's folder, nothing under a mismatched owner, no deceptive name" \
+    "registered=" "$(grep -o 'registered=.*' <<<"$hook")"
+if grep -q 'permission denied for function .*_on_storage_object' <<<"$hook" &&
+   grep -q 'is the trigger of storage.objects only' <<<"$hook"; then
+    t_pass "Supabase hook: nobody can attach it to another table, and it refuses to run on one"
+else
+    t_fail "Supabase hook: nobody can attach it to another table, and it refuses to run on one" "$hook"
+fi

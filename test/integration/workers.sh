@@ -130,7 +130,7 @@ t_expect "metrics() reports the jobs table in the Prometheus text format" "$done
        grep -q '^resume_pipeline_storage_read_seconds{quantile="0.5"} [0-9.]*$' <<<"$metrics" &&
        grep -q '^# TYPE resume_pipeline_job_duration_seconds histogram$' <<<"$metrics" && echo ok)"
 
-# The storage circuit: reads fail (the storage root points at an empty directory), the circuit
+# The storage circuit: reads fail (the storage root points at an unreadable directory), the circuit
 # opens after the threshold and jobs wait instead of burning attempts; once storage is back a
 # trial call closes it and everything completes.
 empty_root=$(mktemp -d)
@@ -142,6 +142,9 @@ upload_batches() {
 }
 q -c "ALTER SYSTEM SET resume_pipeline.circuit_failure_threshold = 3" -c "ALTER SYSTEM SET resume_pipeline.circuit_open_ms = 1500" \
   -c "ALTER SYSTEM SET resume_pipeline.max_attempts = 8" -c "SELECT pg_reload_conf()" >/dev/null
+# An unreadable root: every read fails with a storage error (a missing object, by contrast, is
+# that document's own permanent failure and does not touch the circuit).
+chmod 000 "$empty_root"
 q -d rp_workers -c "ALTER SYSTEM SET resume_pipeline.storage_root = '$empty_root'" -c "SELECT pg_reload_conf()" \
   -c "SELECT pg_sleep(0.3)" >/dev/null
 # Queue work whose objects are in the real root: the workers now look in the empty one.
