@@ -59,3 +59,6 @@ printf 'Caf\xe9 au lait, Latin-1 text\n' >"$out/latin1.txt"
 "$mk" zip "$out/bad_batch.zip" \
     "good/jonas_becker.pdf=$samples/jonas_becker.pdf" "bad/truncated.pdf=$out/truncated.pdf" \
     "notes.txt@text:not a résumé"
+
+# Two entries whose names collide on disk: a file and a folder of the same name.
+"$mk" zip "$out/collision.zip" "x.pdf=$samples/ada_whitfield.pdf" "x.pdf/y.pdf=$samples/jonas_becker.pdf"
