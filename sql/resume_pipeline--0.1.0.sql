@@ -622,8 +622,8 @@ $$;
 --  * a pending CV queues its step in jobs (this replaces the seeds' pg_net.http_post to an
 --    external worker) and wakes the workers at commit; if the write then fails, the job goes
 --    with it;
---  * status changes are announced on the channel resume_pipeline, delivered at commit:
---    {"table", "id", "user_id", "old", "new", "changed": {"cv_status": {"old", "new"}, ...}}
+--  * status changes are announced on the user's own channel (see notification_channel),
+--    delivered at commit: {"table", "id", "old", "new", "changed": {"cv_status": {"old", "new"}, ...}}
 CREATE FUNCTION _applicant_write() RETURNS trigger
     AS 'MODULE_PATHNAME', 'rp_applicant_write' LANGUAGE C;
 -- It writes jobs without the caller's privileges on it: nobody else may attach it to a table
@@ -1121,16 +1121,43 @@ CREATE FUNCTION _wake_workers_at_commit() RETURNS trigger
 CREATE TRIGGER wake_workers AFTER INSERT OR UPDATE OF state, run_after ON jobs
     FOR EACH STATEMENT EXECUTE FUNCTION _wake_workers_at_commit();
 
--- Realtime: every status change of a résumé is announced on the channel resume_pipeline as
--- {"table", "id", "user_id", "old", "new"}, delivered at commit (applicants: see
--- _applicant_changed).
+-- Realtime. Status changes are announced on each user's own channel, never on a shared one
+-- (any session may LISTEN to any channel, and anyone may NOTIFY one): its name is
+-- "resume_pipeline_" and 32 hex digits derived from the user id and a random secret made here,
+-- which no user can read (src/pg/channel.c). Not dumped: a restored database gets a new secret,
+-- and clients ask notification_channel() again.
+CREATE TABLE _secrets (name text PRIMARY KEY, value bytea NOT NULL);
+INSERT INTO _secrets
+VALUES ('notify', decode(replace(gen_random_uuid()::text || gen_random_uuid()::text, '-', ''), 'hex'));
+
+CREATE FUNCTION _channel_of(user_id uuid) RETURNS text
+    AS 'MODULE_PATHNAME', 'rp_channel_of' LANGUAGE C STRICT STABLE;
+
+-- The caller's channel (the pipeline's owner may ask for any user's). LISTEN to it to follow
+-- the caller's résumés and applicants. A payload is a hint to read the row again as the user,
+-- never the data itself.
+CREATE FUNCTION notification_channel(user_id uuid DEFAULT current_user_id()) RETURNS text
+    LANGUAGE plpgsql STABLE SECURITY DEFINER
+    SET search_path = @extschema@, pg_catalog, pg_temp
+AS $$
+BEGIN
+    IF user_id IS DISTINCT FROM @extschema@.current_user_id() AND NOT @extschema@._caller_is_admin() THEN
+        RAISE EXCEPTION 'a user may ask only for their own notification channel'
+            USING ERRCODE = 'insufficient_privilege';
+    END IF;
+    RETURN @extschema@._channel_of(user_id);
+END
+$$;
+
+-- Every status change of a résumé: {"table": "resumes", "id", "old", "new"} on its user's
+-- channel, delivered at commit (applicants: src/pg/applicant_trigger.c).
 CREATE FUNCTION _resume_status_changed() RETURNS trigger
     LANGUAGE plpgsql
     SET search_path = @extschema@, pg_catalog, pg_temp
 AS $$
 BEGIN
-    PERFORM pg_notify('resume_pipeline', json_build_object(
-        'table', 'resumes', 'id', NEW.id, 'user_id', NEW.user_id,
+    PERFORM pg_notify(_channel_of(NEW.user_id), json_build_object(
+        'table', 'resumes', 'id', NEW.id,
         'old', CASE WHEN TG_OP = 'UPDATE' THEN OLD.status END, 'new', NEW.status)::text);
     RETURN NULL;
 END
@@ -1442,7 +1469,7 @@ GRANT EXECUTE ON FUNCTION
     current_user_id(), _identity(regprocedure),            -- row-level security policies
     score_of(jsonb), _overall_status(processing_status, processing_status, processing_status),  -- generated columns
     upload(text, text, bytea, jsonb, uuid), storage_get(text, text), batch_progress(uuid), process_pending(integer),
-    available_resumes(uuid), analysis_history(uuid), search_resumes(text),
+    available_resumes(uuid), analysis_history(uuid), search_resumes(text), notification_channel(uuid),
     health(), metrics(), _circuit_state(text), _workers_alive(), _storage_read_latency()
     TO resume_pipeline_user;
 GRANT SELECT ON job_overview TO resume_pipeline_user;

@@ -6,7 +6,7 @@
  *   - queues the CV's job in the same transaction: one row in jobs, inserted with the
  *     executor's single-tuple path (ExecSimpleRelationInsert: constraints, indexes and row
  *     triggers of jobs, without planning a statement), and arms the commit-time wake-up,
- *   - announces each status change with NOTIFY resume_pipeline (see the README).
+ *   - announces each status change on the applicant's user's own channel (channel.c).
  * jobs is the extension's own table: users have no INSERT privilege on it, and this path
  * checks none (it is not a statement). That is safe because only the extension attaches this
  * function: EXECUTE on it is revoked from PUBLIC, and CREATE TRIGGER needs it.
@@ -37,6 +37,7 @@
 #include "utils/snapmgr.h"
 #include "utils/uuid.h"
 
+#include "channel.h"
 #include "job_id.h"
 #include "shmem.h"
 
@@ -446,7 +447,7 @@ rp_applicant_write(PG_FUNCTION_ARGS)
 		(inserting || VAL(old, c[A_CV_STATUS]) != VAL(new, c[A_CV_STATUS]) || uuid_distinct(old, new, c[A_CV_FILE_ID])))
 		enqueue_cv_job(RelationGetNamespace(rel), VAL(new, c[A_ID]), VAL(new, c[A_USER_ID]));
 
-	/* Announce the status changes: {"table", "id", "user_id", "old", "new", "changed"}. */
+	/* Announce the status changes on the user's channel: {"table", "id", "old", "new", "changed"}. */
 	statuses[0] = c[A_CV_STATUS];
 	statuses[1] = c[A_LI_STATUS];
 	statuses[2] = c[A_GH_STATUS];
@@ -477,8 +478,6 @@ rp_applicant_write(PG_FUNCTION_ARGS)
 		initStringInfo(&payload);
 		appendStringInfoString(&payload, "{\"table\":\"applicants\",\"id\":");
 		json_uuid(&payload, new, c[A_ID]);
-		appendStringInfoString(&payload, ",\"user_id\":");
-		json_uuid(&payload, new, c[A_USER_ID]);
 		appendStringInfoString(&payload, ",\"old\":");
 		json_value(&payload, old_status);
 		appendStringInfoString(&payload, ",\"new\":");
@@ -486,7 +485,13 @@ rp_applicant_write(PG_FUNCTION_ARGS)
 											DatumGetObjectId(VAL(new, c[A_LI_STATUS])),
 											DatumGetObjectId(VAL(new, c[A_AI_STATUS])), status_type));
 		appendStringInfo(&payload, ",\"changed\":%s}", changed.data);
-		Async_Notify("resume_pipeline", payload.data);
+		if (!ISNULL(new, c[A_USER_ID]))
+		{
+			char		channel[NAMEDATALEN];
+
+			rp_user_channel(RelationGetNamespace(rel), DatumGetUUIDP(VAL(new, c[A_USER_ID])), channel);
+			Async_Notify(channel, payload.data);
+		}
 	}
 
 	result = heap_form_tuple(desc, new.values, new.nulls);

@@ -1,15 +1,17 @@
-# What the applicants trigger announces on NOTIFY resume_pipeline, checked against the rows
+# What the applicants trigger announces on the user's notification channel, checked against the rows
 # themselves: the announced status is the generated column's, every sub-status change is in
 # "changed" and nothing else is, a rolled-back write announces nothing. Also: a CV named on
 # an existing applicant queues its job, and a second job for the same CV is a no-op.
 fresh_db rp_realtime
 load_files rp_realtime samples build/samples/priya_raghunathan.docx
 
+# The user's own channel (the owner may ask for anyone's).
+channel=$(q -d rp_realtime -c "SELECT resume_pipeline.notification_channel('aaaaaaaa-0000-4000-8000-00000000000a')")
 # listen_to SQL — runs SQL in a session that LISTENs, prints one payload per line.
 listen_to() {
-    { echo "LISTEN resume_pipeline;"; cat; echo "SELECT 'end';"; } |
+    { echo "LISTEN $channel;"; cat; echo "SELECT 'end';"; } |
         psql -X -q -A -t -d rp_realtime 2>&1 |
-        sed -n 's/^Asynchronous notification "resume_pipeline" with payload "\(.*\)" received from server process.*/\1/p'
+        sed -n "s/^Asynchronous notification \"$channel\" with payload \"\(.*\)\" received from server process.*/\1/p"
 }
 # heard PAYLOADS SQL — the payloads as table heard(n, p jsonb), then SQL's one-line answer.
 heard() {
@@ -29,7 +31,7 @@ SQL
 t_expect "INSERT: one notification per applicant, each saying what the row holds" "125 125 125" "$(heard "$payloads" "
     SELECT count(*) || ' ' ||
            count(*) FILTER (WHERE h.p ->> 'table' = 'applicants' AND h.p ->> 'new' = a.status::text
-                              AND h.p ? 'old' AND h.p ->> 'old' IS NULL AND h.p ->> 'user_id' = a.user_id::text) || ' ' ||
+                              AND h.p ? 'old' AND h.p ->> 'old' IS NULL AND NOT h.p ? 'user_id') || ' ' ||
            count(*) FILTER (WHERE h.p -> 'changed' = jsonb_build_object(
                                    'cv_status', jsonb_build_object('old', NULL, 'new', a.cv_status),
                                    'li_status', jsonb_build_object('old', NULL, 'new', a.li_status),

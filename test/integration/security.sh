@@ -229,6 +229,31 @@ t_expect "application_name = 'pg_restore' does not stop the applicants trigger q
 t_expect "parse_resume_builtin is not IMMUTABLE (a new release may parse differently)" "s" \
     "$(q -d rp_security -c "SELECT provolatile FROM pg_proc WHERE proname = 'parse_resume_builtin'")"
 
+# 14. Notifications go to each user's own channel, whose name nobody else can work out: the
+#     attacker hears nothing of Alice's changes on the old shared channel or on her own, cannot
+#     ask for Alice's, and Alice's payloads carry no user id.
+alice_channel=$(as_user "$ALICE" rp_mallory <<<"SELECT resume_pipeline.notification_channel();")
+mallory_channel=$(as_user "$MALLORY" rp_mallory <<<"SELECT resume_pipeline.notification_channel();")
+asked=$(as_user "$MALLORY" rp_mallory <<<"SELECT resume_pipeline.notification_channel('$ALICE');")
+listen_file_m=$(mktemp); listen_file_a=$(mktemp)
+{ echo "LISTEN resume_pipeline; LISTEN \"$mallory_channel\";"; sleep 3; echo "SELECT 'end';"; } | as_user "$MALLORY" rp_mallory >"$listen_file_m" &
+listener_m=$!
+{ echo "LISTEN \"$alice_channel\";"; sleep 3; echo "SELECT 'end';"; } | as_user "$ALICE" rp_mallory >"$listen_file_a" &
+listener_a=$!
+sleep 1
+q -d rp_security -c "UPDATE resume_pipeline.applicants SET li_status = 'ready' WHERE user_id = '$ALICE'" >/dev/null
+wait "$listener_m" "$listener_a"
+heard_a=$(grep -c "^Asynchronous notification \"$alice_channel\"" "$listen_file_a")
+if [ "$alice_channel" != "$mallory_channel" ] && [ "${#alice_channel}" = 48 ] && [ "$heard_a" -ge 1 ] &&
+   ! grep -q 'user_id' "$listen_file_a" && ! grep -q 'Asynchronous notification' "$listen_file_m" &&
+   grep -q 'only for their own notification channel' <<<"$asked"; then
+    t_pass "Alice hears her own changes ($heard_a) on her channel, without user ids; the attacker hears none and cannot ask for her channel"
+else
+    t_fail "Alice hears her own changes on her channel; the attacker hears none" \
+        "alice=$alice_channel mallory=$mallory_channel asked=$asked"$'\n'"$(cat "$listen_file_a")"$'\n'"--"$'\n'"$(cat "$listen_file_m")"
+fi
+rm -f "$listen_file_m" "$listen_file_a"
+
 # 11. Quotas: objects, bytes and queued jobs per user, refused with 54000 and nothing changed.
 out=$(q -d rp_security -v ON_ERROR_STOP=0 2>&1 <<SQL
 SET resume_pipeline.max_user_objects = 3;

@@ -94,7 +94,8 @@ t_expect "a permanent failure (damaged PDF) fails at once, with its reason" "err
 coproc LISTENER { psql -X -q -A -t -d rp_workers 2>&1; }
 listener_proc=$LISTENER_PID
 exec {listen_out}<&"${LISTENER[0]}"  # bash closes the coprocess's own fds when it exits
-echo "LISTEN resume_pipeline;" >&"${LISTENER[1]}"
+channel=$(q -d rp_workers -c "SELECT resume_pipeline.notification_channel('aaaaaaaa-0000-4000-8000-00000000000a')")
+echo "LISTEN $channel;" >&"${LISTENER[1]}"
 sleep 0.2
 new_id=$(q -d rp_workers -c "INSERT INTO resume_pipeline.applicants (user_id, cv_file_id)
     SELECT 'aaaaaaaa-0000-4000-8000-00000000000a', id FROM resume_pipeline.files WHERE name LIKE '%cv.docx' RETURNING id" | head -1)
@@ -106,13 +107,13 @@ notes=
 while IFS= read -r -t 10 line <&"$listen_out"; do notes+="$line"$'\n'; done
 exec {listen_out}<&-
 wait "$listener_proc" 2>/dev/null
-# One notification per change: {"table", "id", "user_id", "old", "new", "changed": {"cv_status": …}}.
-sequence=$(sed -n 's/^Asynchronous notification "resume_pipeline" with payload "\(.*\)" received from server process.*/\1/p' <<<"$notes" |
+# One notification per change: {"table", "id", "old", "new", "changed": {"cv_status": …}}.
+sequence=$(sed -n "s/^Asynchronous notification \"$channel\" with payload \"\(.*\)\" received from server process.*/\1/p" <<<"$notes" |
     awk '{ printf "%d\t%s\n", NR, $0 }' |
     q -d rp_workers -c "CREATE TEMP TABLE heard (n int, payload text)" -c "\copy heard FROM pstdin" \
         -c "SELECT string_agg(payload::jsonb #>> '{changed,cv_status,new}', ',' ORDER BY n) FROM heard
              WHERE payload::jsonb ->> 'id' = '$new_id' AND payload::jsonb #> '{changed,cv_status}' IS NOT NULL")
-t_expect "LISTEN resume_pipeline receives one applicant's cv_status changes in order" "pending,processing,ready" "$sequence"
+t_expect "LISTEN on the user's channel receives one applicant's cv_status changes in order" "pending,processing,ready" "$sequence"
 
 # health() and metrics() agree with the jobs table.
 wait_for rp_workers "SELECT count(*) = 0 FROM resume_pipeline.jobs WHERE state IN ('queued', 'running')" 30
