@@ -10,9 +10,14 @@
 // If the child dies before answering, the zygote answers for it: SIGXCPU is the CPU limit,
 // SIGSYS a sandbox violation, any other signal a crash. The child's stderr is a pipe the zygote
 // drains (keeping the last few kB for the error detail of a crash); the zygote's own stderr is
-// /dev/null, never the server log. If the backend goes away the zygote kills the child; if the
-// zygote is killed (the backend's wall-clock limit, cancel) the child gets SIGKILL from
-// PR_SET_PDEATHSIG.
+// /dev/null, never the server log.
+//
+// The zygote never leaves a child behind: when the backend closes the socket (end of session,
+// cancel, its wall-clock limit) it kills and reaps the child before it exits. An orphan would
+// be reaped by whatever adopts it, and where that is the postmaster (PostgreSQL as PID 1 in a
+// container) a child that died of a signal reads as a crashed backend and restarts every
+// session. If the zygote itself is killed outright, the child's PR_SET_PDEATHSIG makes it exit
+// at once, with status 1 rather than by a signal.
 #include <fcntl.h>
 #include <poll.h>
 #include <signal.h>
@@ -48,6 +53,42 @@ volatile int *progress = nullptr;
 
 pid_t zygote_pid;
 
+// Children not reaped yet: the one at work, and those that answered and are still exiting
+// (the zygote takes the next request without waiting for them).
+constexpr int kMaxPending = 8;
+pid_t pending[kMaxPending];
+int pending_count = 0;
+
+void forget(int i) { pending[i] = pending[--pending_count]; }
+
+void reap_finished() {
+    for (int i = pending_count - 1; i >= 0; i--)
+        if (waitpid(pending[i], nullptr, WNOHANG) == pending[i]) forget(i);
+}
+
+int pending_index(pid_t pid) {
+    for (int i = 0; i < pending_count; i++)
+        if (pending[i] == pid) return i;
+    return -1;
+}
+
+void reap(int i, int *status, struct rusage *ru) {
+    while (wait4(pending[i], status, 0, ru) < 0 && errno == EINTR) {
+    }
+    forget(i);
+}
+
+// Kills and reaps every child, then exits: never an orphan (see above).
+void reap_all() {
+    for (int i = 0; i < pending_count; i++) kill(pending[i], SIGKILL);
+    while (pending_count > 0) reap(pending_count - 1, nullptr, nullptr);
+}
+
+[[noreturn]] void leave(int code) {
+    reap_all();
+    _exit(code);
+}
+
 bool read_full(int fd, void *buf, size_t len) {
     auto *p = static_cast<char *>(buf);
     while (len > 0) {
@@ -64,13 +105,13 @@ void discard_input(uint64_t len) {
     char buf[65536];
     while (len > 0) {
         size_t n = len < sizeof buf ? len : sizeof buf;
-        if (!read_full(kIn, buf, n)) _exit(0);
+        if (!read_full(kIn, buf, n)) leave(0);
         len -= n;
     }
 }
 
 void answer(const Response &r) {
-    if (!rp::helper::send_response(kOut, r)) _exit(0);  // the backend went away
+    if (!rp::helper::send_response(kOut, r)) leave(0);  // the backend went away
 }
 
 // Leave nothing of the backend behind: its client socket and data files were inherited, and
@@ -80,6 +121,7 @@ void detach_from_backend(const char *parent_pid) {
     if (chdir("/") != 0) _exit(2);
     prctl(PR_SET_PDEATHSIG, SIGKILL);
     if (parent_pid && getppid() != static_cast<pid_t>(std::atol(parent_pid))) _exit(0);
+    signal(SIGPIPE, SIG_IGN);  // a backend gone mid-answer is an error return, then leave()
     struct rlimit no_core {};
     setrlimit(RLIMIT_CORE, &no_core);
     // Other processes of the database user may not attach to it or read its memory.
@@ -90,8 +132,16 @@ void detach_from_backend(const char *parent_pid) {
     progress = static_cast<volatile int *>(page);
 }
 
+void orphaned(int) { _exit(1); }
+
 [[noreturn]] void run_child(const rp_request_header &h, const std::string &data, int err_pipe) {
-    prctl(PR_SET_PDEATHSIG, SIGKILL);
+    // If the zygote is killed outright, this process ends at once, and with an exit status,
+    // not a signal: whoever adopts and reaps it (the postmaster, as PID 1 in a container) must
+    // not take it for a crashed backend. The filter below forbids changing this handler.
+    struct sigaction on_orphan {};
+    on_orphan.sa_handler = orphaned;
+    sigaction(SIGHUP, &on_orphan, nullptr);
+    prctl(PR_SET_PDEATHSIG, SIGHUP);
     if (getppid() != zygote_pid) _exit(0);
     if (dup2(err_pipe, 2) != 2) _exit(70);
     close_range(3, ~0U, 0);
@@ -160,7 +210,7 @@ Response describe_death(const rp_request_header &h, int status, const struct rus
     if (sig == SIGSYS)
         return failure(RP_STATUS_CRASHED,
                        "document parser crashed (" + what +
-                           "): its sandbox stopped a system call it may not make while reading the document",
+                           ") while reading the document: its sandbox stopped a system call the parser may not make",
                        detail,
                        "A document that drives the parser outside its sandbox may be an attack on it; keep it for "
                        "investigation.");
@@ -173,6 +223,7 @@ Response describe_death(const rp_request_header &h, int status, const struct rus
 // A child died halfway through its answer: the stream cannot be mended, so the zygote ends the
 // same way and the backend reports that (and starts another zygote for the next document).
 [[noreturn]] void die_like(int status) {
+    reap_all();
     if (WIFSIGNALED(status)) {
         signal(WTERMSIG(status), SIG_DFL);
         raise(WTERMSIG(status));
@@ -180,15 +231,10 @@ Response describe_death(const rp_request_header &h, int status, const struct rus
     _exit(WIFEXITED(status) ? WEXITSTATUS(status) : 4);
 }
 
-// Children that answered and exited (or are exiting) while the zygote went on.
-void reap_finished() {
-    while (waitpid(-1, nullptr, WNOHANG) > 0) {
-    }
-}
-
 // One document in one fresh child; the answer is the child's, or the zygote's if it died first.
 void serve(const rp_request_header &h, const std::string &data) {
     reap_finished();
+    if (pending_count == kMaxPending) reap(0, nullptr, nullptr);  // answered long ago; wait for it
     int err[2];
     if (pipe2(err, O_CLOEXEC) != 0) {
         answer(failure(RP_STATUS_INTERNAL, std::string("document parser could not make a pipe: ") + strerror(errno)));
@@ -204,18 +250,15 @@ void serve(const rp_request_header &h, const std::string &data) {
                        std::string("document parser could not start a process for the document: ") + strerror(errno)));
         return;
     }
+    pending[pending_count++] = child;
     std::string output;
     const bool backend_gone = watch_child(err[0], output);
     close(err[0]);
-    if (backend_gone) {
-        kill(child, SIGKILL);
-        _exit(0);
-    }
-    if (*progress == kSent) return;  // reaped by reap_finished() before the next fork
+    if (backend_gone) leave(0);
+    if (*progress == kSent) return;  // reaped by reap_finished() later
     int status = 0;
     struct rusage ru {};
-    while (wait4(child, &status, 0, &ru) < 0 && errno == EINTR) {
-    }
+    reap(pending_index(child), &status, &ru);
     switch (*progress) {
         case kSent:
             return;
@@ -235,8 +278,8 @@ int main(int argc, char **argv) {
     const bool sandboxed = rp::sandbox::enter_zygote(sandbox_error);
     for (;;) {
         rp_request_header h;
-        if (!read_full(kIn, &h, sizeof h)) return 0;  // the backend closed the socket
-        if (h.magic != RP_REQUEST_MAGIC || h.data_len > RP_MAX_MESSAGE_BYTES) return 2;
+        if (!read_full(kIn, &h, sizeof h)) leave(0);  // the backend closed the socket
+        if (h.magic != RP_REQUEST_MAGIC || h.data_len > RP_MAX_MESSAGE_BYTES) leave(2);
         if (!sandboxed) {
             // Fail closed: no document is read outside the sandbox.
             discard_input(h.data_len);
@@ -257,7 +300,7 @@ int main(int argc, char **argv) {
             answer(rp::helper::out_of_memory(h));
             continue;
         }
-        if (!read_full(kIn, data.data(), data.size())) return 0;
+        if (!read_full(kIn, data.data(), data.size())) leave(0);
         serve(h, data);
     }
 }

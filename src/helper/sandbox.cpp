@@ -221,8 +221,8 @@ bool load_zygote_filter(std::string &error) {
     f.allow_if("clone", SCMP_A0_64(SCMP_CMP_EQ, kForkFlags));  // one child per document
     // fork() (set_robust_list runs in the new child), a pipe for the child's stderr, waiting
     // on it and the socket, reaping and killing the child, ending like a child that broke the
-    // stream (rt_sigaction, tgkill), and the child's setup before its own filter (getppid,
-    // dup2, close_range).
+    // stream (rt_sigaction, tgkill), and the child's setup before its own filter (its orphan
+    // handler, getppid, dup2, close_range).
     for (const char *name : {"set_robust_list", "pipe2", "poll", "wait4", "kill", "tgkill", "rt_sigaction", "getppid",
                              "dup2", "close_range"})
         f.allow(name);

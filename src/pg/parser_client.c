@@ -11,11 +11,12 @@
  * backend but the socket, and /dev/null as stderr: nothing it prints reaches the server log.
  *
  * Every wait goes through a WaitEventSet with the latch, so query cancel, statement_timeout
- * and backend termination interrupt a slow parse; an error in the middle of a request kills
- * the helpers involved (their state is unknown; a zygote's child dies with it) and the next
- * call starts fresh ones. If the zygote itself dies, how it died decides the outcome: SIGXCPU
- * is the CPU limit, our own SIGKILL after the deadline is the time limit, any other signal is
- * a crash. None of this touches the postmaster, so other sessions never notice.
+ * and backend termination interrupt a slow parse; an error in the middle of a request stops
+ * the helpers involved (their state is unknown; a zygote kills its child before it exits) and
+ * the next call starts fresh ones. Past the wall-clock deadline the helper is stopped and the
+ * document fails with the time limit; if the zygote itself dies, how it died decides the
+ * outcome: SIGXCPU is the CPU limit, any other signal a crash. None of this touches the
+ * postmaster, so other sessions never notice.
  */
 #include "postgres.h"
 
@@ -63,19 +64,45 @@ typedef enum Phase
 	FINISHED
 } Phase;
 
+/*
+ * Closes the socket and reaps the helper; returns its wait status. Closing is how a helper is
+ * told to stop: the zygote then kills and reaps the document process it is running before it
+ * exits, so none is orphaned (an orphan that died of a signal and was reaped by the postmaster,
+ * PID 1 in a container, would look like a crashed backend). Tearing down a child takes about
+ * 0.1 s per GB it holds; a helper that has not exited after 5 s is killed outright.
+ */
+static int
+helper_stop(RpHelper *h)
+{
+	int			status = 0;
+	int			i;
+
+	close(h->fd);
+	h->fd = -1;
+	for (i = 0; i < 5000; i++)
+	{
+		pid_t		r = waitpid(h->pid, &status, WNOHANG);
+
+		if (r == h->pid || (r < 0 && errno != EINTR))
+			break;
+		pg_usleep(1000);
+	}
+	if (i == 5000)
+	{
+		kill(h->pid, SIGKILL);
+		while (waitpid(h->pid, &status, 0) < 0 && errno == EINTR)
+			;
+	}
+	h->pid = 0;
+	return status;
+}
+
 /* fd is valid exactly while pid is set. */
 static void
 helper_kill(RpHelper *h)
 {
 	if (h->pid > 0)
-	{
-		int			status;
-
-		close(h->fd);
-		kill(h->pid, SIGKILL);
-		while (waitpid(h->pid, &status, 0) < 0 && errno == EINTR)
-			;
-	}
+		helper_stop(h);
 	h->pid = 0;
 	h->fd = -1;
 }
@@ -198,32 +225,14 @@ helper_ensure(RpHelper *h)
 		helper_start(h);
 }
 
-/* The helper closed its socket mid-request: reap it and describe how it ended. */
+/*
+ * The helper closed its socket mid-request, or ran past the deadline (expired): stop and reap
+ * it, and describe how it ended.
+ */
 static void
 helper_died(RpHelper *h, bool expired, RpBatchItem *item)
 {
-	int			status = 0;
-	pid_t		pid = h->pid;
-	int			i;
-
-	close(h->fd);
-	h->fd = -1;
-	/* The socket closes as the process exits; give the kernel a moment to finish. */
-	for (i = 0; i < 1000; i++)
-	{
-		pid_t		r = waitpid(pid, &status, WNOHANG);
-
-		if (r == pid || (r < 0 && errno != EINTR))
-			break;
-		pg_usleep(1000);
-	}
-	if (i == 1000)
-	{
-		kill(pid, SIGKILL);
-		while (waitpid(pid, &status, 0) < 0 && errno == EINTR)
-			;
-	}
-	h->pid = 0;
+	int			status = helper_stop(h);
 
 	item->detail = "";
 	item->hint = "";
@@ -443,10 +452,7 @@ rp_parse_batch(RpBatchItem *items, int n, int first_slot)
 			{
 				for (i = 0; i < n; i++)
 					if (items[i].phase != FINISHED)
-					{
-						kill(helpers[items[i].slot].pid, SIGKILL);
 						helper_died(&helpers[items[i].slot], true, &items[i]);
-					}
 				break;
 			}
 			set = CreateWaitEventSet(CurrentMemoryContext, active + 2);
