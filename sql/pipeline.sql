@@ -34,12 +34,9 @@ ROLLBACK;
 SELECT (SELECT count(*) FROM files) AS files, (SELECT count(*) FROM resumes) AS resumes, (SELECT count(*) FROM jobs) AS jobs;
 SELECT storage_get('resumes', 'aaaaaaaa-0000-4000-8000-00000000000a/rolled_back.pdf');
 \echo :LAST_ERROR_SQLSTATE
--- On disk too: neither the object nor its temporary file is left.
--- (Each database has its own directory, named by its OID.)
-SELECT f AS stored_objects
-  FROM pg_database d, pg_ls_dir(format('resume_pipeline_storage/%s/resumes/aaaaaaaa-0000-4000-8000-00000000000a', d.oid)) f
- WHERE d.datname = current_database()
- ORDER BY f;
+-- On disk too: every stored object is named by a row, none is left by the rollback.
+SELECT count(*) AS stored_objects, count(*) FILTER (WHERE f.id IS NULL) AS without_a_row
+  FROM _storage_list() l LEFT JOIN files f ON f.object_id = l.object_id;
 
 -- Process everything: the archives expand into résumés that the same call then processes.
 SELECT process_pending() AS jobs_run;
@@ -61,6 +58,20 @@ SELECT process_pending() AS reprocessed;
 SELECT version, status, parsed #>> '{basics,name}' AS name FROM resumes WHERE file_id = :'ada_file';
 SELECT version, parsed #>> '{basics,name}' AS old_name FROM resume_versions ORDER BY version;
 SELECT upload('resumes', 'ada.pdf', decode(:'jonas', 'base64'), '{}', :alice) IS NOT NULL AS same_bytes;
+-- Each version was written as a new object and the one it replaced removed at commit: the
+-- objects on disk are exactly those the rows name.
+SELECT (SELECT count(*) FROM _storage_list()) = (SELECT count(object_id) FROM files) AS one_object_per_row,
+       (SELECT count(*) FROM _storage_list() l WHERE NOT EXISTS (SELECT 1 FROM files f WHERE f.object_id = l.object_id)) AS orphans;
+-- A deleted row's object goes at commit; a rolled-back delete keeps it.
+SELECT upload('resumes', 'doomed.pdf', decode(:'jonas', 'base64'), '{}', :alice) IS NOT NULL AS uploaded;
+BEGIN;
+DELETE FROM files WHERE name LIKE '%doomed.pdf';
+ROLLBACK;
+SELECT length(storage_get('resumes', 'aaaaaaaa-0000-4000-8000-00000000000a/doomed.pdf')) > 0 AS kept_after_rollback;
+SELECT object_id AS doomed_object FROM files WHERE name LIKE '%doomed.pdf' \gset
+DELETE FROM files WHERE name LIKE '%doomed.pdf';
+SELECT count(*) AS doomed_object_on_disk FROM _storage_list() WHERE object_id = :'doomed_object';
+SELECT process_pending() AS its_job_finds_nothing;
 SELECT version, status FROM resumes WHERE file_id = :'ada_file';
 
 -- zip_id in metadata must name one of the uploader's own files.

@@ -165,6 +165,7 @@ CREATE TABLE files (
     size       bigint NOT NULL CHECK (size >= 0),
     mime_type  text,
     checksum   text,                          -- hex SHA-256 of the content
+    object_id  uuid UNIQUE,                   -- the stored bytes of this version (write-once)
     metadata   jsonb NOT NULL DEFAULT '{}',   -- zip_id of the archive it came from, …
     created_at timestamptz NOT NULL DEFAULT now(),
     UNIQUE (bucket, name),
@@ -414,16 +415,86 @@ CREATE FUNCTION storage_get(bucket text, name text) RETURNS bytea
     AS 'MODULE_PATHNAME', 'rp_sql_storage_get'
     LANGUAGE C STRICT VOLATILE;
 
--- Writes an object whose files row exists and is visible; upload() is the way in.
-CREATE FUNCTION _storage_write(bucket text, name text, data bytea) RETURNS bigint
-    AS 'MODULE_PATHNAME', 'rp_sql_storage_write'
-    LANGUAGE C STRICT VOLATILE;
+-- The storage's own operations, by object id (src/pg/fs_storage.c); granted to nobody. Objects
+-- are write-once files: _storage_write makes a new one (removed if the transaction aborts),
+-- _storage_forget removes one once the transaction commits.
+CREATE FUNCTION _storage_read(object_id uuid, display text) RETURNS bytea
+    AS 'MODULE_PATHNAME', 'rp_sql_storage_read' LANGUAGE C STRICT VOLATILE;
+CREATE FUNCTION _storage_write(object_id uuid, data bytea) RETURNS bigint
+    AS 'MODULE_PATHNAME', 'rp_sql_storage_write' LANGUAGE C STRICT VOLATILE;
+CREATE FUNCTION _storage_forget(object_id uuid) RETURNS void
+    AS 'MODULE_PATHNAME', 'rp_sql_storage_forget' LANGUAGE C STRICT VOLATILE;
+CREATE FUNCTION _storage_list(OUT object_id uuid, OUT modified timestamptz) RETURNS SETOF record
+    AS 'MODULE_PATHNAME', 'rp_sql_storage_list' LANGUAGE C STRICT VOLATILE;
+CREATE FUNCTION _storage_unlink(object_id uuid) RETURNS boolean
+    AS 'MODULE_PATHNAME', 'rp_sql_storage_unlink' LANGUAGE C STRICT VOLATILE;
 
 -- Whether a bucket and key are acceptable object names (see README: no "..", control, invisible
--- or bidirectional formatting characters, …).
+-- or bidirectional formatting characters, …); _check_object_name raises 22023 saying why not.
 CREATE FUNCTION _object_name_ok(bucket text, name text) RETURNS boolean
     AS 'MODULE_PATHNAME', 'rp_sql_object_name_ok'
     LANGUAGE C STRICT IMMUTABLE PARALLEL SAFE;
+CREATE FUNCTION _check_object_name(bucket text, name text) RETURNS void
+    AS 'MODULE_PATHNAME', 'rp_sql_check_object_name'
+    LANGUAGE C STRICT IMMUTABLE PARALLEL SAFE;
+
+-- A deleted files row (by its user, or with its storage.objects row) releases its object.
+-- SECURITY DEFINER: users delete their rows, but may not call the storage themselves.
+CREATE FUNCTION _file_deleted() RETURNS trigger
+    LANGUAGE plpgsql SECURITY DEFINER
+    SET search_path = @extschema@, pg_catalog, pg_temp
+AS $$
+BEGIN
+    IF OLD.object_id IS NOT NULL THEN
+        PERFORM @extschema@._storage_forget(OLD.object_id);
+    END IF;
+    RETURN NULL;
+END
+$$;
+CREATE TRIGGER file_deleted AFTER DELETE ON files FOR EACH ROW EXECUTE FUNCTION _file_deleted();
+-- TRUNCATE fires no row trigger: every object of the table is released before it.
+CREATE FUNCTION _files_truncated() RETURNS trigger
+    LANGUAGE plpgsql SECURITY DEFINER
+    SET search_path = @extschema@, pg_catalog, pg_temp
+AS $$
+BEGIN
+    PERFORM @extschema@._storage_forget(f.object_id) FROM @extschema@.files f WHERE f.object_id IS NOT NULL;
+    RETURN NULL;
+END
+$$;
+CREATE TRIGGER files_truncated BEFORE TRUNCATE ON files FOR EACH STATEMENT EXECUTE FUNCTION _files_truncated();
+
+-- Removes stored objects no files row names: left by a crash between writing and committing,
+-- or after DROP EXTENSION and CREATE EXTENSION again. Only files older than every transaction
+-- still running are considered, so an upload in progress is never touched. The workers run it
+-- at start and every hour for their database; elsewhere run it from cron as the pipeline's
+-- owner. Returns how many it removed.
+CREATE FUNCTION sweep_storage() RETURNS integer
+    LANGUAGE plpgsql
+    SET search_path = @extschema@, pg_catalog, pg_temp
+AS $$
+DECLARE
+    horizon timestamptz;
+    o record;
+    removed integer := 0;
+BEGIN
+    -- Every session's transaction start must be visible, or an upload in progress could look
+    -- like an orphan.
+    IF NOT pg_has_role('pg_read_all_stats', 'USAGE') THEN
+        RAISE EXCEPTION 'sweep_storage() needs the privileges of pg_read_all_stats'
+            USING ERRCODE = 'insufficient_privilege';
+    END IF;
+    horizon := (SELECT least(now(), min(a.xact_start)) FROM pg_stat_activity a WHERE a.xact_start IS NOT NULL);
+    FOR o IN SELECT l.object_id FROM _storage_list() l
+              WHERE l.modified < coalesce(horizon, now()) - interval '1 minute'
+                AND NOT EXISTS (SELECT 1 FROM files f WHERE f.object_id = l.object_id) LOOP
+        IF _storage_unlink(o.object_id) THEN
+            removed := removed + 1;
+        END IF;
+    END LOOP;
+    RETURN removed;
+END
+$$;
 
 -- Refuses (54000) what would take a user past their quota: stored bytes
 -- (resume_pipeline.max_user_storage) and objects (resume_pipeline.max_user_objects), counting
@@ -474,6 +545,8 @@ DECLARE
     kind text;
     file_id uuid;
     previous text;
+    previous_object uuid;
+    new_object uuid;
 BEGIN
     IF user_id IS NULL THEN
         RAISE EXCEPTION 'upload needs a user: no user id given and none in the request'
@@ -490,26 +563,32 @@ BEGIN
             USING ERRCODE = 'invalid_parameter_value';
     END IF;
     key := CASE WHEN name LIKE user_id::text || '/%' THEN name ELSE user_id::text || '/' || name END;
+    PERFORM @extschema@._check_object_name(bucket, key);
     PERFORM @extschema@._check_storage_quota(user_id, key, length(data));
     kind := @extschema@.document_kind(data);
-    SELECT f.checksum INTO previous FROM @extschema@.files f WHERE f.bucket = upload.bucket AND f.name = key;
-    INSERT INTO @extschema@.files AS f (user_id, bucket, name, size, mime_type, checksum, metadata)
+    SELECT f.checksum, f.object_id INTO previous, previous_object
+      FROM @extschema@.files f WHERE f.bucket = upload.bucket AND f.name = key;
+    -- Every version is a new object; the one it replaces goes once this transaction commits.
+    INSERT INTO @extschema@.files AS f (user_id, bucket, name, size, mime_type, checksum, object_id, metadata)
     VALUES (user_id, bucket, key, length(data),
             CASE kind WHEN 'pdf' THEN 'application/pdf'
                       WHEN 'docx' THEN 'application/vnd.openxmlformats-officedocument.wordprocessingml.document'
                       WHEN 'zip' THEN 'application/zip'
                       WHEN 'text' THEN 'text/plain'
                       ELSE 'application/octet-stream' END,
-            encode(sha256(data), 'hex'), metadata)
+            encode(sha256(data), 'hex'), gen_random_uuid(), metadata)
     ON CONFLICT ON CONSTRAINT files_bucket_name_key DO UPDATE
         SET size = excluded.size, mime_type = excluded.mime_type, checksum = excluded.checksum,
-            metadata = excluded.metadata
+            object_id = excluded.object_id, metadata = excluded.metadata
       WHERE f.user_id = excluded.user_id
-    RETURNING f.id INTO file_id;
+    RETURNING f.id, f.object_id INTO file_id, new_object;
     IF file_id IS NULL THEN  -- unreachable: keys are per-user (the CHECK on files)
         RAISE EXCEPTION 'object key "%" belongs to another user', key USING ERRCODE = 'insufficient_privilege';
     END IF;
-    PERFORM @extschema@._storage_write(bucket, key, data);
+    PERFORM @extschema@._storage_write(new_object, data);
+    IF previous_object IS NOT NULL THEN
+        PERFORM @extschema@._storage_forget(previous_object);
+    END IF;
     PERFORM @extschema@._register_document(file_id, previous);
     RETURN file_id;
 END
@@ -658,8 +737,13 @@ DECLARE
     data bytea;
     in_worker boolean := _in_worker();
 BEGIN
+    IF f.object_id IS NULL THEN
+        RAISE EXCEPTION 'storage object "%/%" has no bytes in this database''s storage', f.bucket, f.name
+            USING ERRCODE = 'undefined_file',
+                  HINT = 'Objects registered from storage.objects are read over S3 (resume_pipeline.storage_backend).';
+    END IF;
     BEGIN
-        data := storage_get(f.bucket, f.name);
+        data := _storage_read(f.object_id, f.bucket || '/' || f.name);
     EXCEPTION WHEN OTHERS THEN
         IF in_worker AND _is_transient(SQLSTATE) THEN
             PERFORM _circuit_record('storage', false);

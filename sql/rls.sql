@@ -81,7 +81,7 @@ SELECT length(storage_get('resumes', 'bbbbbbbb-0000-4000-8000-00000000000b/jonas
 \echo :LAST_ERROR_SQLSTATE
 SELECT length(storage_get('resumes', 'aaaaaaaa-0000-4000-8000-00000000000a/ada.pdf')) > 0 AS reads_her_own;
 -- Nor write it.
-SELECT _storage_write('resumes', 'bbbbbbbb-0000-4000-8000-00000000000b/jonas.pdf', '\x00');
+SELECT _storage_write(gen_random_uuid(), '\x00');
 \echo :LAST_ERROR_SQLSTATE
 
 -- Nor re-register his file to reset his résumé (its id leaked somehow).

@@ -1,20 +1,24 @@
 /*
- * Filesystem storage, the embedded default: objects live under resume_pipeline.storage_root
- * (default: resume_pipeline_storage inside the data directory), in a directory of their own per
- * database (its OID), as <database oid>/<bucket>/<object key>. Two databases of one cluster
- * never see each other's objects.
+ * Filesystem storage, the embedded default. Objects are write-once files named by a random
+ * object id, never by their key: <root>/<database oid>/objects/<2 hex>/<object id>, where root
+ * is resume_pipeline.storage_root (default: resume_pipeline_storage inside the data directory).
+ * A files row names the object id of its current version; a key is only a column of that row.
+ * So:
+ *   - two databases of one cluster never see each other's objects (a directory per database);
+ *   - no key can reach outside the root or collide with another on disk ("x.pdf" and
+ *     "x.pdf/y.pdf" are two rows, two ids);
+ *   - nothing a transaction writes replaces anything: a new version is a new file, visible only
+ *     through the row that the transaction commits. If it aborts (or a subtransaction does),
+ *     its files are removed; if it commits, the versions it replaced or whose rows it deleted
+ *     are removed after the commit. Files a crash left behind are found by sweep_storage().
  *
- * Writes follow the transaction. A write goes to a temporary file beside its target and is
- * renamed into place just before commit; an aborted transaction or subtransaction removes its
- * temporary files. So a rolled-back upload leaves no object, and a reader in the same
- * transaction already sees what it wrote.
- *
- * Access: the SQL functions run as the caller and first look the object up in
- * resume_pipeline.files through SPI, under the caller's row-level security. A user reaches
- * only objects whose files row they can see; the extension owner and superusers see all.
+ * Access: storage_get() runs as the caller and looks the object up in resume_pipeline.files
+ * through SPI, under the caller's row-level security. The internal functions take an object id
+ * and are granted to nobody: only the pipeline's own code, holding the files row, calls them.
  */
 #include "postgres.h"
 
+#include <dirent.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -22,11 +26,14 @@
 #include "catalog/pg_type.h"
 #include "executor/spi.h"
 #include "fmgr.h"
+#include "funcapi.h"
 #include "miscadmin.h"
 #include "common/file_perm.h"
 #include "storage/fd.h"
 #include "utils/builtins.h"
 #include "utils/memutils.h"
+#include "utils/timestamp.h"
+#include "utils/uuid.h"
 
 #include "core_bridge.h"
 #include "fs_storage.h"
@@ -34,88 +41,49 @@
 #include "shmem.h"
 
 PG_FUNCTION_INFO_V1(rp_sql_storage_get);
+PG_FUNCTION_INFO_V1(rp_sql_storage_read);
 PG_FUNCTION_INFO_V1(rp_sql_storage_write);
+PG_FUNCTION_INFO_V1(rp_sql_storage_forget);
+PG_FUNCTION_INFO_V1(rp_sql_storage_list);
+PG_FUNCTION_INFO_V1(rp_sql_storage_unlink);
 PG_FUNCTION_INFO_V1(rp_sql_object_name_ok);
+PG_FUNCTION_INFO_V1(rp_sql_check_object_name);
 
-typedef struct PendingWrite
+/* A file this transaction created (removed if it aborts) or released (removed once it commits). */
+typedef struct ObjectChange
 {
-	char	   *final_path;
-	char	   *temp_path;
+	char	   *path;
 	SubTransactionId subid;
-} PendingWrite;
+} ObjectChange;
 
-static List *pending_writes = NIL;	/* in TopTransactionContext */
-static uint64 temp_counter = 0;
+static List *created = NIL;		/* in TopTransactionContext */
+static List *released = NIL;
 
 static void
-storage_root(char *buf, size_t size)
+database_dir(char *buf, size_t size)
 {
 	if (rp_storage_root != NULL && rp_storage_root[0] != '\0')
+	{
+		if (!is_absolute_path(rp_storage_root))
+			ereport(ERROR,
+					(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+					 errmsg("resume_pipeline.storage_root must be an absolute path, not \"%s\"", rp_storage_root)));
 		snprintf(buf, size, "%s/%u", rp_storage_root, MyDatabaseId);
+	}
 	else
 		snprintf(buf, size, "%s/resume_pipeline_storage/%u", DataDir, MyDatabaseId);
 }
 
-/* Absolute path of an object, or an ERROR when the name could escape the root. */
 static void
-object_path(const char *bucket, const char *key, char *out, size_t size)
+object_path(const pg_uuid_t *id, char *out, size_t size)
 {
-	char		relative[MAXPGPATH];
-	char		err[256];
-	char		root[MAXPGPATH];
+	char		dir[MAXPGPATH];
+	char	   *hex = DatumGetCString(DirectFunctionCall1(uuid_out, UUIDPGetDatum(id)));
 
-	if (rp_core_object_path(bucket, key, relative, sizeof(relative), err, sizeof(err)) != 0)
-		ereport(ERROR,
-				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
-				 errmsg("invalid storage object name: %s", err)));
-	storage_root(root, sizeof(root));
-	if (rp_storage_root != NULL && rp_storage_root[0] != '\0' && !is_absolute_path(rp_storage_root))
-		ereport(ERROR,
-				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
-				 errmsg("resume_pipeline.storage_root must be an absolute path, not \"%s\"", rp_storage_root)));
-	if (snprintf(out, size, "%s/%s", root, relative) >= (int) size)
-		ereport(ERROR,
-				(errcode(ERRCODE_NAME_TOO_LONG),
-				 errmsg("storage object path is too long")));
-}
-
-/* The caller must see the object's files row (row-level security decides). */
-static void
-check_access(const char *bucket, const char *key)
-{
-	Oid			types[2] = {TEXTOID, TEXTOID};
-	Datum		values[2];
-	int			rc;
-
-	values[0] = CStringGetTextDatum(bucket);
-	values[1] = CStringGetTextDatum(key);
-	SPI_connect();
-	rc = SPI_execute_with_args("SELECT 1 FROM resume_pipeline.files WHERE bucket = $1 AND name = $2",
-							   2, types, values, NULL, true, 1);
-	if (rc != SPI_OK_SELECT)
-		elog(ERROR, "could not look up storage object: SPI error %d", rc);
-	if (SPI_processed == 0)
-		ereport(ERROR,
-				(errcode(ERRCODE_UNDEFINED_OBJECT),
-				 errmsg("storage object \"%s/%s\" does not exist", bucket, key),
-				 errhint("Objects are reached through their row in resume_pipeline.files, which only its owner can see.")));
-	SPI_finish();
-}
-
-static PendingWrite *
-find_pending(const char *final_path)
-{
-	ListCell   *lc;
-	PendingWrite *found = NULL;
-
-	foreach(lc, pending_writes)
-	{
-		PendingWrite *w = (PendingWrite *) lfirst(lc);
-
-		if (strcmp(w->final_path, final_path) == 0)
-			found = w;			/* the latest write wins */
-	}
-	return found;
+	database_dir(dir, sizeof(dir));
+	if (snprintf(out, size, "%s/objects/%.2s/%s", dir, hex, hex) >= (int) size)
+		ereport(ERROR, (errcode(ERRCODE_NAME_TOO_LONG), errmsg("storage path is too long")));
+	pfree(hex);
 }
 
 static bytea *
@@ -140,7 +108,7 @@ read_file(const char *path, const char *display)
 				 errmsg("could not open storage object \"%s\": %m", display)));
 	}
 	if (fstat(fd, &st) != 0)
-		ereport(ERROR, (errcode_for_file_access(), errmsg("could not stat \"%s\": %m", display)));
+		ereport(ERROR, (errcode(ERRCODE_IO_ERROR), errmsg("could not stat \"%s\": %m", display)));
 	if ((uint64) st.st_size > (uint64) rp_max_file_size_kb * 1024)
 		ereport(ERROR,
 				(errcode(ERRCODE_PROGRAM_LIMIT_EXCEEDED),
@@ -156,7 +124,7 @@ read_file(const char *path, const char *display)
 			continue;
 		if (n <= 0)
 			ereport(ERROR,
-					(errcode_for_file_access(),
+					(errcode(ERRCODE_IO_ERROR),
 					 errmsg("could not read storage object \"%s\": %m", display)));
 		done += n;
 	}
@@ -164,12 +132,18 @@ read_file(const char *path, const char *display)
 	return result;
 }
 
+/* Writes a new file (never an existing one) and makes it and its directory entry durable. */
 static void
 write_file(const char *path, const char *data, size_t len)
 {
 	int			fd;
 	size_t		done = 0;
+	char		dir[MAXPGPATH];
 
+	strlcpy(dir, path, sizeof(dir));
+	get_parent_directory(dir);
+	if (pg_mkdir_p(dir, pg_dir_create_mode) != 0 && errno != EEXIST)
+		ereport(ERROR, (errcode_for_file_access(), errmsg("could not create directory \"%s\": %m", dir)));
 	fd = OpenTransientFile(path, O_WRONLY | O_CREAT | O_EXCL | PG_BINARY);
 	if (fd < 0)
 		ereport(ERROR, (errcode_for_file_access(), errmsg("could not create \"%s\": %m", path)));
@@ -191,173 +165,104 @@ write_file(const char *path, const char *data, size_t len)
 		done += n;
 	}
 	if (pg_fsync(fd) != 0)
+	{
+		CloseTransientFile(fd);
+		unlink(path);
 		ereport(data_sync_elevel(ERROR), (errcode_for_file_access(), errmsg("could not fsync \"%s\": %m", path)));
+	}
 	CloseTransientFile(fd);
+	fsync_fname(dir, true);
 }
 
-bytea *
-rp_storage_read(const char *bucket, const char *key)
-{
-	char		path[MAXPGPATH];
-	char		display[MAXPGPATH];
-	PendingWrite *w;
-	TimestampTz start;
-	bytea	   *result;
-
-	object_path(bucket, key, path, sizeof(path));
-	snprintf(display, sizeof(display), "%s/%s", bucket, key);
-	w = find_pending(path);
-	start = GetCurrentTimestamp();
-	result = read_file(w ? w->temp_path : path, display);
-	rp_observe_storage_read((double) (GetCurrentTimestamp() - start) / 1000.0);
-	return result;
-}
-
-/*
- * One object's path must not be a directory on the way to another's ("x.pdf" and
- * "x.pdf/y.pdf"), neither among what is stored nor among what this transaction is about to
- * store: refused now, when written, rather than by a failing rename at COMMIT.
- */
 static void
-check_no_collision(const char *path, const char *root, const char *display)
+remember(List **list, const char *path)
 {
-	char		prefix[MAXPGPATH];
-	struct stat st;
-	size_t		len = strlen(path);
+	MemoryContext old = MemoryContextSwitchTo(TopTransactionContext);
+	ObjectChange *c = palloc(sizeof(ObjectChange));
+
+	c->path = pstrdup(path);
+	c->subid = GetCurrentSubTransactionId();
+	*list = lappend(*list, c);
+	MemoryContextSwitchTo(old);
+}
+
+/* After the end of the transaction nothing may fail: a file that will not go is left to the sweep. */
+static void
+unlink_all(List *list)
+{
 	ListCell   *lc;
 
-	if (stat(path, &st) == 0 && S_ISDIR(st.st_mode))
-		goto collides;
-	strlcpy(prefix, path, sizeof(prefix));
-	for (char *slash = strrchr(prefix, '/'); slash && slash - prefix > (ptrdiff_t) strlen(root);
-		 slash = strrchr(prefix, '/'))
+	foreach(lc, list)
 	{
-		*slash = '\0';
-		if (stat(prefix, &st) == 0 && !S_ISDIR(st.st_mode))
-			goto collides;
+		const char *path = ((ObjectChange *) lfirst(lc))->path;
+
+		if (unlink(path) != 0 && errno != ENOENT)
+			ereport(WARNING,
+					(errcode_for_file_access(),
+					 errmsg("could not remove storage object \"%s\": %m", path),
+					 errhint("resume_pipeline.sweep_storage() removes it later.")));
 	}
-	foreach(lc, pending_writes)
-	{
-		const char *other = ((PendingWrite *) lfirst(lc))->final_path;
-		size_t		olen = strlen(other);
-
-		if ((olen > len && strncmp(other, path, len) == 0 && other[len] == '/') ||
-			(len > olen && strncmp(path, other, olen) == 0 && path[olen] == '/'))
-			goto collides;
-	}
-	return;
-collides:
-	ereport(ERROR,
-			(errcode(ERRCODE_UNIQUE_VIOLATION),
-			 errmsg("storage object \"%s\" collides with another object's path", display),
-			 errdetail("One object's name cannot be a folder of another's (\"a.pdf\" and \"a.pdf/b.pdf\").")));
-}
-
-void
-rp_storage_write(const char *bucket, const char *key, const char *data, size_t len)
-{
-	char		path[MAXPGPATH];
-	char		dir[MAXPGPATH];
-	char		temp[MAXPGPATH];
-	char		root[MAXPGPATH];
-	char		display[MAXPGPATH];
-	MemoryContext old;
-	PendingWrite *w;
-
-	if (len > (size_t) rp_max_file_size_kb * 1024)
-		ereport(ERROR,
-				(errcode(ERRCODE_PROGRAM_LIMIT_EXCEEDED),
-				 errmsg("object of %zu bytes exceeds resume_pipeline.max_file_size (%d kB)",
-						len, rp_max_file_size_kb)));
-	object_path(bucket, key, path, sizeof(path));
-	storage_root(root, sizeof(root));
-	snprintf(display, sizeof(display), "%s/%s", bucket, key);
-	check_no_collision(path, root, display);
-	strlcpy(dir, path, sizeof(dir));
-	get_parent_directory(dir);
-	if (pg_mkdir_p(dir, pg_dir_create_mode) != 0 && errno != EEXIST)
-		ereport(ERROR, (errcode_for_file_access(), errmsg("could not create directory \"%s\": %m", dir)));
-	if (snprintf(temp, sizeof(temp), "%s.rp-tmp-%d-" UINT64_FORMAT, path, MyProcPid, ++temp_counter) >= (int) sizeof(temp))
-		ereport(ERROR, (errcode(ERRCODE_NAME_TOO_LONG), errmsg("storage object path is too long")));
-	write_file(temp, data, len);
-
-	old = MemoryContextSwitchTo(TopTransactionContext);
-	w = palloc(sizeof(PendingWrite));
-	w->final_path = pstrdup(path);
-	w->temp_path = pstrdup(temp);
-	w->subid = GetCurrentSubTransactionId();
-	pending_writes = lappend(pending_writes, w);
-	MemoryContextSwitchTo(old);
 }
 
 static void
 storage_xact_callback(XactEvent event, void *arg)
 {
-	ListCell   *lc;
-
 	switch (event)
 	{
-		case XACT_EVENT_PRE_COMMIT:
-		case XACT_EVENT_PARALLEL_PRE_COMMIT:
-			/* Still allowed to fail here: a failed rename aborts the transaction. */
-			foreach(lc, pending_writes)
-			{
-				PendingWrite *w = (PendingWrite *) lfirst(lc);
-
-				if (find_pending(w->final_path) == w)
-					durable_rename(w->temp_path, w->final_path, ERROR);
-				else
-					unlink(w->temp_path);	/* overwritten later in this transaction */
-			}
-			pending_writes = NIL;
-			break;
 		case XACT_EVENT_PRE_PREPARE:
-			if (pending_writes != NIL)
+			if (created != NIL || released != NIL)
 				ereport(ERROR,
 						(errcode(ERRCODE_FEATURE_NOT_SUPPORTED),
-						 errmsg("cannot PREPARE a transaction that wrote storage objects")));
+						 errmsg("cannot PREPARE a transaction that wrote or removed storage objects")));
+			break;
+		case XACT_EVENT_COMMIT:
+		case XACT_EVENT_PARALLEL_COMMIT:
+			unlink_all(released);	/* the committed rows no longer name them */
+			created = released = NIL;
 			break;
 		case XACT_EVENT_ABORT:
 		case XACT_EVENT_PARALLEL_ABORT:
-			foreach(lc, pending_writes)
-				unlink(((PendingWrite *) lfirst(lc))->temp_path);
-			pending_writes = NIL;
+			unlink_all(created);	/* no committed row names them */
+			created = released = NIL;
 			break;
 		default:
-			pending_writes = NIL;
 			break;
 	}
+}
+
+/* Drops what an aborted subtransaction did; hands a committed one's to its parent. */
+static List *
+subxact_settle(List *list, SubXactEvent event, SubTransactionId mySubid, SubTransactionId parentSubid,
+			   bool remove_files)
+{
+	ListCell   *lc;
+
+	foreach(lc, list)
+	{
+		ObjectChange *c = (ObjectChange *) lfirst(lc);
+
+		if (c->subid != mySubid)
+			continue;
+		if (event == SUBXACT_EVENT_COMMIT_SUB)
+			c->subid = parentSubid;
+		else
+		{
+			if (remove_files)
+				unlink(c->path);
+			list = foreach_delete_current(list, lc);
+		}
+	}
+	return list;
 }
 
 static void
 storage_subxact_callback(SubXactEvent event, SubTransactionId mySubid,
 						 SubTransactionId parentSubid, void *arg)
 {
-	ListCell   *lc;
-
-	if (event == SUBXACT_EVENT_COMMIT_SUB)
-	{
-		foreach(lc, pending_writes)
-		{
-			PendingWrite *w = (PendingWrite *) lfirst(lc);
-
-			if (w->subid == mySubid)
-				w->subid = parentSubid;
-		}
-	}
-	else if (event == SUBXACT_EVENT_ABORT_SUB)
-	{
-		foreach(lc, pending_writes)
-		{
-			PendingWrite *w = (PendingWrite *) lfirst(lc);
-
-			if (w->subid == mySubid)
-			{
-				unlink(w->temp_path);
-				pending_writes = foreach_delete_current(pending_writes, lc);
-			}
-		}
-	}
+	if (event != SUBXACT_EVENT_COMMIT_SUB && event != SUBXACT_EVENT_ABORT_SUB)
+		return;
+	created = subxact_settle(created, event, mySubid, parentSubid, true);
+	released = subxact_settle(released, event, mySubid, parentSubid, false);
 }
 
 void
@@ -367,28 +272,169 @@ rp_storage_init(void)
 	RegisterSubXactCallback(storage_subxact_callback, NULL);
 }
 
-/* storage_get(bucket text, name text) returns bytea */
+bytea *
+rp_storage_read(const pg_uuid_t *object_id, const char *display)
+{
+	char		path[MAXPGPATH];
+	TimestampTz start = GetCurrentTimestamp();
+	bytea	   *result;
+
+	object_path(object_id, path, sizeof(path));
+	result = read_file(path, display);
+	rp_observe_storage_read((double) (GetCurrentTimestamp() - start) / 1000.0);
+	return result;
+}
+
+/* storage_get(bucket text, name text) returns bytea: the object, if the caller sees its row. */
 Datum
 rp_sql_storage_get(PG_FUNCTION_ARGS)
 {
 	char	   *bucket = text_to_cstring(PG_GETARG_TEXT_PP(0));
 	char	   *key = text_to_cstring(PG_GETARG_TEXT_PP(1));
+	Oid			types[2] = {TEXTOID, TEXTOID};
+	Datum		values[2];
+	pg_uuid_t	id;
+	bool		isnull = true;
+	char		display[MAXPGPATH];
+	int			rc;
 
-	check_access(bucket, key);
-	PG_RETURN_BYTEA_P(rp_storage_read(bucket, key));
+	values[0] = CStringGetTextDatum(bucket);
+	values[1] = CStringGetTextDatum(key);
+	SPI_connect();
+	rc = SPI_execute_with_args("SELECT object_id FROM resume_pipeline.files WHERE bucket = $1 AND name = $2",
+							   2, types, values, NULL, true, 1);
+	if (rc != SPI_OK_SELECT)
+		elog(ERROR, "could not look up storage object: SPI error %d", rc);
+	if (SPI_processed == 1)
+	{
+		Datum		d = SPI_getbinval(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 1, &isnull);
+
+		if (!isnull)
+			memcpy(&id, DatumGetUUIDP(d), sizeof(id));
+	}
+	SPI_finish();
+	if (isnull)
+		ereport(ERROR,
+				(errcode(ERRCODE_UNDEFINED_OBJECT),
+				 errmsg("storage object \"%s/%s\" does not exist", bucket, key),
+				 errhint("Objects are reached through their row in resume_pipeline.files, which only its owner can see.")));
+	snprintf(display, sizeof(display), "%s/%s", bucket, key);
+	PG_RETURN_BYTEA_P(rp_storage_read(&id, display));
 }
 
-/* _storage_write(bucket text, name text, data bytea) returns bigint: bytes written */
+/* _storage_read(object_id uuid, display text) returns bytea; display names it in errors */
+Datum
+rp_sql_storage_read(PG_FUNCTION_ARGS)
+{
+	PG_RETURN_BYTEA_P(rp_storage_read(PG_GETARG_UUID_P(0), text_to_cstring(PG_GETARG_TEXT_PP(1))));
+}
+
+/* _storage_write(object_id uuid, data bytea) returns bigint: a new object, removed on abort */
 Datum
 rp_sql_storage_write(PG_FUNCTION_ARGS)
 {
-	char	   *bucket = text_to_cstring(PG_GETARG_TEXT_PP(0));
-	char	   *key = text_to_cstring(PG_GETARG_TEXT_PP(1));
-	bytea	   *data = PG_GETARG_BYTEA_PP(2);
+	pg_uuid_t  *id = PG_GETARG_UUID_P(0);
+	bytea	   *data = PG_GETARG_BYTEA_PP(1);
+	size_t		len = VARSIZE_ANY_EXHDR(data);
+	char		path[MAXPGPATH];
 
-	check_access(bucket, key);
-	rp_storage_write(bucket, key, VARDATA_ANY(data), VARSIZE_ANY_EXHDR(data));
-	PG_RETURN_INT64((int64) VARSIZE_ANY_EXHDR(data));
+	if (len > (size_t) rp_max_file_size_kb * 1024)
+		ereport(ERROR,
+				(errcode(ERRCODE_PROGRAM_LIMIT_EXCEEDED),
+				 errmsg("object of %zu bytes exceeds resume_pipeline.max_file_size (%d kB)",
+						len, rp_max_file_size_kb)));
+	object_path(id, path, sizeof(path));
+	write_file(path, VARDATA_ANY(data), len);
+	remember(&created, path);
+	PG_RETURN_INT64((int64) len);
+}
+
+/* _storage_forget(object_id uuid) returns void: removed once this transaction commits */
+Datum
+rp_sql_storage_forget(PG_FUNCTION_ARGS)
+{
+	char		path[MAXPGPATH];
+
+	object_path(PG_GETARG_UUID_P(0), path, sizeof(path));
+	remember(&released, path);
+	PG_RETURN_VOID();
+}
+
+/* _storage_list() returns table (object_id uuid, modified timestamptz): this database's files */
+Datum
+rp_sql_storage_list(PG_FUNCTION_ARGS)
+{
+	ReturnSetInfo *rsinfo = (ReturnSetInfo *) fcinfo->resultinfo;
+	char		dir[MAXPGPATH];
+	char		objects[MAXPGPATH];
+	DIR		   *top;
+	struct dirent *shard;
+
+	InitMaterializedSRF(fcinfo, 0);
+	database_dir(dir, sizeof(dir));
+	snprintf(objects, sizeof(objects), "%s/objects", dir);
+	top = AllocateDir(objects);
+	if (top == NULL && errno == ENOENT)
+		PG_RETURN_VOID();		/* nothing stored yet */
+	while ((shard = ReadDir(top, objects)) != NULL)
+	{
+		char		shard_path[MAXPGPATH];
+		DIR		   *d;
+		struct dirent *e;
+
+		if (shard->d_name[0] == '.')
+			continue;
+		snprintf(shard_path, sizeof(shard_path), "%s/%s", objects, shard->d_name);
+		d = AllocateDir(shard_path);
+		while ((e = ReadDir(d, shard_path)) != NULL)
+		{
+			char		path[MAXPGPATH];
+			struct stat st;
+			Datum		values[2];
+			bool		nulls[2] = {false, false};
+			pg_uuid_t	id;
+			int			nibbles = 0;
+
+			/* Only names this module writes: 36 characters of a uuid. */
+			if (strlen(e->d_name) != 36)
+				continue;
+			for (const char *c = e->d_name; *c && nibbles >= 0; c++)
+			{
+				int			v = (*c >= '0' && *c <= '9') ? *c - '0' : (*c >= 'a' && *c <= 'f') ? *c - 'a' + 10 : -1;
+
+				if (*c == '-')
+					continue;
+				if (v < 0 || nibbles >= 32)
+				{
+					nibbles = -1;
+					break;
+				}
+				id.data[nibbles / 2] = (nibbles % 2) ? (id.data[nibbles / 2] | v) : (v << 4);
+				nibbles++;
+			}
+			if (nibbles != 32)
+				continue;
+			snprintf(path, sizeof(path), "%s/%s", shard_path, e->d_name);
+			if (lstat(path, &st) != 0 || !S_ISREG(st.st_mode))
+				continue;
+			values[0] = UUIDPGetDatum(&id);
+			values[1] = TimestampTzGetDatum(time_t_to_timestamptz(st.st_mtime));
+			tuplestore_putvalues(rsinfo->setResult, rsinfo->setDesc, values, nulls);
+		}
+		FreeDir(d);
+	}
+	FreeDir(top);
+	PG_RETURN_VOID();
+}
+
+/* _storage_unlink(object_id uuid) returns boolean: removes a file now (the sweep's own use) */
+Datum
+rp_sql_storage_unlink(PG_FUNCTION_ARGS)
+{
+	char		path[MAXPGPATH];
+
+	object_path(PG_GETARG_UUID_P(0), path, sizeof(path));
+	PG_RETURN_BOOL(unlink(path) == 0);
 }
 
 /* _object_name_ok(bucket text, name text) returns boolean */
@@ -401,4 +447,20 @@ rp_sql_object_name_ok(PG_FUNCTION_ARGS)
 	char		err[256];
 
 	PG_RETURN_BOOL(rp_core_object_path(bucket, key, relative, sizeof(relative), err, sizeof(err)) == 0);
+}
+
+/* _check_object_name(bucket text, name text) returns void: 22023 naming what is wrong */
+Datum
+rp_sql_check_object_name(PG_FUNCTION_ARGS)
+{
+	char	   *bucket = text_to_cstring(PG_GETARG_TEXT_PP(0));
+	char	   *key = text_to_cstring(PG_GETARG_TEXT_PP(1));
+	char		relative[MAXPGPATH];
+	char		err[256];
+
+	if (rp_core_object_path(bucket, key, relative, sizeof(relative), err, sizeof(err)) != 0)
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+				 errmsg("invalid storage object name: %s", err)));
+	PG_RETURN_VOID();
 }

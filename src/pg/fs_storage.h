@@ -2,8 +2,9 @@
 #ifndef RP_FS_STORAGE_H
 #define RP_FS_STORAGE_H
 
+#include "utils/uuid.h"
+
 extern void rp_storage_init(void);
-extern bytea *rp_storage_read(const char *bucket, const char *key);
-extern void rp_storage_write(const char *bucket, const char *key, const char *data, size_t len);
+extern bytea *rp_storage_read(const pg_uuid_t *object_id, const char *display);
 
 #endif

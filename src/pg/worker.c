@@ -422,9 +422,31 @@ set_lock_timeout(void)
 	SetConfigOption("lock_timeout", value, PGC_SUSET, PGC_S_OVERRIDE);
 }
 
+/* Objects no row names (a crash between write and commit) are removed by the first worker. */
+static void
+sweep_xact(void *arg)
+{
+	SetCurrentStatementStartTimestamp();
+	StartTransactionCommand();
+	PushActiveSnapshot(GetTransactionSnapshot());
+	SPI_connect();
+	pgstat_report_activity(STATE_RUNNING, "resume_pipeline: sweeping storage");
+	if (OidIsValid(get_namespace_oid("resume_pipeline", true)))
+		(void) SPI_execute("SELECT resume_pipeline.sweep_storage()", false, 0);
+	SPI_finish();
+	PopActiveSnapshot();
+	CommitTransactionCommand();
+	pgstat_report_activity(STATE_IDLE, NULL);
+}
+
+#define RP_SWEEP_INTERVAL_MS (3600 * 1000L)
+
 void
 rp_worker_main(Datum arg)
 {
+	int			slot;
+	TimestampTz last_sweep = 0;
+
 	pqsignal(SIGHUP, SignalHandlerForConfigReload);
 	pqsignal(SIGTERM, die);
 	BackgroundWorkerUnblockSignals();
@@ -435,7 +457,7 @@ rp_worker_main(Datum arg)
 	SetConfigOption("statement_timeout", "0", PGC_SUSET, PGC_S_OVERRIDE);
 	rp_am_worker = true;
 	set_lock_timeout();
-	rp_claim_worker_slot();
+	slot = rp_claim_worker_slot();
 
 	for (;;)
 	{
@@ -447,6 +469,15 @@ rp_worker_main(Datum arg)
 		/* Reset before looking for work, so a wake-up during the look is not lost. */
 		ResetLatch(MyLatch);
 		CHECK_FOR_INTERRUPTS();
+		if (slot == 0 && TimestampDifferenceExceeds(last_sweep, GetCurrentTimestamp(), RP_SWEEP_INTERVAL_MS))
+		{
+			int			code;
+			char	   *message;
+
+			last_sweep = GetCurrentTimestamp();
+			if (!guarded(sweep_xact, NULL, TopMemoryContext, &code, &message))
+				pfree(message);
+		}
 		if (ConfigReloadPending)
 		{
 			ConfigReloadPending = false;

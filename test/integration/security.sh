@@ -99,7 +99,7 @@ alice_file=$(q -d rp_security -c "SELECT id FROM resume_pipeline.files WHERE use
 alice_resume=$(q -d rp_security -c "SELECT id FROM resume_pipeline.resumes WHERE user_id = '$ALICE'")
 out=$(as_user "$MALLORY" rp_mallory <<SQL
 SELECT resume_pipeline._register_document('$alice_file', NULL);
-SELECT resume_pipeline._storage_write('resumes', '$alice_key', '\x00');
+SELECT resume_pipeline._storage_write((SELECT object_id FROM resume_pipeline.files LIMIT 1), '\x00');
 SELECT resume_pipeline._enqueue('resume', '$alice_resume', '$MALLORY');
 SELECT resume_pipeline._claim_job(NULL);
 SELECT resume_pipeline._execute_job(gen_random_uuid());
@@ -292,7 +292,9 @@ t_expect "queue quota: a user's fourth queued job past max_user_queued_jobs = 3 
 q -d rp_security -c "SELECT count(resume_pipeline.upload('resumes', 'ghost' || i || '.pdf', data, '{}', '$MALLORY'))
     FROM samples, generate_series(1, 8) i WHERE name = 'jonas_becker.pdf'" >/dev/null
 db_oid=$(q -c "SELECT oid FROM pg_database WHERE datname = 'rp_security'")
-rm -f "$RP_CLUSTER_DIR/data/resume_pipeline_storage/$db_oid/resumes/$MALLORY"/ghost*.pdf
+for object in $(q -d rp_security -c "SELECT object_id FROM resume_pipeline.files WHERE name LIKE '%/ghost%'"); do
+    rm -f "$RP_CLUSTER_DIR/data/resume_pipeline_storage/$db_oid/objects/${object:0:2}/$object"
+done
 # A user's own session reading them, in a transaction rolled back again and again, does not
 # count against the circuit either.
 for _ in 1 2 3; do
@@ -305,9 +307,10 @@ done
 t_expect "a user's sessions do not feed the shared storage circuit" "0" \
     "$(q -d rp_security -c "SELECT resume_pipeline.health() #>> '{storage,circuit,consecutive_failures}'")"
 
-# 12 (part) / 6. A ZIP whose entries collide on disk (x.pdf and x.pdf/y.pdf), 600 jobs abandoned
-# by dead workers, and Bob's résumé, all at once: the ZIP fails alone with a clear error, the
-# abandoned jobs are failed by a loop, Bob's résumé completes, and no worker dies.
+# 12 / 6. A ZIP whose entry names would collide as paths (x.pdf and x.pdf/y.pdf), 600 jobs
+# abandoned by dead workers, and Bob's résumé, all at once: objects are stored by id, never by
+# name, so the ZIP simply expands into its two résumés; the abandoned jobs are failed by a loop;
+# Bob's résumé completes; no worker dies.
 q -d rp_security >/dev/null <<SQL
 SELECT resume_pipeline.upload('resumes', 'collide.zip', data, '{}', '$MALLORY') FROM samples WHERE name = 'collision.zip';
 INSERT INTO resume_pipeline.jobs (user_id, kind, target_id, state, attempts, claimed_by, lease_expires_at, claimed_at_boot)
@@ -323,8 +326,9 @@ t_expect "Bob's résumé completes while the attacks run" "completed" \
     "$(q -d rp_security -c "SELECT status FROM resume_pipeline.resumes WHERE user_id = '$BOB'")"
 t_expect "600 abandoned jobs that used every attempt are failed by a loop, not recursion" "600" \
     "$(q -d rp_security -c "SELECT count(*) FROM resume_pipeline.jobs WHERE claimed_by = 999999 AND state = 'failed' AND last_error LIKE '%abandoned%'")"
-t_expect "a ZIP whose names collide fails alone, when written, with a clear error" "failed|1|true" \
-    "$(q -d rp_security -c "SELECT j.state || '|' || j.attempts || '|' || (j.last_error LIKE '%collides with another object%') FROM resume_pipeline.jobs j JOIN resume_pipeline.files f ON f.id = j.target_id WHERE f.name LIKE '%collide.zip'")"
+t_expect "a ZIP holding x.pdf and x.pdf/y.pdf expands into both résumés (keys never collide on disk)" "done|x.pdf:completed,y.pdf:completed" \
+    "$(q -d rp_security -c "SELECT j.state || '|' || (SELECT string_agg(r.original_filename || ':' || r.status, ',' ORDER BY r.original_filename)
+        FROM resume_pipeline.resumes r WHERE r.zip_id = f.id) FROM resume_pipeline.jobs j JOIN resume_pipeline.files f ON f.id = j.target_id WHERE f.name LIKE '%collide.zip'")"
 t_expect "missing objects fail at once (one attempt each), and the storage circuit stays closed" "8|1|closed" \
     "$(q -d rp_security -c "SELECT count(*) || '|' || max(j.attempts) || '|' || (resume_pipeline.health() #>> '{storage,circuit,state}')
         FROM resume_pipeline.jobs j JOIN resume_pipeline.resumes r ON r.id = j.target_id
@@ -387,6 +391,25 @@ fi
 q -c "ALTER SYSTEM RESET resume_pipeline.workers" -c "ALTER SYSTEM RESET resume_pipeline.max_concurrent_tasks" \
   -c "SELECT pg_reload_conf()" >/dev/null
 sec_wait "SELECT count(*) = 0 FROM resume_pipeline.jobs WHERE state IN ('queued', 'running')" 120
+
+# 12. The sweep: an object a crash left behind (no row names it) is removed once it is older than
+#     every running transaction; a young one is left (its upload may still commit); every
+#     object a committed row names survives.
+orphan_old=$(q -c "SELECT gen_random_uuid()"); orphan_young=$(q -c "SELECT gen_random_uuid()")
+objects_dir="$RP_CLUSTER_DIR/data/resume_pipeline_storage/$db_oid/objects"
+for o in "$orphan_old" "$orphan_young"; do
+    as_pg mkdir -p "$objects_dir/${o:0:2}"
+    as_pg sh -c "printf 'left by a crash' > '$objects_dir/${o:0:2}/$o'"
+done
+as_pg touch -d '2 hours ago' "$objects_dir/${orphan_old:0:2}/$orphan_old"
+swept=$(q -d rp_security -c "SELECT resume_pipeline.sweep_storage()")
+t_expect "sweep_storage() removes an old orphan, keeps a young one and every committed object" "1 gone kept 0" \
+    "$swept $([ -e "$objects_dir/${orphan_old:0:2}/$orphan_old" ] && echo kept || echo gone) $([ -e "$objects_dir/${orphan_young:0:2}/$orphan_young" ] && echo kept || echo gone) $(q -d rp_security -c "
+        SELECT count(*) FROM resume_pipeline.files f WHERE f.object_id IS NOT NULL AND f.name NOT LIKE '%/ghost%'
+           AND NOT EXISTS (SELECT 1 FROM resume_pipeline._storage_list() l WHERE l.object_id = f.object_id)")"
+as_pg rm -f "$objects_dir/${orphan_young:0:2}/$orphan_young"
+out=$(as_user "$MALLORY" rp_mallory <<<"SELECT resume_pipeline.sweep_storage();")
+t_expect "users cannot run the sweep" "1" "$(grep -c 'permission denied for function sweep_storage' <<<"$out")"
 
 # 4. One storage per database: the same key in a second database is another object.
 fresh_db rp_security2
