@@ -29,7 +29,7 @@ PGBENCH=$(pg_config --bindir)/pgbench # ships with the postgresql-15 package on 
 . "$ROOT/scripts/lib/db.sh"
 WORK=$(mktemp -d)
 trap 'cluster_stop; rm -rf "$WORK"' EXIT
-cluster_start 'resume_pipeline.workers = 0' # library loaded, pool off from the start
+cluster_start 'resume_pipeline.workers = 0' 'resume_pipeline.max_user_queued_jobs = 2147483647' # pool off from the start; jobs pile up unbounded
 
 q -c 'CREATE EXTENSION resume_pipeline' >/dev/null
 load_files postgres samples "$SAMPLE"

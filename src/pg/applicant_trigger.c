@@ -39,6 +39,7 @@
 
 #include "channel.h"
 #include "job_id.h"
+#include "settings.h"
 #include "shmem.h"
 
 PG_FUNCTION_INFO_V1(rp_applicant_write);
@@ -277,6 +278,24 @@ next_fair_at(Relation jobs, const AttrNumber *jc, Oid nsp, Datum user_id, Timest
 	return result;
 }
 
+/* How many jobs the user has queued, counting no further than limit. */
+static int
+count_queued(Relation jobs, const AttrNumber *jc, Oid nsp, Datum user_id, int limit)
+{
+	Relation	irel = index_open(get_relname_relid("jobs_user_queued_idx", nsp), AccessShareLock);
+	ScanKeyData key;
+	SysScanDesc scan;
+	int			n = 0;
+
+	ScanKeyInit(&key, jc[J_USER_ID], BTEqualStrategyNumber, F_UUID_EQ, user_id);
+	scan = systable_beginscan_ordered(jobs, irel, SnapshotSelf, 1, &key);
+	while (n < limit && systable_getnext_ordered(scan, ForwardScanDirection) != NULL)
+		n++;
+	systable_endscan_ordered(scan);
+	index_close(irel, AccessShareLock);
+	return n;
+}
+
 /*
  * Queue the applicant's CV job and wake the workers at commit. Every column is given, so no
  * default expression is evaluated per row. No check for an open job: the trigger queues only
@@ -297,12 +316,26 @@ enqueue_cv_job(Oid nsp, Datum applicant_id, Datum user_id)
 	TupleDesc	desc;
 	Datum		v[J_COUNT];
 	Datum		now = TimestampTzGetDatum(GetCurrentTransactionStartTimestamp());
+	TimestampTz fair_at;
 
 	if (!OidIsValid(relid))
 		elog(ERROR, "resume_pipeline: table \"jobs\" is missing from the extension's schema");
 	jobs = table_open(relid, RowExclusiveLock);
 	jc = columns(&job_map, jobs);
 	desc = RelationGetDescr(jobs);
+	fair_at = next_fair_at(jobs, jc, nsp, user_id, DatumGetTimestampTz(now));
+
+	/*
+	 * The user's backlog is bounded (resume_pipeline.max_user_queued_jobs). Counting costs an
+	 * index scan, so it is done only once the user's fair position runs that many seconds
+	 * ahead of the clock, which every flood of jobs does (each job moves it one second on).
+	 */
+	if (fair_at - DatumGetTimestampTz(now) > (int64) rp_max_user_queued_jobs * USECS_PER_SEC &&
+		count_queued(jobs, jc, nsp, user_id, rp_max_user_queued_jobs) >= rp_max_user_queued_jobs)
+		ereport(ERROR,
+				(errcode(ERRCODE_PROGRAM_LIMIT_EXCEEDED),
+				 errmsg("queue quota exceeded: the user already has %d queued jobs", rp_max_user_queued_jobs),
+				 errhint("Wait for the queue to drain, or raise resume_pipeline.max_user_queued_jobs.")));
 
 	estate = CreateExecutorState();
 	rte = makeNode(RangeTblEntry);
@@ -331,8 +364,7 @@ enqueue_cv_job(Oid nsp, Datum applicant_id, Datum user_id)
 	v[J_ATTEMPTS] = Int32GetDatum(0);
 	v[J_RUN_AFTER] = now;
 	v[J_CREATED_AT] = now;
-	v[J_FAIR_AT] = TimestampTzGetDatum(next_fair_at(jobs, jc, nsp, user_id,
-													DatumGetTimestampTz(now)));
+	v[J_FAIR_AT] = TimestampTzGetDatum(fair_at);
 	memset(slot->tts_isnull, true, desc->natts * sizeof(bool));
 	for (int i = 0; i < J_COUNT; i++)
 	{

@@ -287,6 +287,17 @@ SQL
 )
 t_expect "queue quota: a user's fourth queued job past max_user_queued_jobs = 3 is refused (54000)" "1 54000" \
     "$(grep -c 'queue quota exceeded' <<<"$out") $(grep -E '^[0-9A-Z]{5}$' <<<"$out")"
+# The same bound holds for applicants' CV jobs, queued by the C trigger: 20 at once, limit 10.
+out=$(q -d rp_security -v ON_ERROR_STOP=0 2>&1 <<SQL
+SET resume_pipeline.max_user_queued_jobs = 10;
+INSERT INTO resume_pipeline.applicants (user_id, cv_file_id)
+SELECT '$MALLORY', f.id FROM resume_pipeline.files f, generate_series(1, 20) WHERE f.name LIKE '%/mine.pdf';
+\echo :LAST_ERROR_SQLSTATE
+SELECT 'cv_jobs=' || count(*) FROM resume_pipeline.jobs WHERE user_id = '$MALLORY' AND kind = 'cv' AND state = 'queued';
+SQL
+)
+t_expect "queue quota: 20 applicants' CV jobs at once past max_user_queued_jobs = 10 are refused (54000), none queued" "54000 cv_jobs=0" \
+    "$(grep -E '^[0-9A-Z]{5}$' <<<"$out") $(grep -o 'cv_jobs=[0-9]*' <<<"$out")"
 
 # 8. Missing objects are the document's permanent failure and never open the shared circuit.
 q -d rp_security -c "SELECT count(resume_pipeline.upload('resumes', 'ghost' || i || '.pdf', data, '{}', '$MALLORY'))
