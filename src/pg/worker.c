@@ -396,11 +396,20 @@ run_jobs(char **ids, int n)
 			char	   *message = pstrdup(items[i].message);
 			char	   *c;
 
+			/*
+			 * The wall-clock limit passed before the CPU limit did: the document waited for a CPU
+			 * (other work on the machine), which is no fault of its own. Retried, not final.
+			 */
+			int			code = codes[i] ? codes[i]
+				: items[i].status == RP_STATUS_TIME_LIMIT ? ERRCODE_INSUFFICIENT_RESOURCES
+				: rp_sqlstate_of(items[i].status);
+
 			/* A diagnostic: keep it ASCII so no database encoding can refuse it. */
 			for (c = message; *c; c++)
 				if ((unsigned char) *c >= 0x80)
 					*c = '?';
-			values[3] = CStringGetTextDatum(unpack_sql_state(codes[i] ? codes[i] : rp_sqlstate_of(items[i].status)));
+
+			values[3] = CStringGetTextDatum(unpack_sql_state(code));
 			values[4] = CStringGetTextDatum(message);
 			nulls[3] = nulls[4] = ' ';
 		}
