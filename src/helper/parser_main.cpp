@@ -2,22 +2,24 @@
 //
 // A backend starts one with its end of a socket pair on stdin/stdout and sends requests
 // (src/protocol/parser_protocol.h) until it closes the socket. This process is a zygote: it
-// warms up the libraries once, locks itself into a sandbox (sandbox.cpp), and then for each
-// request reads the document and forks a fresh child that applies hard limits and a tighter
-// system-call filter, answers the request on the socket and exits. No document is ever read in
-// a process that read another one, so one tenant's upload cannot see the next tenant's.
+// warms up the libraries once, locks itself into a sandbox (sandbox.cpp) and never reads a
+// request itself. It keeps one document process (document_process.cpp) forked in advance,
+// waiting on the socket; that process takes the next request, sandboxes itself further, answers
+// and exits, and as soon as it has read the whole request the zygote forks the next one. No document
+// is read in a process that read another, so one tenant's upload cannot see the next tenant's,
+// and the fork happens while the previous document is still being parsed.
 //
-// If the child dies before answering, the zygote answers for it: SIGXCPU is the CPU limit,
-// SIGSYS a sandbox violation, any other signal a crash. The child's stderr is a pipe the zygote
-// drains (keeping the last few kB for the error detail of a crash); the zygote's own stderr is
-// /dev/null, never the server log.
+// If a document process dies before answering, the zygote answers for it: SIGXCPU is the CPU
+// limit, SIGSYS a sandbox violation, any other signal a crash. A document process's stderr is
+// a pipe the zygote drains (keeping the last few kB for the error detail of a crash); the
+// zygote's own stderr is /dev/null, never the server log.
 //
-// The zygote never leaves a child behind: when the backend closes the socket (end of session,
-// cancel, its wall-clock limit) it kills and reaps the child before it exits. An orphan would
-// be reaped by whatever adopts it, and where that is the postmaster (PostgreSQL as PID 1 in a
-// container) a child that died of a signal reads as a crashed backend and restarts every
-// session. If the zygote itself is killed outright, the child's PR_SET_PDEATHSIG makes it exit
-// at once, with status 1 rather than by a signal.
+// The zygote never leaves a process behind: when the backend closes the socket (end of session,
+// cancel, its wall-clock limit) it kills and reaps its processes before it exits. An orphan
+// would be reaped by whatever adopts it, and where that is the postmaster (PostgreSQL as PID 1
+// in a container) one that died of a signal reads as a crashed backend and restarts every
+// session. If the zygote itself is killed outright, its processes exit at once (status 1, not a
+// signal) by PR_SET_PDEATHSIG.
 #include <fcntl.h>
 #include <poll.h>
 #include <signal.h>
@@ -30,10 +32,10 @@
 #include <cerrno>
 #include <cstdlib>
 #include <cstring>
-#include <new>
 #include <string>
 
 #include "../protocol/parser_protocol.h"
+#include "document_process.h"
 #include "request.h"
 #include "sandbox.h"
 
@@ -41,20 +43,18 @@ namespace {
 
 using rp::helper::failure;
 using rp::helper::Response;
+using rp::helper::Shared;
 
 constexpr int kIn = 0;
 constexpr int kOut = 1;
-constexpr size_t kKeptOutput = 2048;  // bytes of a child's stderr kept for the error detail
-
-// How far a child got with its answer, in a page shared with the zygote: a child that dies
-// before it starts writing is answered for; one that dies halfway has broken the stream.
-enum Progress : int { kNotStarted, kSending, kSent };
-volatile int *progress = nullptr;
+constexpr size_t kKeptOutput = 2048;  // bytes of a process's stderr kept for the error detail
 
 pid_t zygote_pid;
 
-// Children not reaped yet: the one at work, and those that answered and are still exiting
-// (the zygote takes the next request without waiting for them).
+// ---- Reaping: nothing is left to be adopted --------------------------------------------------
+
+// Processes not reaped yet: those that answered and are still exiting (the zygote goes on
+// without waiting for them), and those it had to kill.
 constexpr int kMaxPending = 8;
 pid_t pending[kMaxPending];
 int pending_count = 0;
@@ -66,99 +66,81 @@ void reap_finished() {
         if (waitpid(pending[i], nullptr, WNOHANG) == pending[i]) forget(i);
 }
 
-int pending_index(pid_t pid) {
-    for (int i = 0; i < pending_count; i++)
-        if (pending[i] == pid) return i;
-    return -1;
-}
-
-void reap(int i, int *status, struct rusage *ru) {
-    while (wait4(pending[i], status, 0, ru) < 0 && errno == EINTR) {
+void reap(pid_t pid, int *status, struct rusage *ru) {
+    while (wait4(pid, status, 0, ru) < 0 && errno == EINTR) {
     }
-    forget(i);
 }
 
-// Kills and reaps every child, then exits: never an orphan (see above).
-void reap_all() {
+void set_aside(pid_t pid) {
+    if (pending_count == kMaxPending) {
+        kill(pending[0], SIGKILL);  // answered long ago and still there
+        reap(pending[0], nullptr, nullptr);
+        forget(0);
+    }
+    pending[pending_count++] = pid;
+}
+
+// ---- The document processes ------------------------------------------------------------------
+
+struct Process {
+    pid_t pid = 0;
+    Shared *shared = nullptr;
+    int took = -1;  // read end of the "took a request" pipe (spare only): EOF once it is read
+    int err = -1;   // read end of its stderr
+    std::string output;
+};
+
+void release(Process &p) {
+    if (p.took >= 0) close(p.took);
+    if (p.err >= 0) close(p.err);
+    if (p.shared) munmap(p.shared, sizeof(Shared));
+    p = Process();
+}
+
+// Kills and reaps every process: the zygote is about to exit.
+void kill_all(Process &spare, Process &current) {
+    for (Process *p : {&spare, &current})
+        if (p->pid) {
+            set_aside(p->pid);
+            p->pid = 0;
+        }
     for (int i = 0; i < pending_count; i++) kill(pending[i], SIGKILL);
-    while (pending_count > 0) reap(pending_count - 1, nullptr, nullptr);
-}
-
-[[noreturn]] void leave(int code) {
-    reap_all();
-    _exit(code);
-}
-
-bool read_full(int fd, void *buf, size_t len) {
-    auto *p = static_cast<char *>(buf);
-    while (len > 0) {
-        ssize_t r = read(fd, p, len);
-        if (r < 0 && errno == EINTR) continue;
-        if (r <= 0) return false;
-        p += r;
-        len -= static_cast<size_t>(r);
+    while (pending_count > 0) {
+        reap(pending[0], nullptr, nullptr);
+        forget(0);
     }
+}
+
+// Forks the process that will take the next request. False (errno set) if it cannot.
+bool start_spare(Process &spare, const Process &current) {
+    int took[2], err[2];
+    if (pipe2(took, O_CLOEXEC) != 0) return false;
+    if (pipe2(err, O_CLOEXEC) != 0) {
+        close(took[0]);
+        close(took[1]);
+        return false;
+    }
+    void *page = mmap(nullptr, sizeof(Shared), PROT_READ | PROT_WRITE, MAP_SHARED | MAP_ANONYMOUS, -1, 0);
+    pid_t pid = page == MAP_FAILED ? -1 : fork();
+    if (pid == 0) {
+        static_cast<Shared *>(page)->progress = rp::helper::kWaiting;
+        rp::helper::run_document_process({static_cast<Shared *>(page), err[1], took[1], current.shared, zygote_pid});
+    }
+    const int saved = errno;
+    close(took[1]);
+    close(err[1]);
+    if (pid < 0) {
+        close(took[0]);
+        close(err[0]);
+        if (page != MAP_FAILED) munmap(page, sizeof(Shared));
+        errno = saved;
+        return false;
+    }
+    spare.pid = pid;
+    spare.shared = static_cast<Shared *>(page);
+    spare.took = took[0];
+    spare.err = err[0];
     return true;
-}
-
-void discard_input(uint64_t len) {
-    char buf[65536];
-    while (len > 0) {
-        size_t n = len < sizeof buf ? len : sizeof buf;
-        if (!read_full(kIn, buf, n)) leave(0);
-        len -= n;
-    }
-}
-
-void answer(const Response &r) {
-    if (!rp::helper::send_response(kOut, r)) leave(0);  // the backend went away
-}
-
-// Leave nothing of the backend behind: its client socket and data files were inherited, and
-// its working directory is the data directory.
-void detach_from_backend(const char *parent_pid) {
-    close_range(3, ~0U, 0);
-    if (chdir("/") != 0) _exit(2);
-    prctl(PR_SET_PDEATHSIG, SIGKILL);
-    if (parent_pid && getppid() != static_cast<pid_t>(std::atol(parent_pid))) _exit(0);
-    signal(SIGPIPE, SIG_IGN);  // a backend gone mid-answer is an error return, then leave()
-    struct rlimit no_core {};
-    setrlimit(RLIMIT_CORE, &no_core);
-    // Other processes of the database user may not attach to it or read its memory.
-    prctl(PR_SET_DUMPABLE, 0);
-    zygote_pid = getpid();
-    void *page = mmap(nullptr, sizeof(int), PROT_READ | PROT_WRITE, MAP_SHARED | MAP_ANONYMOUS, -1, 0);
-    if (page == MAP_FAILED) _exit(2);
-    progress = static_cast<volatile int *>(page);
-}
-
-void orphaned(int) { _exit(1); }
-
-[[noreturn]] void run_child(const rp_request_header &h, const std::string &data, int err_pipe) {
-    // If the zygote is killed outright, this process ends at once, and with an exit status,
-    // not a signal: whoever adopts and reaps it (the postmaster, as PID 1 in a container) must
-    // not take it for a crashed backend. The filter below forbids changing this handler.
-    struct sigaction on_orphan {};
-    on_orphan.sa_handler = orphaned;
-    sigaction(SIGHUP, &on_orphan, nullptr);
-    prctl(PR_SET_PDEATHSIG, SIGHUP);
-    if (getppid() != zygote_pid) _exit(0);
-    if (dup2(err_pipe, 2) != 2) _exit(70);
-    close_range(3, ~0U, 0);
-    rp::sandbox::enter_child(h);
-    Response r = rp::helper::run_request(h, data);
-    *progress = kSending;
-    bool sent = false;
-    try {
-        sent = rp::helper::send_response(kOut, r);
-    } catch (...) {
-    }
-    if (!sent) _exit(1);
-    *progress = kSent;
-    // Closing stderr tells the zygote the answer is out, so it takes the next request while
-    // this process is still being torn down.
-    close(2);
-    _exit(0);
 }
 
 void keep_tail(std::string &kept, const char *buf, size_t n) {
@@ -166,26 +148,7 @@ void keep_tail(std::string &kept, const char *buf, size_t n) {
     if (kept.size() > kKeptOutput) kept.erase(0, kept.size() - kKeptOutput);
 }
 
-// Drains the child's stderr until it closes (the child exited). True if the backend closed the
-// socket meanwhile.
-bool watch_child(int err_pipe, std::string &output) {
-    struct pollfd fds[2] = {{err_pipe, POLLIN, 0}, {kIn, POLLRDHUP, 0}};
-    for (;;) {
-        if (poll(fds, 2, -1) < 0) {
-            if (errno == EINTR) continue;
-            return false;
-        }
-        if (fds[1].revents & (POLLRDHUP | POLLHUP | POLLERR | POLLNVAL)) return true;
-        if (fds[0].revents) {
-            char buf[4096];
-            ssize_t n = read(err_pipe, buf, sizeof buf);
-            if (n > 0) keep_tail(output, buf, static_cast<size_t>(n));
-            else if (!(n < 0 && errno == EINTR)) return false;
-        }
-    }
-}
-
-// What the child wrote to stderr, as plain ASCII for an error detail.
+// What a process wrote to stderr, as plain ASCII for an error detail.
 std::string printable(const std::string &output) {
     std::string s;
     for (unsigned char c : output) s += (c == '\n' || c == '\t' || (c >= 0x20 && c < 0x7f)) ? char(c) : '?';
@@ -220,53 +183,149 @@ Response describe_death(const rp_request_header &h, int status, const struct rus
                        std::to_string(h.memory_limit >> 20) + " MB) allows.");
 }
 
-// A child died halfway through its answer: the stream cannot be mended, so the zygote ends the
-// same way and the backend reports that (and starts another zygote for the next document).
-[[noreturn]] void die_like(int status) {
-    reap_all();
-    if (WIFSIGNALED(status)) {
+// ---- The zygote's loop -----------------------------------------------------------------------
+
+class Zygote {
+public:
+    [[noreturn]] void run() {
+        for (;;) {
+            reap_finished();
+            if (!spare_.pid && !start_spare(spare_, current_)) {
+                const std::string why = std::string("document parser could not start a process: ") + strerror(errno);
+                if (!current_.pid) refuse_next_request(why);
+            }
+            wait_for_events();
+        }
+    }
+
+private:
+    void wait_for_events() {
+        struct pollfd fds[3];
+        int n = 0;
+        fds[n++] = {kIn, POLLRDHUP, 0};
+        const int current_at = current_.pid ? n++ : -1;
+        if (current_at >= 0) fds[current_at] = {current_.err, POLLIN, 0};
+        const int spare_at = spare_.pid ? n++ : -1;
+        if (spare_at >= 0) fds[spare_at] = {spare_.took, POLLIN, 0};
+        // While processes that answered are still exiting, wake up soon to reap them.
+        if (poll(fds, static_cast<nfds_t>(n), pending_count ? 10 : -1) < 0) return;
+        if (fds[0].revents & (POLLRDHUP | POLLHUP | POLLERR | POLLNVAL)) leave(0);
+        if (current_at >= 0 && fds[current_at].revents) drain_current();
+        if (spare_at >= 0 && fds[spare_at].revents) spare_took();
+    }
+
+    // The process at work wrote to stderr or is done.
+    void drain_current() {
+        char buf[4096];
+        ssize_t n = read(current_.err, buf, sizeof buf);
+        if (n > 0) return keep_tail(current_.output, buf, static_cast<size_t>(n));
+        if (n < 0 && errno == EINTR) return;
+        finish_current();
+    }
+
+    void finish_current() {
+        const int progress = current_.shared->progress;
+        if (progress == rp::helper::kSent) {
+            set_aside(current_.pid);  // reaped later; it only has to exit
+            release(current_);
+            return;
+        }
+        int status = 0;
+        struct rusage ru {};
+        reap(current_.pid, &status, &ru);
+        const rp_request_header request = current_.shared->request;
+        const std::string output = current_.output;
+        current_.pid = 0;
+        release(current_);
+        if (progress == rp::helper::kWorking)
+            answer(describe_death(request, status, ru, output));
+        else
+            die_like(status);  // it died reading the request or writing its answer
+    }
+
+    // The spare took a request (it becomes the process at work), or died waiting.
+    void spare_took() {
+        close(spare_.took);
+        spare_.took = -1;
+        if (spare_.shared->progress == rp::helper::kWaiting) {
+            reap(spare_.pid, nullptr, nullptr);  // died before any request: nothing to answer
+            spare_.pid = 0;
+            release(spare_);
+            return;
+        }
+        if (current_.pid) {
+            // The backend sends a request only after the previous answer, so the process that
+            // gave it should be exiting: make sure.
+            kill(current_.pid, SIGKILL);
+            set_aside(current_.pid);
+            current_.pid = 0;
+            release(current_);
+        }
+        current_ = spare_;
+        spare_ = Process();
+    }
+
+    // No process can be started and none is at work: the zygote answers the next request
+    // itself, without reading its document.
+    void refuse_next_request(const std::string &why) {
+        rp_request_header h;
+        if (!rp::helper::read_full(kIn, &h, sizeof h)) leave(0);
+        if (h.magic != RP_REQUEST_MAGIC || h.data_len > RP_MAX_MESSAGE_BYTES) leave(2);
+        if (!rp::helper::discard(kIn, h.data_len)) leave(0);
+        answer(failure(RP_STATUS_INTERNAL, why));
+    }
+
+    void answer(const Response &r) {
+        if (!rp::helper::send_response(kOut, r)) leave(0);  // the backend went away
+    }
+
+    // A process died halfway through reading a request or writing its answer: the stream cannot
+    // be mended, so the zygote ends the same way and the backend reports that (and starts
+    // another zygote for the next document).
+    [[noreturn]] void die_like(int status) {
+        if (!WIFSIGNALED(status)) leave(WIFEXITED(status) ? WEXITSTATUS(status) : 4);
+        kill_all(spare_, current_);
         signal(WTERMSIG(status), SIG_DFL);
         raise(WTERMSIG(status));
+        _exit(4);
     }
-    _exit(WIFEXITED(status) ? WEXITSTATUS(status) : 4);
+
+    [[noreturn]] void leave(int code) {
+        kill_all(spare_, current_);
+        _exit(code);
+    }
+
+    Process spare_;    // waits on the socket for the next request
+    Process current_;  // took a request and is working on it (or answered and is exiting)
+};
+
+// Fail closed: if the sandbox could not be had, every document is refused unread.
+[[noreturn]] void refuse_everything(const std::string &why) {
+    for (;;) {
+        rp_request_header h;
+        if (!rp::helper::read_full(kIn, &h, sizeof h)) _exit(0);
+        if (h.magic != RP_REQUEST_MAGIC || h.data_len > RP_MAX_MESSAGE_BYTES) _exit(2);
+        if (!rp::helper::discard(kIn, h.data_len)) _exit(0);
+        if (!rp::helper::send_response(
+                kOut, failure(RP_STATUS_INTERNAL, "document parser could not enter its sandbox: " + why,
+                              "The kernel must allow seccomp filters (and no_new_privs) for the parser process.")))
+            _exit(0);
+    }
 }
 
-// One document in one fresh child; the answer is the child's, or the zygote's if it died first.
-void serve(const rp_request_header &h, const std::string &data) {
-    reap_finished();
-    if (pending_count == kMaxPending) reap(0, nullptr, nullptr);  // answered long ago; wait for it
-    int err[2];
-    if (pipe2(err, O_CLOEXEC) != 0) {
-        answer(failure(RP_STATUS_INTERNAL, std::string("document parser could not make a pipe: ") + strerror(errno)));
-        return;
-    }
-    *progress = kNotStarted;
-    pid_t child = fork();
-    if (child == 0) run_child(h, data, err[1]);
-    close(err[1]);
-    if (child < 0) {
-        close(err[0]);
-        answer(failure(RP_STATUS_INTERNAL,
-                       std::string("document parser could not start a process for the document: ") + strerror(errno)));
-        return;
-    }
-    pending[pending_count++] = child;
-    std::string output;
-    const bool backend_gone = watch_child(err[0], output);
-    close(err[0]);
-    if (backend_gone) leave(0);
-    if (*progress == kSent) return;  // reaped by reap_finished() later
-    int status = 0;
-    struct rusage ru {};
-    reap(pending_index(child), &status, &ru);
-    switch (*progress) {
-        case kSent:
-            return;
-        case kSending:
-            die_like(status);
-        default:
-            answer(describe_death(h, status, ru, output));
-    }
+// Leave nothing of the backend behind: its client socket and data files were inherited, and
+// its working directory is the data directory.
+void detach_from_backend(const char *parent_pid) {
+    close_range(3, ~0U, 0);
+    if (chdir("/") != 0) _exit(2);
+    prctl(PR_SET_PDEATHSIG, SIGKILL);
+    if (parent_pid && getppid() != static_cast<pid_t>(std::atol(parent_pid))) _exit(0);
+    signal(SIGPIPE, SIG_IGN);  // a backend gone mid-answer is an error return, then leave()
+    struct rlimit no_core {};
+    setrlimit(RLIMIT_CORE, &no_core);
+    // Other processes of the database user may not attach to it or read its memory.
+    prctl(PR_SET_DUMPABLE, 0);
+    zygote_pid = getpid();
 }
 
 }  // namespace
@@ -275,32 +334,7 @@ int main(int argc, char **argv) {
     detach_from_backend(argc > 1 ? argv[1] : nullptr);
     rp::helper::warm_up_libraries();
     std::string sandbox_error;
-    const bool sandboxed = rp::sandbox::enter_zygote(sandbox_error);
-    for (;;) {
-        rp_request_header h;
-        if (!read_full(kIn, &h, sizeof h)) leave(0);  // the backend closed the socket
-        if (h.magic != RP_REQUEST_MAGIC || h.data_len > RP_MAX_MESSAGE_BYTES) leave(2);
-        if (!sandboxed) {
-            // Fail closed: no document is read outside the sandbox.
-            discard_input(h.data_len);
-            answer(failure(RP_STATUS_INTERNAL, "document parser could not enter its sandbox: " + sandbox_error,
-                           "The kernel must allow seccomp filters (and no_new_privs) for the parser process."));
-            continue;
-        }
-        if (h.memory_limit && h.data_len >= h.memory_limit) {
-            discard_input(h.data_len);
-            answer(rp::helper::out_of_memory(h));
-            continue;
-        }
-        std::string data;
-        try {
-            data.resize(h.data_len);
-        } catch (const std::bad_alloc &) {
-            discard_input(h.data_len);
-            answer(rp::helper::out_of_memory(h));
-            continue;
-        }
-        if (!read_full(kIn, data.data(), data.size())) leave(0);
-        serve(h, data);
-    }
+    if (!rp::sandbox::enter_zygote(sandbox_error)) refuse_everything(sandbox_error);
+    Zygote zygote;
+    zygote.run();
 }

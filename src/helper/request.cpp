@@ -216,6 +216,28 @@ Response run_request(const rp_request_header &h, const std::string &data) {
     }
 }
 
+bool read_full(int fd, void *buf, size_t len) {
+    auto *p = static_cast<char *>(buf);
+    while (len > 0) {
+        ssize_t r = read(fd, p, len);
+        if (r < 0 && errno == EINTR) continue;
+        if (r <= 0) return false;
+        p += r;
+        len -= static_cast<size_t>(r);
+    }
+    return true;
+}
+
+bool discard(int fd, uint64_t len) {
+    char buf[65536];
+    while (len > 0) {
+        size_t n = len < sizeof buf ? len : sizeof buf;
+        if (!read_full(fd, buf, n)) return false;
+        len -= n;
+    }
+    return true;
+}
+
 bool send_response(int fd, const Response &r) {
     const bool ok = r.status == RP_STATUS_OK;
     rp_response_header h{};

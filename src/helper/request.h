@@ -32,6 +32,12 @@ Response run_request(const rp_request_header &h, const std::string &data);
 // Writes the response to fd; false if the backend went away.
 bool send_response(int fd, const Response &r);
 
+// Reads exactly len bytes; false at end of stream or on error.
+bool read_full(int fd, void *buf, size_t len);
+
+// Reads and drops len bytes (the data of a request refused unread); false if the stream ended.
+bool discard(int fd, uint64_t len);
+
 // Once in the zygote, before the sandbox: what the libraries would otherwise load, scan or
 // compile for every document (poppler's encoding tables, iconv's UTF-16 module, the time zone,
 // libxml2, the résumé parser's regular expressions) is done here and inherited by each child.

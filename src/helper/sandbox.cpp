@@ -151,23 +151,24 @@ private:
     std::string error_;
 };
 
-// What every child may do, and therefore (filters stack) the zygote too. Found by tracing the
-// children over the résumé and hostile corpora and the project's samples and fixtures, with
-// every operation of the protocol; see README "Crash isolation" for why each is here.
+// What every document process may do, and therefore (filters stack) the zygote too. Found by
+// tracing the document processes over the résumé and hostile corpora, the project's samples and
+// fixtures and every debug mode, with every operation of the protocol; README "Crash isolation"
+// says why each is here.
 void allow_document_work(Filter &f) {
     // I/O on descriptors it already holds: the socket to the backend (0, 1), the stderr pipe
-    // (2) and files it opened read-only. No recvmsg/sendmsg: no descriptor passing.
-    for (const char *name : {"read", "readv", "write", "writev", "recvfrom", "sendto", "close", "lseek", "fstat",
-                             "newfstatat"})
-        f.allow(name);
+    // (2) and files it opened read-only. writev: glibc's fatal messages (heap corruption), so
+    // they end as the abort they are. No recvmsg/sendmsg: no descriptor passing.
+    for (const char *name : {"read", "write", "writev", "close", "lseek", "fstat", "newfstatat"}) f.allow(name);
     // poppler's CMaps and cidToUnicode files, iconv modules: opened lazily, read-only.
     f.allow_if("openat", SCMP_A2(SCMP_CMP_MASKED_EQ, kWriteFlags, 0));
     // Memory: malloc (brk, mmap, mremap for a growing large block, madvise when trimming),
     // mprotect for an iconv module being loaded.
     for (const char *name : {"brk", "mmap", "munmap", "mremap", "mprotect", "madvise"}) f.allow(name);
-    // Locks, time, leaving, and what abort() needs to signal itself.
+    // Locks, time, leaving, what abort() needs to signal itself, and resuming a system call
+    // after a stop (a debugger, SIGSTOP).
     for (const char *name : {"futex", "clock_gettime", "getrusage", "exit", "exit_group", "rt_sigreturn",
-                             "rt_sigprocmask", "getpid", "gettid"})
+                             "rt_sigprocmask", "getpid", "gettid", "restart_syscall"})
         f.allow(name);
 }
 

@@ -1,10 +1,11 @@
 # The parser sandbox, as a user would check it from outside: a backend's parser process (the
-# zygote) and the process it forks for a document run with no_new_privs and a seccomp filter,
-# in "/", with stderr away from the server log and nothing of the data directory open; the
-# document process has hard limits; each document gets a new process; a forbidden system call
-# kills only that document, with an error that says so; no process outlives the backend's
-# wall-clock limit or its termination; and every document of the corpora and samples still
-# reads without tripping the filter.
+# zygote) and the processes it forks for documents (one waiting for the next request, one at
+# work) run with no_new_privs and a seccomp filter, in "/", with stderr away from the server log
+# and nothing of the data directory open; the process at work has a second filter and hard
+# limits; each document gets a new process; a forbidden system call kills only that document,
+# with an error that says so; no process outlives the backend's wall-clock limit or its
+# termination; and every document of the corpora and samples still reads without tripping
+# the filter.
 fresh_db rp_sandbox
 sbx_data_dir=$(q -d rp_sandbox -c "SHOW data_directory")
 
@@ -13,6 +14,17 @@ sbx_status() { awk -v f="$2:" '$1 == f { print $2 }' "/proc/$1/status" 2>/dev/nu
 # sbx_limit PID NAME — "soft hard" of a line of /proc/PID/limits ("Max cpu time", …).
 sbx_limit() { awk -v n="$2" 'index($0, n) == 1 { s = substr($0, 27); split(s, a, " +"); print a[1], a[2] }' "/proc/$1/limits" 2>/dev/null; }
 sbx_children() { ps -o pid= --ppid "$1" 2>/dev/null | tr -d ' '; }
+# sbx_filtered ZYGOTE N — its document processes with N seccomp filters: 1 while waiting for a
+# request, 2 once at work on one (they stack the document filter).
+sbx_filtered() {
+    local pid
+    for pid in $(sbx_children "$1"); do
+        [ "$(sbx_status "$pid" Seccomp_filters)" = "$2" ] && echo "$pid"
+    done
+}
+sbx_at_work() { sbx_filtered "$1" 2; }
+# sbx_fds PID — "fd target" per open descriptor.
+sbx_fds() { local fd; for fd in /proc/"$1"/fd/*; do echo "$(basename "$fd") $(readlink "$fd")"; done; }
 sbx_gone() { # PID — true once the process is gone (or a zombie nobody reaps)
     local stat
     for _ in $(seq 50); do
@@ -37,18 +49,23 @@ else
         "$(sbx_status "$zygote" NoNewPrivs) $(sbx_status "$zygote" Seccomp)"
     t_expect "parser process: working directory is /" "/" "$(readlink "/proc/$zygote/cwd")"
     t_expect "parser process: environment is LC_ALL=C only" "LC_ALL=C" "$(tr '\0' '\n' <"/proc/$zygote/environ")"
-    zygote_fds=$(for fd in /proc/"$zygote"/fd/*; do echo "$(basename "$fd") $(readlink "$fd")"; done)
+    zygote_fds=$(sbx_fds "$zygote")
     stderr_target=$(readlink "/proc/$zygote/fd/2")
     if [ "$stderr_target" = /dev/null ] && [ "$stderr_target" != "$(readlink -f "$RP_SERVER_LOG")" ]; then
         t_pass "parser process: stderr is /dev/null, not the server log"
     else
         t_fail "parser process: stderr is /dev/null, not the server log" "$zygote_fds"
     fi
-    if [ "$(wc -l <<<"$zygote_fds")" -eq 3 ] && ! grep -qF "$sbx_data_dir" <<<"$zygote_fds"; then
-        t_pass "parser process: holds only its socket and stderr, nothing of the data directory"
+    if ! grep -vqE '^[0-9]+ (socket:|pipe:|/dev/null$)' <<<"$zygote_fds"; then
+        t_pass "parser process: holds only its socket, /dev/null and pipes to its processes, nothing of the data directory"
     else
-        t_fail "parser process: holds only its socket and stderr, nothing of the data directory" "$zygote_fds"
+        t_fail "parser process: holds only its socket, /dev/null and pipes to its processes, nothing of the data directory" "$zygote_fds"
     fi
+    spare=$(sbx_filtered "$zygote" 1)
+    spare_fds=$(sbx_fds "${spare:-0}" 2>/dev/null)
+    t_expect "the process waiting for the next document: one, sandboxed like the zygote, in /, stderr a pipe, no file open" \
+        "NoNewPrivs=1 Seccomp=2 filters=1 cwd=/ stderr=pipe other=" \
+        "NoNewPrivs=$(sbx_status "${spare:-0}" NoNewPrivs) Seccomp=$(sbx_status "${spare:-0}" Seccomp) filters=$(sbx_status "${spare:-0}" Seccomp_filters) cwd=$(readlink "/proc/${spare:-0}/cwd") stderr=$(readlink "/proc/${spare:-0}/fd/2" | sed 's/:.*//') other=$(grep -vE '^[0-9]+ (socket:|pipe:)' <<<"$spare_fds" | tr '\n' ' ')"
 fi
 
 # ---- The process of a document, while it runs -----------------------------------------------
@@ -61,7 +78,7 @@ printf '%s\n' "SET resume_pipeline.parser_cpu_time_limit = '1s';" \
     "SELECT 'loops done';" >&"${SBX[1]}"
 doc_pids=() doc_checked=no doc_report=
 for _ in $(seq 100); do
-    for pid in $(sbx_children "${zygote:-0}"); do
+    for pid in $(sbx_at_work "${zygote:-0}"); do
         [[ " ${doc_pids[*]} " == *" $pid "* ]] && continue
         doc_pids+=("$pid")
         if [ "$doc_checked" = no ]; then
@@ -173,31 +190,35 @@ SELECT resume_pipeline.debug_parser_crash('hang');
 \echo state=:SQLSTATE
 SQL
     sbx_hang_psql=$!
-    hang_backend= hang_zygote= hang_doc=
+    hang_backend= hang_zygote= hang_doc= hang_all=
     for _ in $(seq 100); do
         hang_backend=$(q -d rp_sandbox -c "SELECT pid FROM pg_stat_activity WHERE query LIKE '%debug_parser_crash(''hang'')%' AND pid <> pg_backend_pid() AND wait_event_type = 'Extension'")
         [ -n "$hang_backend" ] && hang_zygote=$(sbx_children "$hang_backend")
-        [ -n "$hang_zygote" ] && hang_doc=$(sbx_children "$hang_zygote")
+        [ -n "$hang_zygote" ] && hang_doc=$(sbx_at_work "$hang_zygote")
         [ -n "$hang_doc" ] && break
         sleep 0.1
     done
+    hang_all=$(sbx_children "${hang_zygote:-0}" | tr '\n' ' ')
 }
+sbx_all_gone() { local pid; for pid in "$@"; do sbx_gone "$pid" || return 1; done; }
 tmp=$(mktemp)
 sbx_hang "$tmp"
 wait "$sbx_hang_psql"
-if [ -n "$hang_doc" ] && grep -qx 'state=54000' "$tmp" && sbx_gone "$hang_doc" && sbx_gone "$hang_zygote"; then
-    t_pass "the wall-clock limit stops the zygote and its document process alike"
+# shellcheck disable=SC2086 # hang_all is a list of pids
+if [ -n "$hang_doc" ] && grep -qx 'state=54000' "$tmp" && sbx_all_gone $hang_all "$hang_zygote"; then
+    t_pass "the wall-clock limit stops the zygote and its document processes alike"
 else
-    t_fail "the wall-clock limit stops the zygote and its document process alike" \
-        "zygote '${hang_zygote}', document process '${hang_doc}': $(cat "$tmp")"
+    t_fail "the wall-clock limit stops the zygote and its document processes alike" \
+        "zygote '${hang_zygote}', at work '${hang_doc}', all '${hang_all}': $(cat "$tmp")"
 fi
 sbx_hang "$tmp"
 q -d rp_sandbox -c "SELECT pg_terminate_backend(${hang_backend:-0}, 5000)" >/dev/null
 wait "$sbx_hang_psql" 2>/dev/null
-if [ -n "$hang_doc" ] && sbx_gone "$hang_doc" && sbx_gone "$hang_zygote"; then
+# shellcheck disable=SC2086
+if [ -n "$hang_doc" ] && sbx_all_gone $hang_all "$hang_zygote"; then
     t_pass "a terminated backend leaves no document process behind"
 else
-    t_fail "a terminated backend leaves no document process behind" "zygote '${hang_zygote}', document process '${hang_doc}'"
+    t_fail "a terminated backend leaves no document process behind" "zygote '${hang_zygote}', processes '${hang_all}'"
 fi
 rm -f "$tmp"
 
