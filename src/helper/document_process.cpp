@@ -23,7 +23,9 @@ namespace {
 constexpr int kIn = 0;
 constexpr int kOut = 1;
 
-void orphaned(int) { _exit(1); }
+void orphaned(int) {
+    _exit(1);
+}
 
 // Detached from everything but the socket, its two pipes and its own page.
 void settle(const DocumentProcess &p) {

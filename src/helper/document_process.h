@@ -26,8 +26,8 @@ struct Shared {
 
 struct DocumentProcess {
     Shared *shared;
-    int stderr_pipe;  // write end: becomes fd 2; its EOF tells the zygote the process is done
-    int took_pipe;    // write end: closed once the whole request is read
+    int stderr_pipe;     // write end: becomes fd 2; its EOF tells the zygote the process is done
+    int took_pipe;       // write end: closed once the whole request is read
     void *other_shared;  // the page of the process at work, not this one's to see (or null)
     pid_t zygote;
 };

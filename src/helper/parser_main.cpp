@@ -59,7 +59,9 @@ constexpr int kMaxPending = 8;
 pid_t pending[kMaxPending];
 int pending_count = 0;
 
-void forget(int i) { pending[i] = pending[--pending_count]; }
+void forget(int i) {
+    pending[i] = pending[--pending_count];
+}
 
 void reap_finished() {
     for (int i = pending_count - 1; i >= 0; i--)
@@ -160,10 +162,9 @@ Response describe_death(const rp_request_header &h, int status, const struct rus
     std::string detail = "Only the parser process ended; this session is unaffected.";
     if (!output.empty()) detail += "\nParser output: " + printable(output);
     if (WIFEXITED(status))
-        return failure(RP_STATUS_INTERNAL,
-                       "document parser exited with status " + std::to_string(WEXITSTATUS(status)) +
-                           " before answering",
-                       detail);
+        return failure(
+            RP_STATUS_INTERNAL,
+            "document parser exited with status " + std::to_string(WEXITSTATUS(status)) + " before answering", detail);
     const int sig = WTERMSIG(status);
     const long cpu_s = ru.ru_utime.tv_sec + ru.ru_stime.tv_sec;
     if (sig == SIGXCPU || (sig == SIGKILL && h.cpu_limit_s && cpu_s >= static_cast<long>(h.cpu_limit_s)))

@@ -15,8 +15,8 @@ struct Response {
     uint32_t status = RP_STATUS_OK;
     std::string message;
     std::string detail;
-    std::string hint;     // sent as the payload of a failure (see parser_protocol.h)
-    std::string payload;  // of a success
+    std::string hint;                   // sent as the payload of a failure (see parser_protocol.h)
+    std::string payload;                // of a success
     std::vector<rp::ZipEntry> entries;  // RP_OP_ZIP_ENTRIES streams these as the payload
 };
 

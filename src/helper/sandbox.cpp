@@ -87,8 +87,8 @@ void restrict_filesystem() {
     long abi = syscall(__NR_landlock_create_ruleset, nullptr, 0, LANDLOCK_CREATE_RULESET_VERSION);
     if (abi < 1) return;
     RulesetAttr attr{};
-    attr.handled_access_fs = kFsAbi1 | (abi >= 2 ? kFsRefer : 0) | (abi >= 3 ? kFsTruncate : 0) |
-                             (abi >= 5 ? kFsIoctlDev : 0);
+    attr.handled_access_fs =
+        kFsAbi1 | (abi >= 2 ? kFsRefer : 0) | (abi >= 3 ? kFsTruncate : 0) | (abi >= 5 ? kFsIoctlDev : 0);
     size_t size = sizeof attr.handled_access_fs;
     if (abi >= 4) {
         attr.handled_access_net = kNetBindTcp | kNetConnectTcp;
@@ -126,8 +126,10 @@ constexpr uint64_t kForkFlags = CLONE_CHILD_CLEARTID | CLONE_CHILD_SETTID | SIGC
 class Filter {
 public:
     Filter() : ctx_(seccomp_init(SCMP_ACT_KILL_PROCESS)) {
-        if (!ctx_) error_ = "seccomp_init failed";
-        else check(seccomp_attr_set(ctx_, SCMP_FLTATR_ACT_BADARCH, SCMP_ACT_KILL_PROCESS), "bad-arch action");
+        if (!ctx_)
+            error_ = "seccomp_init failed";
+        else
+            check(seccomp_attr_set(ctx_, SCMP_FLTATR_ACT_BADARCH, SCMP_ACT_KILL_PROCESS), "bad-arch action");
     }
     ~Filter() {
         if (ctx_) seccomp_release(ctx_);
@@ -135,9 +137,12 @@ public:
     Filter(const Filter &) = delete;
     Filter &operator=(const Filter &) = delete;
 
-    void allow(const char *name) { check(ctx_ ? seccomp_rule_add(ctx_, SCMP_ACT_ALLOW, nr(name), 0) : -1, name); }
+    // A name this architecture does not have (poll, dup2 on arm64) needs no rule.
+    void allow(const char *name) {
+        if (ctx_ && nr(name) != __NR_SCMP_ERROR) check(seccomp_rule_add(ctx_, SCMP_ACT_ALLOW, nr(name), 0), name);
+    }
     void allow_if(const char *name, scmp_arg_cmp cmp) {
-        check(ctx_ ? seccomp_rule_add(ctx_, SCMP_ACT_ALLOW, nr(name), 1, cmp) : -1, name);
+        if (ctx_ && nr(name) != __NR_SCMP_ERROR) check(seccomp_rule_add(ctx_, SCMP_ACT_ALLOW, nr(name), 1, cmp), name);
     }
     const std::string &error() const { return error_; }
     scmp_filter_ctx ctx() const { return ctx_; }
@@ -221,11 +226,11 @@ bool load_zygote_filter(std::string &error) {
     allow_document_work(f);
     f.allow_if("clone", SCMP_A0_64(SCMP_CMP_EQ, kForkFlags));  // one child per document
     // fork() (set_robust_list runs in the new child), a pipe for the child's stderr, waiting
-    // on it and the socket, reaping and killing the child, ending like a child that broke the
-    // stream (rt_sigaction, tgkill), and the child's setup before its own filter (its orphan
-    // handler, getppid, dup2, close_range).
-    for (const char *name : {"set_robust_list", "pipe2", "poll", "wait4", "kill", "tgkill", "rt_sigaction", "getppid",
-                             "dup2", "close_range"})
+    // on it and the socket (ppoll where there is no poll), reaping and killing the child,
+    // ending like a child that broke the stream (rt_sigaction, tgkill), and the child's setup
+    // before its own filter (its orphan handler, getppid, dup2 or dup3, close_range).
+    for (const char *name : {"set_robust_list", "pipe2", "poll", "ppoll", "wait4", "kill", "tgkill", "rt_sigaction",
+                             "getppid", "dup2", "dup3", "close_range"})
         f.allow(name);
     // A child's own setup: its death signal, its filter, its limits (prlimit64 on itself only).
     f.allow_if("prctl", SCMP_A0_32(SCMP_CMP_EQ, PR_SET_PDEATHSIG));
