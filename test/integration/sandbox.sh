@@ -4,8 +4,8 @@
 # and nothing of the data directory open; the process at work has a second filter and hard
 # limits; each document gets a new process; a forbidden system call kills only that document,
 # with an error that says so; no process outlives the backend's wall-clock limit or its
-# termination; and every document of the corpora and samples still reads without tripping
-# the filter.
+# termination; every document of the corpora and samples still reads without tripping the
+# filter; and with the postmaster as PID 1 (Docker), killing a zygote restarts nothing.
 fresh_db rp_sandbox
 sbx_data_dir=$(q -d rp_sandbox -c "SHOW data_directory")
 
@@ -254,4 +254,62 @@ SQL
     else
         t_fail "every document reads through every parsing function without a crash or sandbox violation" "$bad"
     fi
+fi
+
+# ---- The postmaster as PID 1, as in the Docker image ------------------------------------------
+# An orphaned parser process is reaped by PID 1; when that is the postmaster, one that died of a
+# signal would read as a crashed backend and restart every session. A second cluster runs as
+# PID 1 of its own PID namespace; its zygotes are killed outright, idle and mid-document, and
+# its wall-clock limit is hit: the server log must show no crash recovery.
+if [ "$(id -u)" != 0 ] || ! unshare -fp --mount-proc true 2>/dev/null; then
+    t_skip "postmaster as PID 1: killing a zygote restarts nothing" "needs root and PID namespaces (unshare -p)"
+else
+    pid1_dir=$(mktemp -d /tmp/rp-pid1.XXXXXX)
+    chmod 755 "$pid1_dir"
+    chown postgres:postgres "$pid1_dir"
+    as_pg mkdir -m 700 "$pid1_dir/data"
+    as_pg "$RP_PG_BIN/initdb" -D "$pid1_dir/data" -A trust -U postgres --no-sync >/dev/null 2>&1
+    (cd / && exec unshare -fp --mount-proc setpriv --reuid=postgres --regid=postgres --init-groups \
+        "$RP_PG_BIN/postgres" -D "$pid1_dir/data" -c listen_addresses= -c "unix_socket_directories=$pid1_dir" \
+        -c "log_line_prefix=%m [%p] " >"$pid1_dir/server.log" 2>&1) &
+    pid1_unshare=$!
+    p1() { psql -X -q -A -t -h "$pid1_dir" -d postgres "$@"; }
+    for _ in $(seq 100); do p1 -c "SELECT 1" >/dev/null 2>&1 && break; sleep 0.1; done
+    p1 -c "CREATE EXTENSION resume_pipeline" >/dev/null
+    pid1_postmaster=$(sbx_children "$pid1_unshare")
+    # pid1_zygotes — the zygotes of the namespaced cluster's backends (host pids).
+    pid1_zygotes() {
+        local b
+        for b in $(sbx_children "$pid1_postmaster"); do ps -o pid=,comm= --ppid "$b"; done |
+            awk '$2 ~ /^resume_pipeline/ { print $1 }'
+    }
+    pid1_hang() { # CPU limit in seconds
+        p1 -c "SELECT length(resume_pipeline.document_text('x'::bytea))" \
+            -c "SET resume_pipeline.parser_cpu_time_limit = '$1s'" \
+            -c "SELECT resume_pipeline.debug_parser_crash('hang')" >/dev/null 2>&1 &
+    }
+    killed=0
+    pid1_hang 3
+    for _ in $(seq 50); do z=$(pid1_zygotes); [ -n "$z" ] && [ -n "$(sbx_at_work "$z")" ] && break; sleep 0.1; done
+    [ -n "$z" ] && kill -9 "$z" && killed=$((killed + 1))
+    wait $!
+    p1 -c "SELECT length(resume_pipeline.document_text('x'::bytea)), pg_sleep(3)" >/dev/null 2>&1 &
+    idle_psql=$!
+    for _ in $(seq 50); do z=$(pid1_zygotes); [ -n "$z" ] && break; sleep 0.1; done
+    sleep 0.3
+    [ -n "$z" ] && kill -9 "$z" && killed=$((killed + 1))
+    wait "$idle_psql"
+    pid1_hang 1
+    wait $!
+    sleep 1
+    recovery=$(grep -E 'terminated by signal|terminating any other active server processes' "$pid1_dir/server.log" || true)
+    if [ "$killed" = 2 ] && [ -z "$recovery" ]; then
+        t_pass "postmaster as PID 1: zygotes killed mid-document and idle, and the wall-clock limit, restart nothing"
+    else
+        t_fail "postmaster as PID 1: zygotes killed mid-document and idle, and the wall-clock limit, restart nothing" \
+            "zygotes killed: $killed; $recovery"
+    fi
+    [ -n "$pid1_postmaster" ] && kill -INT "$pid1_postmaster"
+    wait "$pid1_unshare" 2>/dev/null
+    rm -rf "$pid1_dir"
 fi
