@@ -5,9 +5,9 @@
  * (rp_parse_batch).
  *
  * Each helper is a sandboxed zygote (src/helper/): it lives as long as its slot, but reads no
- * document itself; every request is parsed in a fresh child it forks, under hard limits and a
- * seccomp filter, and a child that dies is answered for by the zygote (crash, CPU limit,
- * sandbox violation). The helper starts in "/" with an empty environment, no descriptor of the
+ * document itself; every request is read and parsed by a fresh process it forked in advance,
+ * under hard limits and a seccomp filter, and one that dies is answered for by the zygote
+ * (crash, CPU limit, sandbox violation). The helper starts in "/" with an empty environment, no descriptor of the
  * backend but the socket, and /dev/null as stderr: nothing it prints reaches the server log.
  *
  * Every wait goes through a WaitEventSet with the latch, so query cancel, statement_timeout

@@ -12,10 +12,10 @@
  * Payload of RP_OP_ZIP_ENTRIES: for each entry
  *           uint32 name_len, name bytes, uint64 size, size bytes.
  *
- * The helper is a zygote: it reads a request, forks a sandboxed child that
- * answers it, and answers itself when that child dies first (crash, CPU
- * limit, sandbox violation). A response is whole or, if the helper itself
- * died, missing.
+ * The helper is a zygote: each request is read and answered by a fresh,
+ * sandboxed process it forked in advance; the zygote answers itself when that
+ * process dies first (crash, CPU limit, sandbox violation). A response is
+ * whole or, if the helper itself died, missing.
  */
 #ifndef RP_PARSER_PROTOCOL_H
 #define RP_PARSER_PROTOCOL_H
