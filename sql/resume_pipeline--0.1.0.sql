@@ -65,8 +65,9 @@ CREATE FUNCTION parse_resume_builtin(resume_text text) RETURNS jsonb
     LANGUAGE C STRICT STABLE PARALLEL SAFE COST 1000;  -- STABLE: a new release may parse differently
 
 -- Test hook, superuser-only: makes the parser process crash ('segv', 'abort'), spin
--- ('loop'), exhaust its memory ('memory') or hang ('hang') so tests can prove that only the
--- parser dies and the calling session gets an ERROR.
+-- ('loop'), exhaust its memory ('memory'), hang ('hang') or make a system call its sandbox
+-- forbids ('syscall': it tries to read /etc/passwd, then to create a file, and is killed by
+-- SIGSYS) so tests can prove that only the parser dies and the calling session gets an ERROR.
 CREATE FUNCTION debug_parser_crash(mode text DEFAULT 'segv') RETURNS void
     AS 'MODULE_PATHNAME', 'rp_debug_parser_crash'
     LANGUAGE C STRICT PARALLEL UNSAFE;

@@ -190,11 +190,13 @@ rp_debug_parser_crash(PG_FUNCTION_ARGS)
 		m = RP_DEBUG_MEMORY;
 	else if (strcmp(mode, "hang") == 0)
 		m = RP_DEBUG_HANG;
+	else if (strcmp(mode, "syscall") == 0)
+		m = RP_DEBUG_SYSCALL;
 	else
 		ereport(ERROR,
 				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
 				 errmsg("unknown parser crash mode \"%s\"", mode),
-				 errhint("Use segv, abort, loop, memory or hang.")));
+				 errhint("Use segv, abort, loop, memory, hang or syscall.")));
 	rp_parse(RP_OP_DEBUG_MISBEHAVE, m, one_byte, sizeof(one_byte), &parsed);
 	PG_RETURN_VOID();
 }
