@@ -1087,7 +1087,8 @@ $$;
 -- A worker running several jobs at once splits a résumé or CV job in three: this first part
 -- begins it (_begin_document); the worker parses all its documents in
 -- parallel parser processes, outside any transaction; _finish_parse_job writes each result.
--- kind is the job's kind when the worker is to go on ('resume', 'cv'; 'zip' runs whole through
+-- kind is the job's kind when the worker is to go on ('resume', 'cv', or the test hook's
+-- 'debug_hang'; 'zip' runs whole through
 -- _execute_job), or what happened instead ('skipped', 'waiting', 'done', 'retry', 'failed').
 CREATE FUNCTION _start_parse_job(job_id uuid, OUT kind text, OUT data bytea) RETURNS record
     LANGUAGE plpgsql
@@ -1113,7 +1114,11 @@ BEGIN
     BEGIN
         PERFORM _debug_fail(j);
         data := _begin_document(j);
-        kind := CASE WHEN data IS NULL THEN _job_done(j.id) ELSE j.kind::text END;
+        -- Test hook, like _debug_fail: the payload (the pipeline owner's to write) may ask the
+        -- parser to hang on the first N attempts ('debug_hang').
+        kind := CASE WHEN data IS NULL THEN _job_done(j.id)
+                     WHEN j.attempts <= coalesce((j.payload ->> 'debug_parser_hang_times')::int, 0) THEN 'debug_hang'
+                     ELSE j.kind::text END;
         RETURN;
     EXCEPTION WHEN OTHERS THEN
         GET STACKED DIAGNOSTICS message = MESSAGE_TEXT, code = RETURNED_SQLSTATE;

@@ -250,18 +250,13 @@ sync_from_cv(Row row, AttrNumber cv_data, const char *field, AttrNumber att)
  * that the jobs this same statement queued for earlier rows count too.
  */
 static TimestampTz
-next_fair_at(Relation jobs, const AttrNumber *jc, Oid nsp, Datum user_id, TimestampTz now)
+next_fair_at(Relation jobs, Relation irel, const AttrNumber *jc, Datum user_id, TimestampTz now)
 {
-	Oid			idx = get_relname_relid("jobs_user_queued_idx", nsp);
-	Relation	irel;
 	ScanKeyData key;
 	SysScanDesc scan;
 	HeapTuple	tuple;
 	TimestampTz result = now;
 
-	if (!OidIsValid(idx))
-		elog(ERROR, "resume_pipeline: index \"jobs_user_queued_idx\" is missing from the extension's schema");
-	irel = index_open(idx, AccessShareLock);
 	ScanKeyInit(&key, jc[J_USER_ID], BTEqualStrategyNumber, F_UUID_EQ, user_id);	/* a column of jobs */
 	scan = systable_beginscan_ordered(jobs, irel, SnapshotSelf, 1, &key);
 	tuple = systable_getnext_ordered(scan, BackwardScanDirection);
@@ -274,15 +269,13 @@ next_fair_at(Relation jobs, const AttrNumber *jc, Oid nsp, Datum user_id, Timest
 			result = DatumGetTimestampTz(last) + USECS_PER_SEC;
 	}
 	systable_endscan_ordered(scan);
-	index_close(irel, AccessShareLock);
 	return result;
 }
 
 /* How many jobs the user has queued, counting no further than limit. */
 static int
-count_queued(Relation jobs, const AttrNumber *jc, Oid nsp, Datum user_id, int limit)
+count_queued(Relation jobs, Relation irel, const AttrNumber *jc, Datum user_id, int limit)
 {
-	Relation	irel = index_open(get_relname_relid("jobs_user_queued_idx", nsp), AccessShareLock);
 	ScanKeyData key;
 	SysScanDesc scan;
 	int			n = 0;
@@ -292,8 +285,18 @@ count_queued(Relation jobs, const AttrNumber *jc, Oid nsp, Datum user_id, int li
 	while (n < limit && systable_getnext_ordered(scan, ForwardScanDirection) != NULL)
 		n++;
 	systable_endscan_ordered(scan);
-	index_close(irel, AccessShareLock);
 	return n;
+}
+
+/* jobs_user_queued_idx among the indexes ExecOpenIndices opened for the insert. */
+static Relation
+user_queued_index(ResultRelInfo *rri)
+{
+	for (int i = 0; i < rri->ri_NumIndices; i++)
+		if (strcmp(RelationGetRelationName(rri->ri_IndexRelationDescs[i]), "jobs_user_queued_idx") == 0)
+			return rri->ri_IndexRelationDescs[i];
+	elog(ERROR, "resume_pipeline: index \"jobs_user_queued_idx\" is missing from the extension's schema");
+	return NULL;				/* not reached */
 }
 
 /*
@@ -317,25 +320,13 @@ enqueue_cv_job(Oid nsp, Datum applicant_id, Datum user_id)
 	Datum		v[J_COUNT];
 	Datum		now = TimestampTzGetDatum(GetCurrentTransactionStartTimestamp());
 	TimestampTz fair_at;
+	Relation	queued_idx;
 
 	if (!OidIsValid(relid))
 		elog(ERROR, "resume_pipeline: table \"jobs\" is missing from the extension's schema");
 	jobs = table_open(relid, RowExclusiveLock);
 	jc = columns(&job_map, jobs);
 	desc = RelationGetDescr(jobs);
-	fair_at = next_fair_at(jobs, jc, nsp, user_id, DatumGetTimestampTz(now));
-
-	/*
-	 * The user's backlog is bounded (resume_pipeline.max_user_queued_jobs). Counting costs an
-	 * index scan, so it is done only once the user's fair position runs that many seconds
-	 * ahead of the clock, which every flood of jobs does (each job moves it one second on).
-	 */
-	if (fair_at - DatumGetTimestampTz(now) > (int64) rp_max_user_queued_jobs * USECS_PER_SEC &&
-		count_queued(jobs, jc, nsp, user_id, rp_max_user_queued_jobs) >= rp_max_user_queued_jobs)
-		ereport(ERROR,
-				(errcode(ERRCODE_PROGRAM_LIMIT_EXCEEDED),
-				 errmsg("queue quota exceeded: the user already has %d queued jobs", rp_max_user_queued_jobs),
-				 errhint("Wait for the queue to drain, or raise resume_pipeline.max_user_queued_jobs.")));
 
 	estate = CreateExecutorState();
 	rte = makeNode(RangeTblEntry);
@@ -350,6 +341,21 @@ enqueue_cv_job(Oid nsp, Datum applicant_id, Datum user_id)
 	estate->es_opened_result_relations = list_make1(rri);
 	estate->es_output_cid = GetCurrentCommandId(true);
 	ExecOpenIndices(rri, false);
+
+	queued_idx = user_queued_index(rri);
+	fair_at = next_fair_at(jobs, queued_idx, jc, user_id, DatumGetTimestampTz(now));
+
+	/*
+	 * The user's backlog is bounded (resume_pipeline.max_user_queued_jobs). Counting costs an
+	 * index scan, so it is done only once the user's fair position runs that many seconds
+	 * ahead of the clock, which every flood of jobs does (each job moves it one second on).
+	 */
+	if (fair_at - DatumGetTimestampTz(now) > (int64) rp_max_user_queued_jobs * USECS_PER_SEC &&
+		count_queued(jobs, queued_idx, jc, user_id, rp_max_user_queued_jobs) >= rp_max_user_queued_jobs)
+		ereport(ERROR,
+				(errcode(ERRCODE_PROGRAM_LIMIT_EXCEEDED),
+				 errmsg("queue quota exceeded: the user already has %d queued jobs", rp_max_user_queued_jobs),
+				 errhint("Wait for the queue to drain, or raise resume_pipeline.max_user_queued_jobs.")));
 
 	slot = ExecInitExtraTupleSlot(estate, desc, &TTSOpsVirtual);
 	ExecClearTuple(slot);

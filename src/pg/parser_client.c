@@ -398,8 +398,27 @@ advance(RpBatchItem *item)
 	return true;
 }
 
+/* Hands every newly finished item to the callback. */
+static void
+report_finished(RpBatchItem *items, int n, RpItemFinished finished, void *arg)
+{
+	for (int i = 0; i < n; i++)
+		if (items[i].phase == FINISHED && !items[i].reported)
+		{
+			items[i].reported = true;
+			if (finished)
+				finished(&items[i], i, arg);
+		}
+}
+
 void
 rp_parse_batch(RpBatchItem *items, int n, int first_slot)
+{
+	rp_parse_batch_each(items, n, first_slot, NULL, NULL);
+}
+
+void
+rp_parse_batch_each(RpBatchItem *items, int n, int first_slot, RpItemFinished finished, void *arg)
 {
 	TimestampTz deadline;
 	int			i;
@@ -410,6 +429,7 @@ rp_parse_batch(RpBatchItem *items, int n, int first_slot)
 		RpBatchItem *item = &items[i];
 
 		item->slot = first_slot + i;
+		item->reported = false;
 		item->phase = SEND_HEADER;
 		item->done = 0;
 		item->status = RP_STATUS_OK;
@@ -445,6 +465,7 @@ rp_parse_batch(RpBatchItem *items, int n, int first_slot)
 			for (i = 0; i < n; i++)
 				if (items[i].phase != FINISHED && advance(&items[i]) && items[i].phase != FINISHED)
 					active++;
+			report_finished(items, n, finished, arg);
 			if (active == 0)
 				break;
 			timeout = TimestampDifferenceMilliseconds(GetCurrentTimestamp(), deadline);
@@ -453,6 +474,7 @@ rp_parse_batch(RpBatchItem *items, int n, int first_slot)
 				for (i = 0; i < n; i++)
 					if (items[i].phase != FINISHED)
 						helper_died(&helpers[items[i].slot], true, &items[i]);
+				report_finished(items, n, finished, arg);
 				break;
 			}
 			set = CreateWaitEventSet(CurrentMemoryContext, active + 2);

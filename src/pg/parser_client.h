@@ -33,6 +33,7 @@ typedef struct RpBatchItem
 	char	   *payload;		/* palloc'd, NUL-terminated */
 	uint64		payload_len;
 	/* private to parser_client.c */
+	bool		reported;		/* handed to the batch's callback */
 	int			slot;
 	int			phase;
 	size_t		done;
@@ -46,6 +47,14 @@ typedef struct RpBatchItem
  * status; only cancel or termination raise an ERROR.
  */
 extern void rp_parse_batch(RpBatchItem *items, int n, int first_slot);
+
+/*
+ * The same, calling finished(item, index, arg) for each item as soon as it is done (outside any
+ * transaction; it may run its own), so a quick document is not held back by a slow one beside
+ * it. Items still running when an ERROR is raised are not reported.
+ */
+typedef void (*RpItemFinished) (RpBatchItem *item, int index, void *arg);
+extern void rp_parse_batch_each(RpBatchItem *items, int n, int first_slot, RpItemFinished finished, void *arg);
 
 /* Stops the idle helpers of slots keep and above (after max_concurrent_tasks shrank). */
 extern void rp_parse_pool_trim(int keep);

@@ -301,14 +301,63 @@ typedef struct Batch
 {
 	RpBatchItem *items;
 	int			n;
+	char	  **ids;			/* the job of each item */
+	int		   *codes;			/* the parser client's own failure, if any */
+	MemoryContext cxt;
 } Batch;
+
+/* Writes one parsed document (or its failure) in its own transaction, as soon as it is done. */
+static void
+finish_item(RpBatchItem *item, int index, void *arg)
+{
+	Batch	   *b = (Batch *) arg;
+	Oid			types[5] = {TEXTOID, BYTEAOID, BYTEAOID, TEXTOID, TEXTOID};
+	Datum		values[5];
+	char		nulls[5] = {' ', 'n', 'n', 'n', 'n'};
+	bool		isnull;
+
+	values[0] = CStringGetTextDatum(b->ids[index]);
+	if (item->status == RP_STATUS_OK)
+	{
+		/* payload: text, NUL, JSON; both UTF-8, converted by the SQL side. */
+		size_t		text_len = strnlen(item->payload, item->payload_len);
+		size_t		json_off = Min(text_len + 1, item->payload_len);
+
+		values[1] = PointerGetDatum(bytes_datum(item->payload, text_len));
+		values[2] = PointerGetDatum(bytes_datum(item->payload + json_off, item->payload_len - json_off));
+		nulls[1] = nulls[2] = ' ';
+	}
+	else
+	{
+		char	   *message = pstrdup(item->message);
+		char	   *c;
+
+		/*
+		 * The wall-clock limit passed before the CPU limit did: the document waited for a CPU
+		 * (other work on the machine), which is no fault of its own. Retried, not final.
+		 */
+		int			code = b->codes[index] ? b->codes[index]
+			: item->status == RP_STATUS_TIME_LIMIT ? ERRCODE_INSUFFICIENT_RESOURCES
+			: rp_sqlstate_of(item->status);
+
+		/* A diagnostic: keep it ASCII so no database encoding can refuse it. */
+		for (c = message; *c; c++)
+			if ((unsigned char) *c >= 0x80)
+				*c = '?';
+		values[3] = CStringGetTextDatum(unpack_sql_state(code));
+		values[4] = CStringGetTextDatum(message);
+		nulls[3] = nulls[4] = ' ';
+	}
+	(void) run_sql(b->ids[index], "SELECT resume_pipeline._finish_parse_job($1::uuid, $2, $3, $4, $5)",
+				   5, types, values, nulls, b->cxt, &isnull, NULL, NULL);
+}
 
 static void
 parse_batch(void *arg)
 {
 	Batch	   *b = (Batch *) arg;
 
-	rp_parse_batch(b->items, b->n, 1);
+	rp_parse_batch_each(b->items, b->n, 1, finish_item, b);
 }
 
 /*
@@ -341,11 +390,17 @@ run_jobs(char **ids, int n)
 
 		if (strcmp(k, "zip") == 0)
 			execute_job(ids[i], cxt);
-		else if ((strcmp(k, "resume") == 0 || strcmp(k, "cv") == 0) && !data_null)
+		else if ((strcmp(k, "resume") == 0 || strcmp(k, "cv") == 0 || strcmp(k, "debug_hang") == 0) && !data_null)
 		{
 			bytea	   *doc = DatumGetByteaPP(data);
 
 			items[m].op = RP_OP_EXTRACT_AND_PARSE;
+			if (strcmp(k, "debug_hang") == 0)
+			{
+				/* Test hook (see _start_parse_job): the parser hangs until the wall-clock limit. */
+				items[m].op = RP_OP_DEBUG_MISBEHAVE;
+				items[m].arg = RP_DEBUG_HANG;
+			}
 			items[m].data = VARDATA_ANY(doc);
 			items[m].len = VARSIZE_ANY_EXHDR(doc);
 			item_ids[m++] = ids[i];
@@ -355,7 +410,7 @@ run_jobs(char **ids, int n)
 	if (m > 0)
 	{
 		MemoryContext old = MemoryContextSwitchTo(cxt);
-		Batch		b = {items, m};
+		Batch		b = {items, m, item_ids, codes, cxt};
 		int			code;
 		char	   *message;
 
@@ -363,59 +418,17 @@ run_jobs(char **ids, int n)
 		if (!guarded(parse_batch, &b, cxt, &code, &message))
 		{
 			/* The parser client itself failed (e.g. could not start a helper): every item of
-			 * this batch fails with that error, and is retried if it is transient. */
+			 * this batch not yet written fails with that error, retried if it is transient. */
 			for (i = 0; i < m; i++)
-			{
-				items[i].status = RP_STATUS_INTERNAL;
-				items[i].message = message;
-				codes[i] = code;
-			}
+				if (!items[i].reported)
+				{
+					items[i].status = RP_STATUS_INTERNAL;
+					items[i].message = message;
+					b.codes[i] = code;
+					finish_item(&items[i], i, &b);
+				}
 		}
 		MemoryContextSwitchTo(old);
-	}
-	for (i = 0; i < m; i++)
-	{
-		Oid			types[5] = {TEXTOID, BYTEAOID, BYTEAOID, TEXTOID, TEXTOID};
-		Datum		values[5];
-		char		nulls[5] = {' ', 'n', 'n', 'n', 'n'};
-		bool		isnull;
-
-		values[0] = CStringGetTextDatum(item_ids[i]);
-		if (items[i].status == RP_STATUS_OK)
-		{
-			/* payload: text, NUL, JSON; both UTF-8, converted by the SQL side. */
-			size_t		text_len = strnlen(items[i].payload, items[i].payload_len);
-			size_t		json_off = Min(text_len + 1, items[i].payload_len);
-
-			values[1] = PointerGetDatum(bytes_datum(items[i].payload, text_len));
-			values[2] = PointerGetDatum(bytes_datum(items[i].payload + json_off, items[i].payload_len - json_off));
-			nulls[1] = nulls[2] = ' ';
-		}
-		else
-		{
-			char	   *message = pstrdup(items[i].message);
-			char	   *c;
-
-			/*
-			 * The wall-clock limit passed before the CPU limit did: the document waited for a CPU
-			 * (other work on the machine), which is no fault of its own. Retried, not final.
-			 */
-			int			code = codes[i] ? codes[i]
-				: items[i].status == RP_STATUS_TIME_LIMIT ? ERRCODE_INSUFFICIENT_RESOURCES
-				: rp_sqlstate_of(items[i].status);
-
-			/* A diagnostic: keep it ASCII so no database encoding can refuse it. */
-			for (c = message; *c; c++)
-				if ((unsigned char) *c >= 0x80)
-					*c = '?';
-
-			values[3] = CStringGetTextDatum(unpack_sql_state(code));
-			values[4] = CStringGetTextDatum(message);
-			nulls[3] = nulls[4] = ' ';
-		}
-		(void) run_sql(item_ids[i], "SELECT resume_pipeline._finish_parse_job($1::uuid, $2, $3, $4, $5)",
-					   5, types, values, nulls, cxt, &isnull, NULL, NULL);
-		CHECK_FOR_INTERRUPTS();
 	}
 	MemoryContextDelete(cxt);
 }

@@ -403,6 +403,46 @@ q -c "ALTER SYSTEM RESET resume_pipeline.workers" -c "ALTER SYSTEM RESET resume_
   -c "SELECT pg_reload_conf()" >/dev/null
 sec_wait "SELECT count(*) = 0 FROM resume_pipeline.jobs WHERE state IN ('queued', 'running')" 120
 
+# 11. A slow document holds back no other: six of Mallory's documents hang (a test hook) until
+#     the wall-clock limit while Bob's is parsed beside them in the same worker; Bob's is written
+#     as soon as it is done, and the hung ones, which only ran out of wall-clock time (a busy
+#     machine, not their own CPU), are retried and complete rather than failing for good.
+q -c "ALTER SYSTEM SET resume_pipeline.parser_cpu_time_limit = '1s'" -c "SELECT pg_reload_conf()" >/dev/null
+workers_pause
+q -d rp_security >/dev/null <<SQL
+BEGIN;
+SELECT count(resume_pipeline.upload('resumes', 'slow' || i || '.pdf', data, '{}', '$MALLORY'))
+  FROM samples, generate_series(1, 6) i WHERE name = 'ada_whitfield.pdf';
+UPDATE resume_pipeline.jobs SET payload = '{"debug_parser_hang_times": 1}'
+ WHERE target_id IN (SELECT id FROM resume_pipeline.resumes WHERE object_name LIKE '%/slow%');
+COMMIT;
+SELECT resume_pipeline.upload('resumes', 'quick.pdf', data, '{}', '$BOB') FROM samples WHERE name = 'jonas_becker.pdf';
+SQL
+q -c "ALTER SYSTEM SET resume_pipeline.workers = 1" -c "SELECT pg_reload_conf()" >/dev/null
+start=$SECONDS
+if sec_wait "SELECT status = 'completed' FROM resume_pipeline.resumes WHERE object_name LIKE '%/quick.pdf'" 3 &&
+   [ "$(q -d rp_security -c "SELECT count(*) FROM resume_pipeline.resumes WHERE object_name LIKE '%/slow%' AND status = 'completed'")" = 0 ]; then
+    t_pass "a quick document is written while slow ones beside it still run (in $((SECONDS - start)) s, bound 3 s)"
+else
+    t_fail "a quick document is written while slow ones beside it still run (bound 3 s)" \
+        "$(q -d rp_security -c "SELECT object_name, status FROM resume_pipeline.resumes WHERE object_name LIKE '%/slow%' OR object_name LIKE '%/quick.pdf'")"
+fi
+sec_wait "SELECT count(*) = 6 FROM resume_pipeline.resumes WHERE object_name LIKE '%/slow%' AND status = 'completed'" 30
+t_expect "documents that ran out of wall-clock time are retried, not failed: all 6 complete on attempt 2" "6|2" \
+    "$(q -d rp_security -c "SELECT count(*) FILTER (WHERE r.status = 'completed') || '|' || max(j.attempts)
+        FROM resume_pipeline.resumes r JOIN resume_pipeline.jobs j ON j.target_id = r.id WHERE r.object_name LIKE '%/slow%'")"
+q -c "ALTER SYSTEM RESET resume_pipeline.parser_cpu_time_limit" -c "ALTER SYSTEM RESET resume_pipeline.workers" \
+  -c "SELECT pg_reload_conf()" >/dev/null
+sec_wait "SELECT count(*) = 2 FROM pg_stat_activity WHERE backend_type = 'resume_pipeline worker' AND datname = 'rp_security'" 30
+
+# The metadata a user attaches to an upload is bounded, so failure bookkeeping never meets a
+# huge value.
+out=$(as_user "$MALLORY" rp_mallory <<'SQL'
+SELECT resume_pipeline.upload('resumes', 'meta.pdf', data, jsonb_build_object('x', repeat('m', 100000))) FROM public.samples WHERE name = 'jonas_becker.pdf';
+SQL
+)
+t_expect "upload metadata over 8 kB is refused" "1" "$(grep -c 'metadata must be a JSON object of at most 8 kB' <<<"$out")"
+
 # 12. The sweep: an object a crash left behind (no row names it) is removed once it is older than
 #     every running transaction; a young one is left (its upload may still commit); every
 #     object a committed row names survives.
