@@ -911,8 +911,12 @@ RETURN sqlstate IN ('55P03', '40P01', '40001');
 -- expired, it was claimed before the server last started, or its claimant is no longer
 -- running): state running, a lease, attempts + 1. The caller commits this before running the
 -- job. An abandoned job that already used its attempts is failed here, in a loop (not by
--- recursion: thousands of them must not exhaust the stack).
-CREATE FUNCTION _claim_job(only_user uuid DEFAULT NULL) RETURNS uuid
+-- recursion: thousands of them must not exhaust the stack). A worker refilling a parser slot
+-- asks for documents only (ZIP expansions wait for its main loop), and passes the most jobs one
+-- user may have running (all slots but one), so that one user's slow documents never hold
+-- every slot while another user's work waits.
+CREATE FUNCTION _claim_job(only_user uuid DEFAULT NULL, documents_only boolean DEFAULT false,
+                           max_user_running integer DEFAULT NULL) RETURNS uuid
     LANGUAGE plpgsql VOLATILE
     SET search_path = @extschema@, pg_catalog, pg_temp
 AS $$
@@ -920,16 +924,23 @@ DECLARE
     job_id uuid;
     max_attempts int := current_setting('resume_pipeline.max_attempts')::int;
     abandoned jobs;
+    busy uuid[] := '{}';
 BEGIN
+    IF max_user_running IS NOT NULL THEN
+        busy := ARRAY(SELECT r.user_id FROM jobs r WHERE r.state = 'running'
+                       GROUP BY r.user_id HAVING count(*) >= max_user_running);
+    END IF;
     -- The first due job in fair order, straight from the partial index.
     SELECT j.id INTO job_id FROM jobs j
      WHERE j.state = 'queued' AND j.run_after <= now() AND (only_user IS NULL OR j.user_id = only_user)
+       AND (NOT documents_only OR j.kind <> 'zip') AND j.user_id <> ALL (busy)
      ORDER BY j.fair_at
      LIMIT 1
        FOR UPDATE SKIP LOCKED;
     WHILE job_id IS NULL LOOP
         SELECT j.* INTO abandoned FROM jobs j
          WHERE j.state = 'running' AND (only_user IS NULL OR j.user_id = only_user)
+           AND (NOT documents_only OR j.kind <> 'zip')
            AND (j.lease_expires_at < now()
                 OR j.claimed_at_boot < pg_postmaster_start_time()
                 OR NOT EXISTS (SELECT 1 FROM pg_stat_activity a WHERE a.pid = j.claimed_by))

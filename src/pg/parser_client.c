@@ -326,14 +326,15 @@ static bool
 accept_header(RpBatchItem *item)
 {
 	rp_response_header *r = &item->response;
+	MemoryContext cxt = item->mcxt ? item->mcxt : CurrentMemoryContext;
 
 	if (r->magic != RP_RESPONSE_MAGIC || r->payload_len > RP_MAX_MESSAGE_BYTES ||
 		r->message_len > MAX_TEXT_FIELD || r->detail_len > MAX_TEXT_FIELD ||
 		(r->status != RP_STATUS_OK && r->payload_len > MAX_TEXT_FIELD))
 		return false;
-	item->message = palloc0(r->message_len + 1);
-	item->detail = palloc0(r->detail_len + 1);
-	item->payload = MemoryContextAllocHuge(CurrentMemoryContext, r->payload_len + 1);
+	item->message = MemoryContextAllocZero(cxt, r->message_len + 1);
+	item->detail = MemoryContextAllocZero(cxt, r->detail_len + 1);
+	item->payload = MemoryContextAllocHuge(cxt, r->payload_len + 1);
 	item->payload[r->payload_len] = '\0';
 	item->payload_len = r->payload_len;
 	return true;
@@ -398,58 +399,87 @@ advance(RpBatchItem *item)
 	return true;
 }
 
-/* Hands every newly finished item to the callback. */
+/* Starts an item's request on its helper; an oversized document is refused at once. */
 static void
-report_finished(RpBatchItem *items, int n, RpItemFinished finished, void *arg)
+start_item(RpBatchItem *item)
 {
+	item->reported = false;
+	item->phase = SEND_HEADER;
+	item->done = 0;
+	item->status = RP_STATUS_OK;
+	item->payload = NULL;
+	item->payload_len = 0;
+	item->deadline = TimestampTzPlusMilliseconds(GetCurrentTimestamp(),
+												 (int64) rp_parser_cpu_time_limit_s * 3000 + 1000);
+	if (item->len > (size_t) rp_max_file_size_kb * 1024)
+	{
+		/* Cheap refusal before shipping an oversized value to the helper. */
+		item->status = RP_STATUS_LIMIT;
+		item->message = psprintf("document of %zu bytes exceeds resume_pipeline.max_file_size (%d kB)",
+								 item->len, rp_max_file_size_kb);
+		item->detail = item->hint = "";
+		item->phase = FINISHED;
+		return;
+	}
+	helper_ensure(&helpers[item->slot]);
+	fill_request(item);
+}
+
+/*
+ * Hands every newly finished item to the callback, and (when asked) offers idle ones new work;
+ * an item the callback refills starts again. Returns whether any item was refilled.
+ */
+static bool
+hand_over(RpBatchItem *items, int n, RpItemNext next, void *arg, bool offer_idle)
+{
+	bool		refilled = false;
+
 	for (int i = 0; i < n; i++)
-		if (items[i].phase == FINISHED && !items[i].reported)
+	{
+		bool		done;
+
+		if (items[i].phase != FINISHED || (items[i].reported && !offer_idle))
+			continue;
+		done = !items[i].reported;
+		items[i].reported = true;
+		while (next && next(&items[i], i, done, arg))
 		{
-			items[i].reported = true;
-			if (finished)
-				finished(&items[i], i, arg);
+			start_item(&items[i]);
+			refilled = true;
+			if (items[i].phase != FINISHED)
+				break;
+			items[i].reported = true;	/* refused at once: hand it back too */
+			done = true;
 		}
+	}
+	return refilled;
 }
 
 void
 rp_parse_batch(RpBatchItem *items, int n, int first_slot)
 {
-	rp_parse_batch_each(items, n, first_slot, NULL, NULL);
+	rp_parse_stream(items, n, first_slot, NULL, NULL);
 }
 
 void
-rp_parse_batch_each(RpBatchItem *items, int n, int first_slot, RpItemFinished finished, void *arg)
+rp_parse_stream(RpBatchItem *items, int n, int first_slot, RpItemNext next, void *arg)
 {
-	TimestampTz deadline;
 	int			i;
+	volatile bool latch_set = false;
 
 	Assert(first_slot + n <= RP_MAX_HELPERS);
 	for (i = 0; i < n; i++)
 	{
-		RpBatchItem *item = &items[i];
-
-		item->slot = first_slot + i;
-		item->reported = false;
-		item->phase = SEND_HEADER;
-		item->done = 0;
-		item->status = RP_STATUS_OK;
-		item->payload = NULL;
-		item->payload_len = 0;
-		if (item->len > (size_t) rp_max_file_size_kb * 1024)
+		items[i].slot = first_slot + i;
+		if (next && items[i].data == NULL)
 		{
-			/* Cheap refusal before shipping an oversized value to the helper. */
-			item->status = RP_STATUS_LIMIT;
-			item->message = psprintf("document of %zu bytes exceeds resume_pipeline.max_file_size (%d kB)",
-									 item->len, rp_max_file_size_kb);
-			item->detail = item->hint = "";
-			item->phase = FINISHED;
+			/* Starts idle, waiting for work from next(). */
+			items[i].phase = FINISHED;
+			items[i].reported = true;
 			continue;
 		}
-		helper_ensure(&helpers[item->slot]);
-		fill_request(item);
+		start_item(&items[i]);
 	}
-	deadline = TimestampTzPlusMilliseconds(GetCurrentTimestamp(),
-										   (int64) rp_parser_cpu_time_limit_s * 3000 + 1000);
 
 	PG_TRY();
 	{
@@ -458,25 +488,33 @@ rp_parse_batch_each(RpBatchItem *items, int n, int first_slot, RpItemFinished fi
 			WaitEventSet *set;
 			WaitEvent	occurred[RP_MAX_HELPERS + 2];
 			int			active = 0;
-			long		timeout;
+			long		timeout = -1;
+			TimestampTz now;
 			int			fired,
 						k;
 
 			for (i = 0; i < n; i++)
-				if (items[i].phase != FINISHED && advance(&items[i]) && items[i].phase != FINISHED)
+				if (items[i].phase != FINISHED)
+					(void) advance(&items[i]);
+			/* Past its wall-clock limit: that document's helper is stopped, the others go on. */
+			now = GetCurrentTimestamp();
+			for (i = 0; i < n; i++)
+				if (items[i].phase != FINISHED && now >= items[i].deadline)
+					helper_died(&helpers[items[i].slot], true, &items[i]);
+			if (hand_over(items, n, next, arg, latch_set))
+				continue;		/* new requests: send them before waiting */
+			latch_set = false;
+			for (i = 0; i < n; i++)
+				if (items[i].phase != FINISHED)
+				{
+					long		left = TimestampDifferenceMilliseconds(now, items[i].deadline);
+
 					active++;
-			report_finished(items, n, finished, arg);
+					if (timeout < 0 || left < timeout)
+						timeout = left;
+				}
 			if (active == 0)
 				break;
-			timeout = TimestampDifferenceMilliseconds(GetCurrentTimestamp(), deadline);
-			if (timeout <= 0)
-			{
-				for (i = 0; i < n; i++)
-					if (items[i].phase != FINISHED)
-						helper_died(&helpers[items[i].slot], true, &items[i]);
-				report_finished(items, n, finished, arg);
-				break;
-			}
 			set = CreateWaitEventSet(CurrentMemoryContext, active + 2);
 			AddWaitEventToSet(set, WL_LATCH_SET, PGINVALID_SOCKET, MyLatch, NULL);
 			AddWaitEventToSet(set, WL_EXIT_ON_PM_DEATH, PGINVALID_SOCKET, NULL, NULL);
@@ -484,13 +522,14 @@ rp_parse_batch_each(RpBatchItem *items, int n, int first_slot, RpItemFinished fi
 				if (items[i].phase != FINISHED)
 					AddWaitEventToSet(set, items[i].phase <= SEND_DATA ? WL_SOCKET_WRITEABLE : WL_SOCKET_READABLE,
 									  helpers[items[i].slot].fd, NULL, NULL);
-			fired = WaitEventSetWait(set, timeout, occurred, active + 2, PG_WAIT_EXTENSION);
+			fired = WaitEventSetWait(set, Max(timeout, 1), occurred, active + 2, PG_WAIT_EXTENSION);
 			FreeWaitEventSet(set);
 			for (k = 0; k < fired; k++)
 				if (occurred[k].events & WL_LATCH_SET)
 				{
 					ResetLatch(MyLatch);
 					CHECK_FOR_INTERRUPTS();
+					latch_set = true;	/* a commit may have queued work for an idle helper */
 				}
 		}
 	}

@@ -32,8 +32,10 @@ typedef struct RpBatchItem
 	char	   *hint;
 	char	   *payload;		/* palloc'd, NUL-terminated */
 	uint64		payload_len;
+	MemoryContext mcxt;			/* where the answer is allocated (null: the current context) */
 	/* private to parser_client.c */
 	bool		reported;		/* handed to the batch's callback */
+	TimestampTz deadline;		/* wall-clock limit of its current document */
 	int			slot;
 	int			phase;
 	size_t		done;
@@ -49,12 +51,17 @@ typedef struct RpBatchItem
 extern void rp_parse_batch(RpBatchItem *items, int n, int first_slot);
 
 /*
- * The same, calling finished(item, index, arg) for each item as soon as it is done (outside any
- * transaction; it may run its own), so a quick document is not held back by a slow one beside
- * it. Items still running when an ERROR is raised are not reported.
+ * The same, as a stream: next(item, index, done, arg) is called for each item as soon as it is
+ * done (done = true), and for an idle item whenever the latch was set (done = false: new work
+ * may have been committed). Outside any transaction; it may run its own. It returns true when
+ * it has put a new request (op, arg, data, len) into the item, which then starts at once. So a
+ * quick document is never held back by a slow one beside it, and a freed helper takes new work
+ * without waiting for the others. An item whose data is NULL starts idle. Returns when every
+ * item is done and idle. Items still running
+ * when an ERROR is raised are not reported.
  */
-typedef void (*RpItemFinished) (RpBatchItem *item, int index, void *arg);
-extern void rp_parse_batch_each(RpBatchItem *items, int n, int first_slot, RpItemFinished finished, void *arg);
+typedef bool (*RpItemNext) (RpBatchItem *item, int index, bool done, void *arg);
+extern void rp_parse_stream(RpBatchItem *items, int n, int first_slot, RpItemNext next, void *arg);
 
 /* Stops the idle helpers of slots keep and above (after max_concurrent_tasks shrank). */
 extern void rp_parse_pool_trim(int keep);

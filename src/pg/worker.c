@@ -47,6 +47,13 @@ PGDLLEXPORT void rp_worker_main(Datum arg);
  */
 #define RP_CLAIM_BATCH RP_MAX_BATCH
 
+/* Most jobs one user may have running: all the pool's slots but one, kept for everyone else. */
+static int
+max_user_running(void)
+{
+	return Max(1, rp_workers * Min(rp_max_concurrent_tasks, RP_MAX_BATCH) - 1);
+}
+
 typedef struct Claim
 {
 	char	  **ids;
@@ -74,8 +81,11 @@ claim_jobs_xact(void *arg)
 		{
 			bool		isnull = true;
 			Datum		d = 0;
+			Oid			type = INT4OID;
+			Datum		cap = Int32GetDatum(max_user_running());
 
-			if (SPI_execute("SELECT resume_pipeline._claim_job()", false, 1) != SPI_OK_SELECT)
+			if (SPI_execute_with_args("SELECT resume_pipeline._claim_job(NULL, false, $1)", 1, &type, &cap, NULL,
+									  false, 1) != SPI_OK_SELECT)
 				elog(ERROR, "could not claim a job");
 			if (SPI_processed == 1)
 				d = SPI_getbinval(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 1, &isnull);
@@ -304,6 +314,8 @@ typedef struct Batch
 	char	  **ids;			/* the job of each item */
 	int		   *codes;			/* the parser client's own failure, if any */
 	MemoryContext cxt;
+	MemoryContext *slot_cxt;	/* each item's document and answer, reset when it takes a new one */
+	TimestampTz started;
 } Batch;
 
 /* Writes one parsed document (or its failure) in its own transaction, as soon as it is done. */
@@ -352,80 +364,174 @@ finish_item(RpBatchItem *item, int index, void *arg)
 				   5, types, values, nulls, b->cxt, &isnull, NULL, NULL);
 }
 
+/*
+ * Begins a claimed job for item index: marks its row processing and reads its document
+ * (_start_parse_job). A ZIP job runs whole here. True when the item now holds a document to
+ * parse.
+ */
+static bool
+load_job(Batch *b, int index, const char *id)
+{
+	RpBatchItem *item = &b->items[index];
+	MemoryContext cxt = b->slot_cxt[index];
+	Oid			type = TEXTOID;
+	Datum		arg = CStringGetTextDatum(id);
+	bool		kind_null,
+				data_null;
+	Datum		data;
+	Datum		kind = run_sql(id, "SELECT kind, data FROM resume_pipeline._start_parse_job($1::uuid)",
+							   1, &type, &arg, NULL, cxt, &kind_null, &data, &data_null);
+	char	   *k = kind_null ? "" : TextDatumGetCString(kind);
+	bytea	   *doc;
+
+	if (strcmp(k, "zip") == 0)
+	{
+		execute_job(id, cxt);
+		return false;
+	}
+	if (data_null || !(strcmp(k, "resume") == 0 || strcmp(k, "cv") == 0 || strcmp(k, "debug_hang") == 0))
+		return false;			/* nothing to parse: done, skipped, waiting, retried or failed */
+	doc = DatumGetByteaPP(data);
+	item->op = RP_OP_EXTRACT_AND_PARSE;
+	item->arg = 0;
+	if (strcmp(k, "debug_hang") == 0)
+	{
+		/* Test hook (see _start_parse_job): the parser hangs until the wall-clock limit. */
+		item->op = RP_OP_DEBUG_MISBEHAVE;
+		item->arg = RP_DEBUG_HANG;
+	}
+	item->data = VARDATA_ANY(doc);
+	item->len = VARSIZE_ANY_EXHDR(doc);
+	item->mcxt = cxt;
+	b->ids[index] = MemoryContextStrdup(cxt, id);
+	b->codes[index] = 0;
+	return true;
+}
+
+typedef struct ClaimOne
+{
+	char	   *id;
+	MemoryContext cxt;
+} ClaimOne;
+
 static void
-parse_batch(void *arg)
+claim_one_xact(void *arg)
+{
+	ClaimOne   *c = (ClaimOne *) arg;
+	Oid			type = INT4OID;
+	Datum		cap = Int32GetDatum(max_user_running());
+	bool		isnull = true;
+	Datum		d = 0;
+
+	SetCurrentStatementStartTimestamp();
+	StartTransactionCommand();
+	PushActiveSnapshot(GetTransactionSnapshot());
+	SPI_connect();
+	pgstat_report_activity(STATE_RUNNING, "resume_pipeline: claiming a job");
+	if (SPI_execute_with_args("SELECT resume_pipeline._claim_job(NULL, true, $1)", 1, &type, &cap, NULL,
+							  false, 1) != SPI_OK_SELECT)
+		elog(ERROR, "could not claim a job");
+	if (SPI_processed == 1)
+		d = SPI_getbinval(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 1, &isnull);
+	if (!isnull)
+		c->id = MemoryContextStrdup(c->cxt, DatumGetCString(DirectFunctionCall1(uuid_out, d)));
+	SPI_finish();
+	PopActiveSnapshot();
+	CommitTransactionCommand();
+	pgstat_report_activity(STATE_IDLE, NULL);
+}
+
+/*
+ * The stream's callback: writes a finished document, then gives its helper the next due
+ * document job in fair order, if any (ZIP jobs wait for the main loop). A worker leaves the
+ * stream to reload its configuration or sweep now and then.
+ */
+static bool
+next_item(RpBatchItem *item, int index, bool done, void *arg)
 {
 	Batch	   *b = (Batch *) arg;
 
-	rp_parse_batch_each(b->items, b->n, 1, finish_item, b);
+	if (done)
+		finish_item(item, index, b);
+	if (ConfigReloadPending || TimestampDifferenceExceeds(b->started, GetCurrentTimestamp(), 60000))
+		return false;
+	for (int tries = 0; tries < 4; tries++)
+	{
+		ClaimOne	c = {NULL, b->cxt};
+		int			code;
+		char	   *message;
+		bool		loaded;
+
+		if (!guarded(claim_one_xact, &c, b->cxt, &code, &message) || c.id == NULL)
+			return false;
+		MemoryContextReset(b->slot_cxt[index]);
+		loaded = load_job(b, index, c.id);
+		pfree(c.id);
+		if (loaded)
+			return true;
+		CHECK_FOR_INTERRUPTS();
+	}
+	return false;
+}
+
+static void
+parse_stream(void *arg)
+{
+	Batch	   *b = (Batch *) arg;
+
+	rp_parse_stream(b->items, b->n, 1, next_item, b);
 }
 
 /*
  * Runs the claimed jobs, up to resume_pipeline.max_concurrent_tasks at once: each résumé or CV
- * job is begun in its own short transaction (row marked processing, document read), then all
- * their documents are parsed at the same time, each in its own parser process and outside any
- * transaction, then each result is written in its own transaction. Other jobs (ZIP expansion)
- * run whole.
+ * job is begun in its own short transaction (row marked processing, document read), then their
+ * documents are parsed side by side, each in its own parser process and outside any
+ * transaction. Each result is written in its own transaction as soon as it is ready, and the
+ * freed helper takes the next due document job at once, in fair order, so one slow document
+ * holds back neither the others of its batch nor new work. ZIP expansions run whole.
  */
 static void
 run_jobs(char **ids, int n)
 {
+	int			slots = Min(rp_max_concurrent_tasks, RP_MAX_BATCH);
 	MemoryContext cxt = AllocSetContextCreate(TopMemoryContext, "resume_pipeline jobs", ALLOCSET_DEFAULT_SIZES);
-	RpBatchItem *items = MemoryContextAllocZero(cxt, sizeof(RpBatchItem) * n);
-	char	  **item_ids = MemoryContextAllocZero(cxt, sizeof(char *) * n);
-	int		   *codes = MemoryContextAllocZero(cxt, sizeof(int) * n);	/* parser client's own failure */
-	int			m = 0,
+	Batch		b;
+	int			loaded = 0,
 				i;
 
+	b.n = Max(slots, n);
+	b.items = MemoryContextAllocZero(cxt, sizeof(RpBatchItem) * b.n);
+	b.ids = MemoryContextAllocZero(cxt, sizeof(char *) * b.n);
+	b.codes = MemoryContextAllocZero(cxt, sizeof(int) * b.n);
+	b.slot_cxt = MemoryContextAllocZero(cxt, sizeof(MemoryContext) * b.n);
+	b.cxt = cxt;
+	b.started = GetCurrentTimestamp();
+	for (i = 0; i < b.n; i++)
+		b.slot_cxt[i] = AllocSetContextCreate(cxt, "resume_pipeline job", ALLOCSET_DEFAULT_SIZES);
 	for (i = 0; i < n; i++)
 	{
-		Oid			type = TEXTOID;
-		Datum		arg = CStringGetTextDatum(ids[i]);
-		bool		kind_null,
-					data_null;
-		Datum		data;
-		Datum		kind = run_sql(ids[i], "SELECT kind, data FROM resume_pipeline._start_parse_job($1::uuid)",
-								   1, &type, &arg, NULL, cxt, &kind_null, &data, &data_null);
-		char	   *k = kind_null ? "" : TextDatumGetCString(kind);
-
-		if (strcmp(k, "zip") == 0)
-			execute_job(ids[i], cxt);
-		else if ((strcmp(k, "resume") == 0 || strcmp(k, "cv") == 0 || strcmp(k, "debug_hang") == 0) && !data_null)
-		{
-			bytea	   *doc = DatumGetByteaPP(data);
-
-			items[m].op = RP_OP_EXTRACT_AND_PARSE;
-			if (strcmp(k, "debug_hang") == 0)
-			{
-				/* Test hook (see _start_parse_job): the parser hangs until the wall-clock limit. */
-				items[m].op = RP_OP_DEBUG_MISBEHAVE;
-				items[m].arg = RP_DEBUG_HANG;
-			}
-			items[m].data = VARDATA_ANY(doc);
-			items[m].len = VARSIZE_ANY_EXHDR(doc);
-			item_ids[m++] = ids[i];
-		}
+		if (load_job(&b, loaded, ids[i]))
+			loaded++;
 		CHECK_FOR_INTERRUPTS();
 	}
-	if (m > 0)
+	if (loaded > 0)
 	{
 		MemoryContext old = MemoryContextSwitchTo(cxt);
-		Batch		b = {items, m, item_ids, codes, cxt};
 		int			code;
 		char	   *message;
 
 		pgstat_report_activity(STATE_RUNNING, "resume_pipeline: parsing documents");
-		if (!guarded(parse_batch, &b, cxt, &code, &message))
+		if (!guarded(parse_stream, &b, cxt, &code, &message))
 		{
-			/* The parser client itself failed (e.g. could not start a helper): every item of
-			 * this batch not yet written fails with that error, retried if it is transient. */
-			for (i = 0; i < m; i++)
-				if (!items[i].reported)
+			/* The parser client itself failed (e.g. could not start a helper): every document
+			 * not yet written fails with that error, retried if it is transient. */
+			for (i = 0; i < b.n; i++)
+				if (b.items[i].data != NULL && !b.items[i].reported)
 				{
-					items[i].status = RP_STATUS_INTERNAL;
-					items[i].message = message;
+					b.items[i].status = RP_STATUS_INTERNAL;
+					b.items[i].message = message;
 					b.codes[i] = code;
-					finish_item(&items[i], i, &b);
+					finish_item(&b.items[i], i, &b);
 				}
 		}
 		MemoryContextSwitchTo(old);
