@@ -85,3 +85,6 @@ fixtures: samples
 installcheck: fixtures
 
 .PHONY: install-helper uninstall-helper samples fixtures unit
+
+# Further rules, one file per area (network clients, stand-in servers): mk/*.mk.
+-include $(wildcard mk/*.mk)
