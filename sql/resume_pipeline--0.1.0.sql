@@ -1475,6 +1475,7 @@ BEGIN ATOMIC
             'backend', 'filesystem',
             'root', coalesce(nullif(current_setting('resume_pipeline.storage_root'), ''),
                              'resume_pipeline_storage in the data directory'),
+            'directory', (SELECT d.oid::text FROM pg_database d WHERE d.datname = current_database()),
             'circuit', _circuit_state('storage')),
         'model', jsonb_build_object('provider', 'builtin', 'circuit', _circuit_state('model')),
         'queue_depth', (SELECT count(*) FROM jobs WHERE state = 'queued'),
