@@ -1,0 +1,687 @@
+#!/usr/bin/env node
+// A stand-in for the OpenAI Chat Completions API (structured outputs), for tests only.
+// See README.md beside this file. Node 20, node: modules only.
+//
+//   node test/openai_fake/server.mjs --port PORT [--key KEY] [--models a,b] [--parent-pid PID]
+//
+// Listens on 127.0.0.1 only; prints "listening 127.0.0.1:PORT" as its first stdout line.
+// Exits on SIGTERM/SIGINT/SIGHUP, when its parent process goes away, and (with --stdin) when its
+// standard input ends.
+
+import http from 'node:http';
+import crypto from 'node:crypto';
+import { strictSchemaError, generate, validate } from './schema.mjs';
+
+// ---- Options --------------------------------------------------------------------------------
+
+function parseArgs(argv) {
+    const opts = { port: Number(process.env.PORT ?? 0), key: process.env.OPENAI_FAKE_KEY ?? null, models: null,
+        parentPid: null, stdin: false, rpm: 500, tpm: 200000, quiet: false };
+    for (let i = 0; i < argv.length; i++) {
+        const a = argv[i];
+        const val = () => { if (i + 1 >= argv.length) usage(`${a} needs a value`); return argv[++i]; };
+        switch (a) {
+            case '--port': opts.port = Number(val()); break;
+            case '--key': opts.key = val(); break;
+            case '--models': opts.models = val().split(',').map((m) => m.trim()).filter(Boolean); break;
+            case '--parent-pid': opts.parentPid = Number(val()); break;
+            case '--stdin': opts.stdin = true; break;
+            case '--rpm': opts.rpm = Number(val()); break;
+            case '--tpm': opts.tpm = Number(val()); break;
+            case '--quiet': opts.quiet = true; break;
+            case '-h': case '--help': usage(null); break;
+            default: usage(`unknown option ${a}`);
+        }
+    }
+    if (!Number.isInteger(opts.port) || opts.port < 0 || opts.port > 65535) usage('bad --port');
+    return opts;
+}
+function usage(err) {
+    if (err) process.stderr.write(`openai_fake: ${err}\n`);
+    process.stderr.write('usage: node server.mjs --port PORT [--key KEY] [--models m1,m2] [--parent-pid PID] [--stdin] [--rpm N] [--tpm N]\n');
+    process.exit(err ? 2 : 0);
+}
+
+const opts = parseArgs(process.argv.slice(2));
+const initial = { key: opts.key, models: opts.models, rpm: opts.rpm, tpm: opts.tpm };
+const config = { ...initial };
+const log = (msg) => { if (!opts.quiet) process.stderr.write(`openai_fake: ${msg}\n`); };
+
+// ---- State ----------------------------------------------------------------------------------
+
+let script = [];              // scripted outcomes, consumed one per request that passes validation
+let requests = [];            // every request to /v1/*, in order
+let markerUses = new Map();   // "marker|text hash" -> times used (for BEHAVIOUR*N markers)
+let window = { start: Date.now(), requests: 0, tokens: 0 };
+let seq = 0;
+const sockets = new Set();
+
+// ---- Helpers --------------------------------------------------------------------------------
+
+const requestId = () => `req_${crypto.randomBytes(16).toString('hex')}`;
+const completionId = () => `chatcmpl-${crypto.randomBytes(15).toString('base64url')}`;
+const tokens = (s) => Math.ceil(String(s ?? '').length / 4);
+const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
+
+// Go-style durations as the real API sends in x-ratelimit-reset-*: 120ms, 1s, 17.5s, 6m0s.
+function goDuration(ms) {
+    ms = Math.max(0, Math.round(ms));
+    if (ms < 1000) return `${ms}ms`;
+    const fmt = (x) => String(Number(x.toFixed(3)));
+    if (ms < 60000) return `${fmt(ms / 1000)}s`;
+    const h = Math.floor(ms / 3600000);
+    const m = Math.floor((ms % 3600000) / 60000);
+    const s = (ms % 60000) / 1000;
+    return `${h > 0 ? `${h}h` : ''}${m}m${fmt(s)}s`;
+}
+
+function rollWindow() {
+    if (Date.now() - window.start >= 60000) window = { start: Date.now(), requests: 0, tokens: 0 };
+}
+function rateLimitHeaders(exhausted = false) {
+    rollWindow();
+    const left = Math.max(0, 60000 - (Date.now() - window.start));
+    const remainingReq = exhausted ? 0 : Math.max(0, config.rpm - window.requests);
+    const remainingTok = exhausted ? 0 : Math.max(0, config.tpm - window.tokens);
+    return {
+        'x-ratelimit-limit-requests': String(config.rpm),
+        'x-ratelimit-limit-tokens': String(config.tpm),
+        'x-ratelimit-remaining-requests': String(remainingReq),
+        'x-ratelimit-remaining-tokens': String(remainingTok),
+        // Time until the used part has been replenished at the steady rate.
+        'x-ratelimit-reset-requests': goDuration(exhausted ? left : Math.min(left, (config.rpm - remainingReq) * 60000 / config.rpm)),
+        'x-ratelimit-reset-tokens': goDuration(exhausted ? left : Math.min(left, (config.tpm - remainingTok) * 60000 / config.tpm)),
+    };
+}
+
+function baseHeaders(ctx) {
+    return {
+        'x-request-id': ctx.requestId,
+        'openai-version': '2020-10-01',
+        'openai-organization': 'org-openai-fake',
+        'openai-processing-ms': String(Math.max(1, Date.now() - ctx.started)),
+    };
+}
+
+function send(res, ctx, status, body, headers = {}, contentType = 'application/json') {
+    if (res.destroyed || res.writableEnded) return;
+    const text = typeof body === 'string' ? body : JSON.stringify(body, null, 2);
+    const all = { 'content-type': contentType, 'content-length': Buffer.byteLength(text), ...baseHeaders(ctx), ...headers };
+    for (const [k, v] of Object.entries(all)) if (v === null || v === undefined) delete all[k];
+    res.writeHead(status, all);
+    res.end(text);
+    if (ctx.record) { ctx.record.status = status; ctx.record.response_ms = Date.now() - ctx.started; }
+}
+
+function apiError(res, ctx, status, message, type, param = null, code = null, headers = {}) {
+    if (ctx.record) ctx.record.error = { type, code };
+    send(res, ctx, status, { error: { message, type, param, code } }, headers);
+}
+
+// ---- Résumé text and facts ------------------------------------------------------------------
+
+const MARKER = /\[\[openai-fake:([^\]]+)\]\]/g;
+
+function messageText(m) {
+    if (typeof m?.content === 'string') return m.content;
+    if (Array.isArray(m?.content)) return m.content.map((p) => (typeof p?.text === 'string' ? p.text : '')).join('\n');
+    return '';
+}
+
+// The résumé: the user messages' text; when they wrap it (<resume>…</resume>, <document>…,
+// a ``` fence, or a line "Résumé:"/"Resume:"/"CV:"), only the wrapped part.
+function resumeText(messages) {
+    const user = messages.filter((m) => m?.role === 'user').map(messageText).join('\n');
+    let m = /<(resume|résumé|cv|document)>([\s\S]*?)<\/\1>/i.exec(user);
+    if (m) return m[2];
+    m = /```[^\n]*\n([\s\S]*?)```/.exec(user);
+    if (m) return m[1];
+    m = /^\s*(?:résumé|resume|cv)(?: text)?\s*:\s*$/im.exec(user);
+    if (m) return user.slice(m.index + m[0].length);
+    return user;
+}
+
+const EMAIL = /[A-Za-z0-9._%+-]+@[A-Za-z0-9.-]+\.[A-Za-z]{2,}/g;
+const URL_RE = /\b(?:https?:\/\/[^\s<>"'()\[\]]+|www\.[^\s<>"'()\[\]]+|(?:linkedin\.com|github\.com|gitlab\.com|twitter\.com|x\.com|stackoverflow\.com)\/[^\s<>"'()\[\]]+)/gi;
+const PHONE = /\+?\(?\d[\d\s().\-]{5,}\d/g;
+
+function phones(text) {
+    const out = [];
+    for (const m of text.matchAll(PHONE)) {
+        const run = m[0].trim();
+        const digits = run.replace(/\D/g, '');
+        if (digits.length < 7 || digits.length > 15) continue;
+        if (/^(19|20)\d\d\s*[-–.]?\s*((19|20)\d\d)?$/.test(run)) continue;               // years
+        if (/^(19|20)\d\d\s*[-–]\s*(19|20)\d\d$/.test(run)) continue;                   // year ranges
+        if (/^\d{1,2}[./-]\d{1,2}[./-]\d{2,4}$/.test(run)) continue;                     // dates
+        // the text before must not be part of an e-mail or a URL
+        const before = text.slice(Math.max(0, m.index - 1), m.index);
+        if (/[A-Za-z@/=]/.test(before)) continue;
+        out.push(run);
+    }
+    return out;
+}
+
+function extractFacts(raw) {
+    const text = raw.replace(MARKER, '').replace(/\r\n?/g, '\n');
+    const lines = text.split('\n').map((l) => l.trim()).filter(Boolean);
+    const emails = [...new Set(text.match(EMAIL) ?? [])];
+    const urls = [...new Set((text.match(URL_RE) ?? []).map((u) => u.replace(/[.,;:]+$/, '')))]
+        .filter((u) => !emails.some((e) => e.endsWith(u)));
+    const phoneList = [...new Set(phones(text.replace(EMAIL, ' ').replace(URL_RE, ' ')))];
+    let name = null;
+    let nameIdx = -1;
+    for (let i = 0; i < lines.length; i++) {
+        const first = lines[i].split(/\s+[|•·]\s+|\s+[-–—]\s+|\t/)[0].trim();
+        if (first && /\p{L}/u.test(first)) { name = first.slice(0, 120); nameIdx = i; break; }
+    }
+    let label = null;
+    for (const l of lines.slice(nameIdx + 1, nameIdx + 6)) {
+        if (l.length > 80 || /@|https?:|www\./.test(l) || (l.match(/\d/g) ?? []).length >= 3 || !/\p{L}/u.test(l)) continue;
+        if (/^(summary|profile|about|skills|experience|education|contact)\b/i.test(l)) continue;
+        label = l.split(/\s+[|•·]\s+/)[0];
+        break;
+    }
+    const heading = (re) => {
+        const i = lines.findIndex((l) => re.test(l));
+        if (i < 0) return null;
+        const inline = lines[i].replace(re, '').replace(/^[\s:–—-]+/, '').trim();
+        if (inline) return inline;
+        const body = [];
+        for (const l of lines.slice(i + 1)) {
+            if (/^[A-ZÀ-Þ][A-ZÀ-Þ &/]{2,}:?$/.test(l) || /^(experience|education|skills|projects|languages|work)\b:?$/i.test(l)) break;
+            body.push(l);
+            if (body.length >= 3) break;
+        }
+        return body.length ? body.join(' ') : null;
+    };
+    let summary = heading(/^(summary|profile|about me|about|objective)\b:?/i);
+    if (summary) summary = summary.slice(0, 400);
+    const skillsLine = heading(/^(skills|technical skills|technologies|tech stack|core skills)\b:?/i);
+    const skills = skillsLine
+        ? [...new Set(skillsLine.split(/\s*[,;|•·/]\s*|\s{2,}/).map((s) => s.trim()).filter((s) => s && s.length <= 40))].slice(0, 20)
+        : [];
+    let city = null;
+    let region = null;
+    const loc = /\b([A-Z][\p{L}.'-]+(?: [A-Z][\p{L}.'-]+)*),\s*([A-Z]{2}\b|[A-Z][\p{L}]+(?: [A-Z][\p{L}]+)*)/u.exec(
+        lines.slice(0, 8).filter((l) => !/@|https?:/.test(l)).join('\n'));
+    if (loc) { city = loc[1]; region = loc[2]; }
+    const ym = /(\d{1,2})\+?\s*(?:years|yrs)\b/i.exec(text);
+    return {
+        text, name, email: emails[0] ?? null, emails, phone: phoneList[0] ?? null, phones: phoneList, urls,
+        label, summary, skills, city, region, years: ym ? Number(ym[1]) : null,
+    };
+}
+
+// ---- Outcomes -------------------------------------------------------------------------------
+
+const BEHAVIOURS = new Set(['ok', '429', 'insufficient_quota', '500', '502', '503', '400', '401', '403', '404', 'hang',
+    'reset', 'malformed', 'truncated', 'refusal', 'content_filter', 'invalid_json_content', 'schema_violation', 'latency']);
+const ALIASES = { quota: 'insufficient_quota', '429_quota': 'insufficient_quota', 'rate_limit': '429', disconnect: 'reset' };
+
+// "429", "429:250" (retry-after-ms), "latency:200", or an object
+// {behaviour, latency_ms, retry_after_ms, retry_after, headers, status, body}.
+function normalizeOutcome(o) {
+    if (typeof o === 'number') o = String(o);
+    if (typeof o === 'string') {
+        const [b, arg] = o.split(/:(.*)/s);
+        const out = { behaviour: ALIASES[b] ?? b };
+        if (out.behaviour === 'latency') { out.behaviour = 'ok'; out.latency_ms = Number(arg); }
+        else if (arg !== undefined && arg !== '') {
+            if (out.behaviour === '429') out.retry_after_ms = Number(arg);
+            else if (out.behaviour === 'hang') out.latency_ms = Number(arg);
+        }
+        o = out;
+    }
+    if (o === null || typeof o !== 'object' || Array.isArray(o)) throw new Error('an outcome is a string or an object');
+    const out = { ...o };
+    out.behaviour = ALIASES[o.behaviour ?? o.behavior] ?? o.behaviour ?? o.behavior ?? (o.status !== undefined ? 'raw' : 'ok');
+    delete out.behavior;
+    if (out.behaviour !== 'raw' && !BEHAVIOURS.has(out.behaviour)) throw new Error(`unknown behaviour ${JSON.stringify(out.behaviour)}`);
+    if (out.behaviour === 'latency') out.behaviour = 'ok';
+    for (const k of ['latency_ms', 'retry_after_ms']) {
+        if (out[k] !== undefined && !(Number.isFinite(out[k]) && out[k] >= 0)) throw new Error(`${k} must be a number >= 0`);
+    }
+    return out;
+}
+
+// Markers in the user text: [[openai-fake:BEHAVIOUR[:ARG][*N]]], e.g. [[openai-fake:latency:200]],
+// [[openai-fake:503*2]] (the first two requests with this text get 503, later ones succeed).
+function markerOutcome(messages) {
+    const all = messages.filter((m) => m?.role === 'user').map(messageText).join('\n');
+    const found = [...all.matchAll(MARKER)].map((m) => m[1].trim());
+    if (found.length === 0) return null;
+    const textHash = crypto.createHash('sha1').update(all).digest('hex');
+    let outcome = { behaviour: 'ok' };
+    let latency;
+    for (const marker of found) {
+        const m = /^(.*?)(?:\*(\d+))?$/.exec(marker);
+        const times = m[2] === undefined ? Infinity : Number(m[2]);
+        const key = `${marker}|${textHash}`;
+        const used = markerUses.get(key) ?? 0;
+        if (used >= times) continue;
+        markerUses.set(key, used + 1);
+        let o;
+        try { o = normalizeOutcome(m[1]); } catch { continue; }
+        if (o.latency_ms !== undefined && o.behaviour === 'ok') latency = o.latency_ms;
+        else outcome = o;
+    }
+    if (latency !== undefined && outcome.latency_ms === undefined) outcome = { ...outcome, latency_ms: latency };
+    return outcome;
+}
+
+// ---- Request validation (what the real API checks) -------------------------------------------
+
+const KNOWN_PARAMS = new Set(['model', 'messages', 'audio', 'frequency_penalty', 'function_call', 'functions', 'logit_bias',
+    'logprobs', 'max_completion_tokens', 'max_tokens', 'metadata', 'modalities', 'n', 'parallel_tool_calls', 'prediction',
+    'presence_penalty', 'prompt_cache_key', 'prompt_cache_retention', 'reasoning_effort', 'response_format', 'safety_identifier',
+    'seed', 'service_tier', 'stop', 'store', 'stream', 'stream_options', 'temperature', 'tool_choice', 'tools', 'top_logprobs',
+    'top_p', 'user', 'verbosity', 'web_search_options']);
+const ROLES = ['system', 'assistant', 'user', 'function', 'tool', 'developer'];
+
+// Returns null or [status, message, type, param, code].
+function checkRequest(body) {
+    const bad = (message, param = null, code = null) => [400, message, 'invalid_request_error', param, code];
+    if (body === null || typeof body !== 'object' || Array.isArray(body)) {
+        return bad(`Invalid type for request body: expected an object, but got ${Array.isArray(body) ? 'an array' : typeof body} instead.`, null, 'invalid_type');
+    }
+    for (const k of Object.keys(body)) if (!KNOWN_PARAMS.has(k)) return bad(`Unrecognized request argument supplied: ${k}`);
+    if (typeof body.model !== 'string' || body.model === '') return bad('you must provide a model parameter');
+    if (body.messages === undefined) return bad("Missing required parameter: 'messages'.", 'messages', 'missing_required_parameter');
+    if (!Array.isArray(body.messages)) {
+        return bad(`Invalid type for 'messages': expected an array of objects, but got ${typeof body.messages} instead.`, 'messages', 'invalid_type');
+    }
+    if (body.messages.length === 0) {
+        return bad("Invalid 'messages': empty array. Expected an array with minimum length 1, but got an empty array instead.", 'messages', 'empty_array');
+    }
+    for (let i = 0; i < body.messages.length; i++) {
+        const m = body.messages[i];
+        const p = `messages[${i}]`;
+        if (m === null || typeof m !== 'object' || Array.isArray(m)) return bad(`Invalid type for '${p}': expected an object, but got ${typeof m} instead.`, p, 'invalid_type');
+        if (m.role === undefined) return bad(`Missing required parameter: '${p}.role'.`, `${p}.role`, 'missing_required_parameter');
+        if (!ROLES.includes(m.role)) {
+            return bad(`Invalid value: '${m.role}'. Supported values are: ${ROLES.slice(0, -1).map((r) => `'${r}'`).join(', ')}, and 'developer'.`, `${p}.role`, 'invalid_value');
+        }
+        if (['system', 'user', 'developer', 'tool'].includes(m.role) && m.content === undefined) {
+            return bad(`Missing required parameter: '${p}.content'.`, `${p}.content`, 'missing_required_parameter');
+        }
+        if (m.content !== undefined && m.content !== null && typeof m.content !== 'string' && !Array.isArray(m.content)) {
+            return bad(`Invalid type for '${p}.content': expected one of a string or array of objects, but got ${typeof m.content} instead.`, `${p}.content`, 'invalid_type');
+        }
+    }
+    for (const k of ['max_completion_tokens', 'max_tokens', 'n']) {
+        if (body[k] !== undefined && body[k] !== null && !(Number.isInteger(body[k]) && body[k] >= 1)) {
+            return bad(`Invalid '${k}': expected an integer of at least 1, but got ${JSON.stringify(body[k])} instead.`, k, 'invalid_value');
+        }
+    }
+    if (body.max_tokens != null && body.max_completion_tokens != null) {
+        return bad("max_tokens and max_completion_tokens cannot both be set.", 'max_tokens', 'invalid_request_error');
+    }
+    if (body.stream === true) return bad('This stand-in does not implement streaming (stream: true).', 'stream', 'unsupported_value');
+    const rf = body.response_format;
+    if (rf !== undefined && rf !== null) {
+        if (typeof rf !== 'object' || Array.isArray(rf)) return bad(`Invalid type for 'response_format': expected an object, but got ${typeof rf} instead.`, 'response_format', 'invalid_type');
+        if (rf.type === undefined) return bad("Missing required parameter: 'response_format.type'.", 'response_format.type', 'missing_required_parameter');
+        if (!['text', 'json_object', 'json_schema'].includes(rf.type)) {
+            return bad(`Invalid value: '${rf.type}'. Supported values are: 'text', 'json_object', and 'json_schema'.`, 'response_format.type', 'invalid_value');
+        }
+        if (rf.type === 'json_object') {
+            const all = body.messages.map(messageText).join('\n');
+            if (!/json/i.test(all)) {
+                return bad("'messages' must contain the word 'json' in some form, to use 'response_format' of type 'json_object'.", 'messages', null);
+            }
+        }
+        if (rf.type === 'json_schema') {
+            const js = rf.json_schema;
+            if (js === undefined) return bad("Missing required parameter: 'response_format.json_schema'.", 'response_format.json_schema', 'missing_required_parameter');
+            if (js === null || typeof js !== 'object' || Array.isArray(js)) {
+                return bad(`Invalid type for 'response_format.json_schema': expected an object, but got ${typeof js} instead.`, 'response_format.json_schema', 'invalid_type');
+            }
+            if (js.name === undefined) return bad("Missing required parameter: 'response_format.json_schema.name'.", 'response_format.json_schema.name', 'missing_required_parameter');
+            if (typeof js.name !== 'string' || !/^[A-Za-z0-9_-]+$/.test(js.name)) {
+                return bad("Invalid 'response_format.json_schema.name': string does not match pattern. Expected a string that matches the pattern '^[a-zA-Z0-9_-]+$'.", 'response_format.json_schema.name', 'invalid_value');
+            }
+            if (js.name.length > 64) {
+                return bad(`Invalid 'response_format.json_schema.name': string too long. Expected a string with maximum length 64, but got a string with length ${js.name.length} instead.`, 'response_format.json_schema.name', 'string_above_max_length');
+            }
+            if (js.strict !== undefined && js.strict !== null && typeof js.strict !== 'boolean') {
+                return bad(`Invalid type for 'response_format.json_schema.strict': expected a boolean, but got ${typeof js.strict} instead.`, 'response_format.json_schema.strict', 'invalid_type');
+            }
+            if (js.schema !== undefined && (js.schema === null || typeof js.schema !== 'object' || Array.isArray(js.schema))) {
+                return bad(`Invalid type for 'response_format.json_schema.schema': expected an object, but got ${typeof js.schema} instead.`, 'response_format.json_schema.schema', 'invalid_type');
+            }
+            if (js.strict === true) {
+                const err = strictSchemaError(js.schema ?? {});
+                if (err) return bad(`Invalid schema for response_format '${js.name}': ${err}`, 'response_format', null);
+            }
+        }
+    }
+    return null;
+}
+
+// ---- Answers --------------------------------------------------------------------------------
+
+function answerContent(body, facts) {
+    const rf = body.response_format;
+    if (rf?.type === 'json_schema') {
+        const schema = rf.json_schema.schema ?? { type: 'object', properties: {}, required: [], additionalProperties: false };
+        const value = generate(schema, facts);
+        return { value, schema, content: JSON.stringify(value) };
+    }
+    const plain = { name: facts.name, email: facts.email, phone: facts.phone, label: facts.label, urls: facts.urls,
+        skills: facts.skills, summary: facts.summary };
+    if (rf?.type === 'json_object') return { value: plain, schema: null, content: JSON.stringify(plain) };
+    const lines = Object.entries(plain).filter(([, v]) => v !== null && !(Array.isArray(v) && v.length === 0))
+        .map(([k, v]) => `${k}: ${Array.isArray(v) ? v.join(', ') : v}`);
+    return { value: null, schema: null, content: lines.join('\n') || 'No résumé text found.' };
+}
+
+// Breaks a valid answer so that it is JSON but not valid against the schema.
+function violate(value, schema) {
+    if (value !== null && typeof value === 'object' && !Array.isArray(value)) {
+        const out = { ...value };
+        const keys = Object.keys(out);
+        if (keys.length > 0) delete out[keys[0]];
+        out.unexpected_field_from_openai_fake = true;
+        return out;
+    }
+    return { unexpected_field_from_openai_fake: true, schema_type: schema?.type ?? null };
+}
+
+function completionBody(body, content, finishReason, refusal, promptTokens, completionTokens) {
+    const n = body.n ?? 1;
+    return {
+        id: completionId(),
+        object: 'chat.completion',
+        created: Math.floor(Date.now() / 1000),
+        model: body.model,
+        choices: Array.from({ length: n }, (_, index) => ({
+            index,
+            message: { role: 'assistant', content, refusal, annotations: [] },
+            logprobs: null,
+            finish_reason: finishReason,
+        })),
+        usage: {
+            prompt_tokens: promptTokens,
+            completion_tokens: completionTokens * n,
+            total_tokens: promptTokens + completionTokens * n,
+            prompt_tokens_details: { cached_tokens: 0, audio_tokens: 0 },
+            completion_tokens_details: { reasoning_tokens: 0, audio_tokens: 0, accepted_prediction_tokens: 0, rejected_prediction_tokens: 0 },
+        },
+        service_tier: 'default',
+        system_fingerprint: 'fp_openai_fake',
+    };
+}
+
+async function respond(req, res, ctx, body, outcome) {
+    const model = body.model;
+    const promptTokens = body.messages.reduce((acc, m) => acc + 4 + tokens(messageText(m)), 3);
+    if (ctx.record) ctx.record.outcome = outcome.behaviour;
+    if (outcome.latency_ms) {
+        await sleep(outcome.latency_ms);
+        if (ctx.closed) { if (ctx.record) ctx.record.status = 'client closed'; return; }
+    }
+    const extra = outcome.headers ?? {};
+    const rl = () => rateLimitHeaders();
+    switch (outcome.behaviour) {
+        case 'raw': {
+            const b = outcome.body ?? '';
+            return send(res, ctx, outcome.status, typeof b === 'string' ? b : JSON.stringify(b), extra,
+                outcome.content_type ?? (typeof b === 'string' ? 'text/plain' : 'application/json'));
+        }
+        case '429': {
+            const ms = outcome.retry_after_ms ?? 100;
+            const retryAfter = outcome.retry_after ?? String(Math.max(1, Math.ceil(ms / 1000)));
+            return apiError(res, ctx, 429,
+                `Rate limit reached for ${model} in organization org-openai-fake on requests per min (RPM): Limit ${config.rpm}, Used ${config.rpm}, Requested 1. Please try again in ${ms}ms. Visit https://platform.openai.com/account/rate-limits to learn more.`,
+                'requests', null, 'rate_limit_exceeded',
+                { ...rateLimitHeaders(true), 'retry-after-ms': String(ms), 'retry-after': retryAfter, ...extra });
+        }
+        case 'insufficient_quota':
+            return apiError(res, ctx, 429,
+                'You exceeded your current quota, please check your plan and billing details. For more information on this error, read the docs: https://platform.openai.com/docs/guides/error-codes/api-errors.',
+                'insufficient_quota', null, 'insufficient_quota', extra);
+        case '500':
+            return apiError(res, ctx, 500, 'The server had an error while processing your request. Sorry about that!', 'server_error', null, null, extra);
+        case '502':
+            return send(res, ctx, 502, '<html>\r\n<head><title>502 Bad Gateway</title></head>\r\n<body>\r\n<center><h1>502 Bad Gateway</h1></center>\r\n<hr><center>cloudflare</center>\r\n</body>\r\n</html>\r\n',
+                { 'x-request-id': null, 'openai-version': null, 'openai-organization': null, 'openai-processing-ms': null, ...extra }, 'text/html');
+        case '503':
+            return apiError(res, ctx, 503, 'The engine is currently overloaded, please try again later.', 'server_error', null, null, extra);
+        case '400':
+            return apiError(res, ctx, 400,
+                `This model's maximum context length is 128000 tokens. However, your messages resulted in ${128000 + promptTokens} tokens. Please reduce the length of the messages.`,
+                'invalid_request_error', 'messages', 'context_length_exceeded', extra);
+        case '401':
+            return apiError(res, ctx, 401, 'Incorrect API key provided: sk-****fake. You can find your API key at https://platform.openai.com/account/api-keys.',
+                'invalid_request_error', null, 'invalid_api_key', extra);
+        case '403':
+            return apiError(res, ctx, 403, 'Country, region, or territory not supported', 'request_forbidden', null, 'unsupported_country_region_territory', extra);
+        case '404':
+            return apiError(res, ctx, 404, `The model \`${model}\` does not exist or you do not have access to it.`, 'invalid_request_error', null, 'model_not_found', extra);
+        case 'hang':
+            // Accept and never answer; the socket stays open until the client gives up (or, with
+            // latency_ms, until then: the connection is then closed without an answer).
+            if (ctx.record) ctx.record.status = 'hung';
+            if (outcome.latency_ms) req.socket.destroy();
+            return;
+        case 'reset':
+            if (ctx.record) ctx.record.status = 'reset';
+            req.socket.destroy();
+            return;
+        case 'malformed': {
+            const text = `{"id":"${completionId()}","object":"chat.completion","created":${Math.floor(Date.now() / 1000)},"model":"${model}","choices":[{"index":0,"message":{"role":"assistant","content":"{\\"na`;
+            return send(res, ctx, 200, text, { ...rl(), ...extra });
+        }
+        default: break;
+    }
+    // Successful-looking answers.
+    const facts = extractFacts(resumeText(body.messages));
+    const { value, schema, content } = answerContent(body, facts);
+    let finish = 'stop';
+    let out = content;
+    let refusal = null;
+    const limit = body.max_completion_tokens ?? body.max_tokens;
+    switch (outcome.behaviour) {
+        case 'truncated':
+            finish = 'length';
+            out = content.slice(0, Math.max(1, Math.floor(content.length / 2)));
+            break;
+        case 'content_filter':
+            finish = 'content_filter';
+            out = content.slice(0, Math.max(1, Math.floor(content.length / 3)));
+            break;
+        case 'refusal':
+            out = null;
+            refusal = "I'm sorry, but I can't assist with that request.";
+            break;
+        case 'invalid_json_content':
+            out = `Sure! Here is the extracted profile:\n\nName: ${facts.name ?? 'unknown'}\nEmail: ${facts.email ?? 'unknown'}`;
+            break;
+        case 'schema_violation':
+            out = JSON.stringify(violate(value, schema));
+            break;
+        default:
+            if (schema) {
+                const errors = validate(value, schema);
+                if (errors.length) log(`warning: generated content does not validate: ${errors.join('; ')}`);
+            }
+            if (limit != null && tokens(content) > limit) {
+                finish = 'length';
+                out = content.slice(0, limit * 4);
+            }
+    }
+    const completionTokens = Math.max(1, tokens(out ?? refusal));
+    window.tokens += promptTokens + completionTokens;
+    return send(res, ctx, 200, completionBody(body, out, finish, refusal, promptTokens, completionTokens), { ...rl(), ...extra });
+}
+
+// ---- Routing --------------------------------------------------------------------------------
+
+function readBody(req) {
+    return new Promise((resolve, reject) => {
+        const chunks = [];
+        req.on('data', (c) => chunks.push(c));
+        req.on('end', () => resolve(Buffer.concat(chunks).toString('utf8')));
+        req.on('error', reject);
+    });
+}
+
+function json(res, status, value) {
+    const text = JSON.stringify(value, null, 2);
+    res.writeHead(status, { 'content-type': 'application/json', 'content-length': Buffer.byteLength(text) });
+    res.end(text);
+}
+
+async function control(req, res, path, raw) {
+    let body = null;
+    if (raw.trim() !== '') {
+        try { body = JSON.parse(raw); } catch { return json(res, 400, { error: 'body is not JSON' }); }
+    }
+    const url = new URL(req.url, 'http://127.0.0.1');
+    if (req.method === 'GET' && path === '/_control/health') return json(res, 200, { ok: true, pid: process.pid });
+    if (req.method === 'GET' && path === '/_control/requests') {
+        const path_ = url.searchParams.get('path');
+        const list = path_ ? requests.filter((r) => r.path === path_) : requests;
+        return json(res, 200, { count: list.length, requests: list });
+    }
+    if (req.method === 'GET' && path === '/_control/script') return json(res, 200, { remaining: script.length, script });
+    if (req.method === 'POST' && path === '/_control/script') {
+        const list = Array.isArray(body) ? body : body?.outcomes;
+        if (!Array.isArray(list)) return json(res, 400, { error: 'send a JSON list of outcomes (or {"outcomes": [...]})' });
+        let parsed;
+        try { parsed = list.map(normalizeOutcome); } catch (e) { return json(res, 400, { error: e.message }); }
+        script = url.searchParams.get('append') ? [...script, ...parsed] : parsed;
+        return json(res, 200, { remaining: script.length });
+    }
+    if (req.method === 'POST' && path === '/_control/reset') {
+        script = [];
+        requests = [];
+        markerUses = new Map();
+        window = { start: Date.now(), requests: 0, tokens: 0 };
+        Object.assign(config, initial);
+        return json(res, 200, { ok: true });
+    }
+    if (req.method === 'POST' && path === '/_control/config') {
+        if (body === null || typeof body !== 'object' || Array.isArray(body)) return json(res, 400, { error: 'send a JSON object' });
+        if ('key' in body) config.key = body.key;
+        if ('models' in body) config.models = body.models;
+        if ('rpm' in body) config.rpm = Number(body.rpm);
+        if ('tpm' in body) config.tpm = Number(body.tpm);
+        return json(res, 200, { key: config.key, models: config.models, rpm: config.rpm, tpm: config.tpm });
+    }
+    return json(res, 404, { error: `no control endpoint ${req.method} ${path}` });
+}
+
+function checkAuth(req) {
+    const h = req.headers.authorization;
+    if (!h) {
+        return [401, "You didn't provide an API key. You need to provide your API key in an Authorization header using Bearer auth (i.e. Authorization: Bearer YOUR_KEY), or as the password field (with blank username) if you're accessing the API from your browser and are prompted for a username and password. You can obtain an API key from https://platform.openai.com/account/api-keys.",
+            'invalid_request_error', null, null];
+    }
+    const m = /^Bearer (.*)$/i.exec(h);
+    const key = m ? m[1].trim() : '';
+    if (!m || key === '' || (config.key !== null && config.key !== undefined && key !== config.key)) {
+        const shown = key.length > 8 ? `${key.slice(0, 3)}${'*'.repeat(Math.min(40, key.length - 7))}${key.slice(-4)}` : key;
+        return [401, `Incorrect API key provided: ${shown}. You can find your API key at https://platform.openai.com/account/api-keys.`,
+            'invalid_request_error', null, 'invalid_api_key'];
+    }
+    return null;
+}
+
+async function handle(req, res) {
+    const url = new URL(req.url, 'http://127.0.0.1');
+    const path = url.pathname;
+    const raw = await readBody(req);
+    if (path.startsWith('/_control/')) return control(req, res, path, raw);
+
+    const ctx = { requestId: requestId(), started: Date.now(), record: null, closed: false };
+    res.on('close', () => { ctx.closed = true; });
+    let parsed;
+    let parseError = false;
+    try { parsed = raw === '' ? undefined : JSON.parse(raw); } catch { parseError = true; }
+    ctx.record = {
+        seq: ++seq, time: new Date().toISOString(), method: req.method, path: url.pathname + url.search,
+        headers: req.headers, body: raw, json: parseError ? null : (parsed ?? null),
+        request_id: ctx.requestId, status: null, outcome: null,
+    };
+    requests.push(ctx.record);
+
+    const route = `${req.method} ${path}`;
+    const isChat = route === 'POST /v1/chat/completions';
+    const isModels = req.method === 'GET' && (path === '/v1/models' || path.startsWith('/v1/models/'));
+    if (!isChat && !isModels) {
+        return apiError(res, ctx, 404, `Invalid URL (${req.method} ${path})`, 'invalid_request_error', null, null);
+    }
+    const authErr = checkAuth(req);
+    if (authErr) return apiError(res, ctx, ...authErr);
+
+    if (isModels) {
+        const ids = config.models ?? ['gpt-4o', 'gpt-4o-mini', 'gpt-4o-2024-08-06', 'gpt-4.1', 'gpt-4.1-mini'];
+        const model = (id) => ({ id, object: 'model', created: 1715367049, owned_by: 'system' });
+        if (path === '/v1/models') return send(res, ctx, 200, { object: 'list', data: ids.map(model) });
+        const id = decodeURIComponent(path.slice('/v1/models/'.length));
+        if (config.models && !config.models.includes(id)) {
+            return apiError(res, ctx, 404, `The model '${id}' does not exist`, 'invalid_request_error', 'model', 'model_not_found');
+        }
+        return send(res, ctx, 200, model(id));
+    }
+
+    rollWindow();
+    window.requests += 1;   // failed requests count against the limit too
+    if (parseError) {
+        return apiError(res, ctx, 400,
+            "We could not parse the JSON body of your request. (HINT: This likely means you aren't using your HTTP library correctly. The OpenAI API expects a JSON payload, but what was sent was not valid JSON. If you have trouble figuring out how to fix this, please contact us through our help center at help.openai.com.)",
+            'invalid_request_error', null, null);
+    }
+    if (parsed === undefined) return apiError(res, ctx, 400, 'you must provide a model parameter', 'invalid_request_error', null, null);
+    const invalid = checkRequest(parsed);
+    if (invalid) return apiError(res, ctx, ...invalid);
+    if (config.models && !config.models.includes(parsed.model)) {
+        return apiError(res, ctx, 404, `The model \`${parsed.model}\` does not exist or you do not have access to it.`, 'invalid_request_error', null, 'model_not_found');
+    }
+    const outcome = script.length > 0 ? script.shift() : (markerOutcome(parsed.messages) ?? { behaviour: 'ok' });
+    return respond(req, res, ctx, parsed, outcome);
+}
+
+// ---- Server and lifetime --------------------------------------------------------------------
+
+const server = http.createServer((req, res) => {
+    handle(req, res).catch((e) => {
+        log(`internal error: ${e.stack ?? e}`);
+        if (!res.headersSent) json(res, 500, { error: { message: `openai_fake internal error: ${e.message}`, type: 'server_error', param: null, code: null } });
+    });
+});
+server.keepAliveTimeout = 5000;
+server.on('connection', (s) => { sockets.add(s); s.on('close', () => sockets.delete(s)); });
+
+let stopping = false;
+function stop(why) {
+    if (stopping) return;
+    stopping = true;
+    log(`stopping (${why})`);
+    server.close();
+    for (const s of sockets) s.destroy();
+    setTimeout(() => process.exit(0), 50).unref();
+}
+for (const sig of ['SIGTERM', 'SIGINT', 'SIGHUP']) process.on(sig, () => stop(sig));
+
+const startPpid = process.ppid;
+setInterval(() => {
+    if (process.ppid !== startPpid) return stop('parent exited');
+    if (opts.parentPid) {
+        try { process.kill(opts.parentPid, 0); } catch (e) { if (e.code === 'ESRCH') stop(`process ${opts.parentPid} exited`); }
+    }
+}, 200).unref();
+if (opts.stdin) {
+    process.stdin.on('end', () => stop('stdin closed'));
+    process.stdin.on('error', () => stop('stdin error'));
+    process.stdin.resume();
+}
+
+server.on('error', (e) => { process.stderr.write(`openai_fake: ${e.message}\n`); process.exit(1); });
+server.listen(opts.port, '127.0.0.1', () => {
+    const { port } = server.address();
+    process.stdout.write(`listening 127.0.0.1:${port}\n`);
+});
+
