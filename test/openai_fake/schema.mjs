@@ -5,10 +5,14 @@
 
 const TYPES = new Set(['string', 'number', 'integer', 'boolean', 'object', 'array', 'null']);
 
-// Keywords strict mode accepts (WIRE.md §1). Anything else gets "'X' is not permitted."
+// Keywords strict mode accepts (WIRE.md §1). Anything else (allOf, not, if/then/else, oneOf,
+// minLength, maxLength, uniqueItems, patternProperties, propertyNames, ...) gets
+// "'X' is not permitted.". The annotations title, $comment, default and examples change nothing
+// in the output grammar and are accepted here; whether the real API accepts all of them is
+// unverified.
 const ALLOWED = new Set([
     'type', 'properties', 'required', 'additionalProperties', 'items', 'enum', 'const', 'anyOf',
-    'description', 'title', '$defs', 'definitions', '$ref', '$schema', '$id',
+    'description', 'title', '$comment', 'default', 'examples', '$defs', 'definitions', '$ref', '$schema', '$id',
     'pattern', 'format', 'minimum', 'maximum', 'exclusiveMinimum', 'exclusiveMaximum',
     'multipleOf', 'minItems', 'maxItems',
 ]);

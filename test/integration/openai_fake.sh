@@ -1,0 +1,355 @@
+# The OpenAI stand-in (test/openai_fake/server.mjs) against curl: what a client author relies on.
+# A strict structured-outputs request gets a completion whose content is JSON valid against the
+# request's schema and carries the name and e-mail of the résumé text; the real API's checks
+# (key, JSON body, model, messages, strict schema rules) answer its error format and statuses;
+# every scripted failure gives its documented status, headers and body; the control API counts
+# the calls; the server stops on SIGTERM and when its parent dies. Needs node and curl, not the
+# cluster. The server is stopped by PID at the end (and stops by itself if this shell dies).
+of_dir=$(mktemp -d /tmp/rp-openai-fake.XXXXXX)
+of_srv=test/openai_fake/server.mjs
+of_pid=
+of_port=
+
+# of_start LOGFILE [ARGS...]: starts a server on a free port; sets of_started_pid, of_started_port.
+of_start() {
+    local out=$1
+    shift
+    node "$of_srv" --port 0 "$@" >"$out" 2>"$out.err" &
+    of_started_pid=$!
+    of_started_port=
+    for _ in $(seq 100); do
+        of_started_port=$(sed -n 's/^listening 127\.0\.0\.1:\([0-9]*\)$/\1/p' "$out" 2>/dev/null)
+        [ -n "$of_started_port" ] && return 0
+        kill -0 "$of_started_pid" 2>/dev/null || return 1
+        sleep 0.05
+    done
+    return 1
+}
+
+# of_call METHOD PATH [BODYFILE] [curl args...]: body in $of_dir/b, headers in $of_dir/h; prints
+# the status (000 when there was no answer); curl's exit status is in $of_dir/rc (see of_rc).
+of_call() {
+    local method=$1 path=$2 body=${3:-}
+    shift 3 2>/dev/null || shift $#
+    local args=(-s -o "$of_dir/b" -D "$of_dir/h" -w '%{http_code}' -X "$method" --max-time 10)
+    [ -n "$body" ] && args+=(-H 'Content-Type: application/json' --data-binary "@$body")
+    : >"$of_dir/b"
+    : >"$of_dir/h"
+    curl "${args[@]}" "$@" "http://127.0.0.1:$of_port$path"
+    echo $? >"$of_dir/rc"
+}
+of_rc() { cat "$of_dir/rc"; }
+of_chat() { of_call POST /v1/chat/completions "$1" -H 'Authorization: Bearer sk-fake-test' "${@:2}"; }
+of_header() { sed -n "s/^$1: *//Ip" "$of_dir/h" | tr -d '\r' | head -1; }
+of_jq() { jq -r "$1" "$of_dir/b" 2>/dev/null; }
+of_content() { jq -r '.choices[0].message.content' "$of_dir/b" >"$of_dir/content.json"; }
+# of_error_is STATUS TYPE CODE PARAM: the body is {"error": {message, type, param, code}} so.
+of_error_is() {
+    jq -e --arg t "$2" --arg c "$3" --arg p "$4" '
+        (.error | keys | sort) == ["code", "message", "param", "type"]
+        and (.error.message | type == "string" and length > 0)
+        and .error.type == $t
+        and (.error.code // "null") == $c
+        and (.error.param // "null") == $p' "$of_dir/b" >/dev/null 2>&1
+}
+of_script() {
+    printf '%s' "$1" >"$of_dir/script.json"
+    of_call POST /_control/script "$of_dir/script.json" >/dev/null
+}
+
+if ! command -v node >/dev/null || ! command -v curl >/dev/null || ! command -v jq >/dev/null; then
+    t_skip "openai_fake" "node, curl or jq is missing"
+elif ! of_start "$of_dir/server.out" --key sk-fake-test; then
+    t_fail "openai_fake: the server starts on a free port and prints it" "$(cat "$of_dir/server.out" "$of_dir/server.out.err" 2>/dev/null)"
+else
+    of_pid=$of_started_pid
+    of_port=$of_started_port
+    t_pass "openai_fake: the server starts on a free port and prints 'listening 127.0.0.1:$of_port'"
+
+    # ---- A valid strict request ------------------------------------------------------------
+    cat >"$of_dir/schema.json" <<'JSON'
+{"type": "object", "additionalProperties": false,
+ "required": ["name", "email", "phone", "label", "skills", "profiles", "location", "work"],
+ "properties": {
+   "name": {"type": "string"},
+   "email": {"type": ["string", "null"]},
+   "phone": {"type": ["string", "null"]},
+   "label": {"type": ["string", "null"]},
+   "skills": {"type": "array", "items": {"type": "string"}},
+   "profiles": {"type": "array", "items": {"type": "object", "additionalProperties": false,
+     "required": ["network", "url"], "properties": {"network": {"type": ["string", "null"]}, "url": {"type": "string"}}}},
+   "location": {"anyOf": [{"$ref": "#/$defs/place"}, {"type": "null"}]},
+   "work": {"type": "array", "items": {"$ref": "#/$defs/job"}}},
+ "$defs": {
+   "place": {"type": "object", "additionalProperties": false, "required": ["city"], "properties": {"city": {"type": ["string", "null"]}}},
+   "job": {"type": "object", "additionalProperties": false, "required": ["name", "start"],
+           "properties": {"name": {"type": "string"}, "start": {"type": ["string", "null"], "format": "date"}}}}}
+JSON
+    of_resume=$'Ada Lovelace\nAnalyst of Engines\nLondon, UK\nada.lovelace@example.org | +44 20 7946 0958 | https://github.com/ada\nSkills: Mathematics, Poetry, Notes\nExperience\n1842 - 1843 Translator'
+    # of_request FILE TEXT [STRICT] [SCHEMAFILE] [MODEL]
+    of_request() {
+        jq -n --arg text "$2" --argjson strict "${3:-true}" --slurpfile schema "${4:-$of_dir/schema.json}" --arg model "${5:-gpt-4o-2024-08-06}" '
+            {model: $model, max_completion_tokens: 2000,
+             messages: [{role: "system", content: "Extract the candidate profile from the résumé."},
+                        {role: "user", content: $text}],
+             response_format: {type: "json_schema",
+                               json_schema: {name: "profile", strict: $strict, schema: $schema[0]}}}' >"$1"
+    }
+    of_request "$of_dir/ok.json" "$of_resume"
+
+    of_status=$(of_chat "$of_dir/ok.json")
+    of_content
+    if [ "$of_status" = 200 ] &&
+        jq -e '.object == "chat.completion" and (.id | startswith("chatcmpl-")) and (.created | type == "number")
+               and .model == "gpt-4o-2024-08-06" and .choices[0].finish_reason == "stop"
+               and .choices[0].message.role == "assistant" and .choices[0].message.refusal == null
+               and (.choices[0].message.content | type == "string")
+               and .usage.total_tokens == .usage.prompt_tokens + .usage.completion_tokens and .usage.prompt_tokens > 0' \
+            "$of_dir/b" >/dev/null; then
+        t_pass "openai_fake: a valid strict request gets 200 with a chat.completion (stop, refusal null, usage adds up)"
+    else
+        t_fail "openai_fake: a valid strict request gets 200 with a chat.completion" "status $of_status: $(head -c 2000 "$of_dir/b")"
+    fi
+    if of_err=$(node test/openai_fake/validate.mjs "$of_dir/schema.json" "$of_dir/content.json" --strict); then
+        t_pass "openai_fake: the content is JSON valid against the request's strict schema"
+    else
+        t_fail "openai_fake: the content is JSON valid against the request's strict schema" "$of_err"$'\n'"$(cat "$of_dir/content.json")"
+    fi
+    t_expect "openai_fake: the content's name is the résumé's first line" "Ada Lovelace" "$(jq -r .name "$of_dir/content.json" 2>/dev/null)"
+    t_expect "openai_fake: the content's email is the résumé's e-mail address" "ada.lovelace@example.org" "$(jq -r .email "$of_dir/content.json" 2>/dev/null)"
+    t_expect "openai_fake: phone, profiles and skills come from the text, unknown arrays are empty" \
+        "+44 20 7946 0958|https://github.com/ada|Mathematics,Poetry,Notes|0" \
+        "$(jq -r '[.phone, .profiles[0].url, (.skills | join(",")), (.work | length | tostring)] | join("|")' "$of_dir/content.json" 2>/dev/null)"
+    of_missing=
+    for h in x-request-id x-ratelimit-limit-requests x-ratelimit-remaining-requests x-ratelimit-limit-tokens \
+        x-ratelimit-remaining-tokens x-ratelimit-reset-requests x-ratelimit-reset-tokens; do
+        [ -n "$(of_header "$h")" ] || of_missing+=" $h"
+    done
+    if [ -z "$of_missing" ] && [[ $(of_header x-ratelimit-reset-requests) =~ ^[0-9.hms]+$ ]] &&
+        [[ $(of_header x-ratelimit-remaining-requests) =~ ^[0-9]+$ ]]; then
+        t_pass "openai_fake: x-request-id and the six x-ratelimit-* headers (Go-style reset durations)"
+    else
+        t_fail "openai_fake: x-request-id and the six x-ratelimit-* headers" "missing:${of_missing}"$'\n'"$(cat "$of_dir/h")"
+    fi
+    # Another text, another answer: the content follows the text, not anything else.
+    of_request "$of_dir/other.json" $'\n\n  Charles Babbage  \ncb@engine.example\n'
+    of_chat "$of_dir/other.json" >/dev/null
+    of_content
+    t_expect "openai_fake: another résumé text gives another name and e-mail (null where nothing is found)" \
+        "Charles Babbage|cb@engine.example|null" "$(jq -r '[.name, .email, (.phone // "null")] | join("|")' "$of_dir/content.json" 2>/dev/null)"
+
+    # ---- What the real API checks ----------------------------------------------------------
+    of_status=$(of_call POST /v1/chat/completions "$of_dir/ok.json" -H 'Authorization: Bearer sk-wrong-key-0000')
+    if [ "$of_status" = 401 ] && of_error_is 401 invalid_request_error invalid_api_key null; then
+        t_pass "openai_fake: a wrong key gets 401 invalid_api_key in the error format"
+    else
+        t_fail "openai_fake: a wrong key gets 401 invalid_api_key in the error format" "status $of_status: $(cat "$of_dir/b")"
+    fi
+    of_status=$(of_call POST /v1/chat/completions "$of_dir/ok.json")
+    if [ "$of_status" = 401 ] && of_error_is 401 invalid_request_error null null && of_jq .error.message | grep -q "didn't provide an API key"; then
+        t_pass "openai_fake: no key gets 401 (\"You didn't provide an API key\", code null, as the real API)"
+    else
+        t_fail "openai_fake: no key gets 401" "status $of_status: $(cat "$of_dir/b")"
+    fi
+    printf '{"model": "gpt-4o", "messages": [' >"$of_dir/broken.json"
+    of_status=$(of_chat "$of_dir/broken.json")
+    if [ "$of_status" = 400 ] && of_error_is 400 invalid_request_error null null && of_jq .error.message | grep -q 'could not parse the JSON body'; then
+        t_pass "openai_fake: a malformed JSON body gets 400"
+    else
+        t_fail "openai_fake: a malformed JSON body gets 400" "status $of_status: $(cat "$of_dir/b")"
+    fi
+    jq 'del(.model)' "$of_dir/ok.json" >"$of_dir/nomodel.json"
+    of_status=$(of_chat "$of_dir/nomodel.json")
+    if [ "$of_status" = 400 ] && of_error_is 400 invalid_request_error null null; then
+        t_pass "openai_fake: a request without model gets 400"
+    else
+        t_fail "openai_fake: a request without model gets 400" "status $of_status: $(cat "$of_dir/b")"
+    fi
+    jq 'del(.messages)' "$of_dir/ok.json" >"$of_dir/nomessages.json"
+    of_status=$(of_chat "$of_dir/nomessages.json")
+    if [ "$of_status" = 400 ] && of_error_is 400 invalid_request_error missing_required_parameter messages; then
+        t_pass "openai_fake: a request without messages gets 400 missing_required_parameter (param messages)"
+    else
+        t_fail "openai_fake: a request without messages gets 400 missing_required_parameter" "status $of_status: $(cat "$of_dir/b")"
+    fi
+    jq '. + {temprature: 0}' "$of_dir/ok.json" >"$of_dir/typo.json"
+    of_status=$(of_chat "$of_dir/typo.json")
+    if [ "$of_status" = 400 ] && of_jq .error.message | grep -q 'Unrecognized request argument supplied: temprature'; then
+        t_pass "openai_fake: an unknown request parameter gets 400 (Unrecognized request argument)"
+    else
+        t_fail "openai_fake: an unknown request parameter gets 400" "status $of_status: $(cat "$of_dir/b")"
+    fi
+    printf '{"models": ["gpt-4o-2024-08-06"]}' >"$of_dir/config.json"
+    of_call POST /_control/config "$of_dir/config.json" >/dev/null
+    of_request "$of_dir/unknown_model.json" "$of_resume" true "$of_dir/schema.json" gpt-nonexistent
+    of_status=$(of_chat "$of_dir/unknown_model.json")
+    if [ "$of_status" = 404 ] && of_error_is 404 invalid_request_error model_not_found null &&
+        [ "$(of_chat "$of_dir/ok.json")" = 200 ]; then
+        t_pass "openai_fake: a model outside the configured list gets 404 model_not_found, a listed one 200"
+    else
+        t_fail "openai_fake: a model outside the configured list gets 404 model_not_found" "status $of_status: $(cat "$of_dir/b")"
+    fi
+
+    # Strict schemas the real API refuses: each gets 400 naming response_format.
+    of_bad_schema() { # NAME JQ-EDIT EXPECTED-MESSAGE-PART
+        jq "$2" "$of_dir/schema.json" >"$of_dir/bad_schema.json"
+        of_request "$of_dir/bad.json" "$of_resume" true "$of_dir/bad_schema.json"
+        local status
+        status=$(of_chat "$of_dir/bad.json")
+        if [ "$status" = 400 ] && of_error_is 400 invalid_request_error null response_format &&
+            of_jq .error.message | grep -q "^Invalid schema for response_format 'profile': .*$3"; then
+            t_pass "openai_fake: strict schema $1 gets 400 invalid_request_error, param response_format"
+        else
+            t_fail "openai_fake: strict schema $1 gets 400 invalid_request_error, param response_format" "status $status: $(cat "$of_dir/b")"
+        fi
+    }
+    of_bad_schema "without additionalProperties: false" 'del(.additionalProperties)' "context=(), 'additionalProperties' is required to be supplied and to be false"
+    of_bad_schema "with a nested object allowing additional properties" '.["$defs"].job.additionalProperties = true' "context=('\$defs', 'job'), 'additionalProperties'"
+    of_bad_schema "with a property missing from required" '.required -= ["phone"]' "'required' is required to be supplied and to be an array including every key in properties. Missing 'phone'"
+    of_bad_schema "with allOf" '.properties.name = {allOf: [{type: "string"}]}' "'allOf' is not permitted"
+    of_bad_schema "with minLength" '.properties.name.minLength = 1' "'minLength' is not permitted"
+    of_bad_schema "with a root anyOf" '{anyOf: [.]}' "must be a JSON Schema of 'type: \"object\"'"
+    of_bad_schema "with a dangling \$ref" '.properties.work.items["$ref"] = "#/$defs/nothing"' "not found"
+    jq 'del(.additionalProperties) | .required -= ["phone"]' "$of_dir/schema.json" >"$of_dir/loose_schema.json"
+    of_request "$of_dir/loose.json" "$of_resume" false "$of_dir/loose_schema.json"
+    t_expect "openai_fake: the same loose schema with strict false is accepted (200)" 200 "$(of_chat "$of_dir/loose.json")"
+
+    # ---- Scripted outcomes -----------------------------------------------------------------
+    of_call POST /_control/reset "" >/dev/null
+    of_script '["429:50", "insufficient_quota", "500", "503", "401", "400", "malformed", "truncated", "refusal",
+                "content_filter", "invalid_json_content", "schema_violation", "502"]'
+    of_status=$(of_chat "$of_dir/ok.json")
+    if [ "$of_status" = 429 ] && of_error_is 429 requests rate_limit_exceeded null &&
+        [ "$(of_header retry-after-ms)" = 50 ] && [ "$(of_header retry-after)" = 1 ] &&
+        [ "$(of_header x-ratelimit-remaining-requests)" = 0 ] && [ -n "$(of_header x-request-id)" ]; then
+        t_pass "openai_fake: scripted 429 rate_limit_exceeded with retry-after-ms 50, retry-after 1, remaining 0"
+    else
+        t_fail "openai_fake: scripted 429 rate_limit_exceeded" "status $of_status: $(cat "$of_dir/h" "$of_dir/b")"
+    fi
+    of_status=$(of_chat "$of_dir/ok.json")
+    if [ "$of_status" = 429 ] && of_error_is 429 insufficient_quota insufficient_quota null &&
+        [ -z "$(of_header retry-after)" ] && [ -z "$(of_header retry-after-ms)" ]; then
+        t_pass "openai_fake: scripted insufficient_quota is a 429 of type insufficient_quota without retry-after"
+    else
+        t_fail "openai_fake: scripted insufficient_quota" "status $of_status: $(cat "$of_dir/h" "$of_dir/b")"
+    fi
+    of_status=$(of_chat "$of_dir/ok.json")
+    if [ "$of_status" = 500 ] && of_error_is 500 server_error null null; then t_pass "openai_fake: scripted 500 server_error"
+    else t_fail "openai_fake: scripted 500 server_error" "status $of_status: $(cat "$of_dir/b")"; fi
+    of_status=$(of_chat "$of_dir/ok.json")
+    if [ "$of_status" = 503 ] && of_error_is 503 server_error null null; then t_pass "openai_fake: scripted 503 server_error"
+    else t_fail "openai_fake: scripted 503 server_error" "status $of_status: $(cat "$of_dir/b")"; fi
+    of_status=$(of_chat "$of_dir/ok.json")
+    if [ "$of_status" = 401 ] && of_error_is 401 invalid_request_error invalid_api_key null; then t_pass "openai_fake: scripted 401 invalid_api_key"
+    else t_fail "openai_fake: scripted 401 invalid_api_key" "status $of_status: $(cat "$of_dir/b")"; fi
+    of_status=$(of_chat "$of_dir/ok.json")
+    if [ "$of_status" = 400 ] && of_error_is 400 invalid_request_error context_length_exceeded messages; then t_pass "openai_fake: scripted 400 context_length_exceeded"
+    else t_fail "openai_fake: scripted 400 context_length_exceeded" "status $of_status: $(cat "$of_dir/b")"; fi
+    of_status=$(of_chat "$of_dir/ok.json")
+    if [ "$of_status" = 200 ] && ! jq . "$of_dir/b" >/dev/null 2>&1 && [ -s "$of_dir/b" ]; then
+        t_pass "openai_fake: scripted malformed is a 200 whose body is not JSON"
+    else
+        t_fail "openai_fake: scripted malformed is a 200 whose body is not JSON" "status $of_status: $(cat "$of_dir/b")"
+    fi
+    of_status=$(of_chat "$of_dir/ok.json")
+    of_content
+    if [ "$of_status" = 200 ] && [ "$(of_jq '.choices[0].finish_reason')" = length ] && ! jq . "$of_dir/content.json" >/dev/null 2>&1; then
+        t_pass "openai_fake: scripted truncated has finish_reason length and cut-off content"
+    else
+        t_fail "openai_fake: scripted truncated has finish_reason length and cut-off content" "status $of_status: $(cat "$of_dir/b")"
+    fi
+    of_status=$(of_chat "$of_dir/ok.json")
+    if [ "$of_status" = 200 ] && jq -e '.choices[0].message.content == null and (.choices[0].message.refusal | type == "string" and length > 0)' "$of_dir/b" >/dev/null; then
+        t_pass "openai_fake: scripted refusal has content null and message.refusal set"
+    else
+        t_fail "openai_fake: scripted refusal has content null and message.refusal set" "status $of_status: $(cat "$of_dir/b")"
+    fi
+    of_status=$(of_chat "$of_dir/ok.json")
+    t_expect "openai_fake: scripted content_filter has finish_reason content_filter" "200 content_filter" "$of_status $(of_jq '.choices[0].finish_reason')"
+    of_status=$(of_chat "$of_dir/ok.json")
+    of_content
+    if [ "$of_status" = 200 ] && [ "$(of_jq '.choices[0].finish_reason')" = stop ] && ! jq . "$of_dir/content.json" >/dev/null 2>&1; then
+        t_pass "openai_fake: scripted invalid_json_content finishes with stop but its content is not JSON"
+    else
+        t_fail "openai_fake: scripted invalid_json_content" "status $of_status: $(cat "$of_dir/b")"
+    fi
+    of_status=$(of_chat "$of_dir/ok.json")
+    of_content
+    if [ "$of_status" = 200 ] && jq . "$of_dir/content.json" >/dev/null 2>&1 &&
+        ! node test/openai_fake/validate.mjs "$of_dir/schema.json" "$of_dir/content.json" >/dev/null; then
+        t_pass "openai_fake: scripted schema_violation content is JSON that breaks the schema"
+    else
+        t_fail "openai_fake: scripted schema_violation content is JSON that breaks the schema" "status $of_status: $(cat "$of_dir/b")"
+    fi
+    of_status=$(of_chat "$of_dir/ok.json")
+    if [ "$of_status" = 502 ] && grep -q '502 Bad Gateway' "$of_dir/b" && [[ $(of_header content-type) == text/html* ]]; then
+        t_pass "openai_fake: scripted 502 is an HTML page from a proxy"
+    else
+        t_fail "openai_fake: scripted 502 is an HTML page from a proxy" "status $of_status: $(cat "$of_dir/b")"
+    fi
+    t_expect "openai_fake: once the script is used up, requests succeed again" 200 "$(of_chat "$of_dir/ok.json")"
+    of_call GET /_control/requests "" >/dev/null
+    t_expect "openai_fake: GET /_control/requests counts every call since the reset, in order" \
+        "14|429,429,500,503,401,400,200,200,200,200,200,200,502,200|Bearer sk-fake-test" \
+        "$(of_jq '[(.count | tostring), ([.requests[].status | tostring] | join(",")), .requests[0].headers.authorization] | join("|")')"
+    t_expect "openai_fake: a recorded request carries the body as sent" "Ada Lovelace" \
+        "$(jq -r '.requests[0].json.messages[1].content | split("\n")[0]' "$of_dir/b")"
+
+    # Timing: latency, hang (the client gives up), reset (connection closed without an answer).
+    of_script '["latency:300", "hang", "reset"]'
+    of_t0=$(date +%s%N)
+    of_status=$(of_chat "$of_dir/ok.json")
+    of_ms=$((($(date +%s%N) - of_t0) / 1000000))
+    if [ "$of_status" = 200 ] && [ "$of_ms" -ge 300 ]; then t_pass "openai_fake: scripted latency:300 answers 200 after ${of_ms} ms"
+    else t_fail "openai_fake: scripted latency:300 answers 200 after at least 300 ms" "status $of_status after $of_ms ms"; fi
+    of_t0=$(date +%s%N)
+    of_status=$(of_chat "$of_dir/ok.json" --max-time 0.5)
+    of_ms=$((($(date +%s%N) - of_t0) / 1000000))
+    of_curl_rc=$(of_rc)
+    if [ "$of_status" = 000 ] && [ "$of_curl_rc" = 28 ] && [ "$of_ms" -ge 450 ]; then
+        t_pass "openai_fake: scripted hang never answers (the client times out after ${of_ms} ms)"
+    else
+        t_fail "openai_fake: scripted hang never answers" "status $of_status, curl rc $of_curl_rc after $of_ms ms"
+    fi
+    of_status=$(of_chat "$of_dir/ok.json")
+    of_curl_rc=$(of_rc)
+    if [ "$of_status" = 000 ] && { [ "$of_curl_rc" = 52 ] || [ "$of_curl_rc" = 56 ]; }; then
+        t_pass "openai_fake: scripted reset closes the connection without an answer (curl rc $of_curl_rc)"
+    else
+        t_fail "openai_fake: scripted reset closes the connection without an answer" "status $of_status, curl rc $of_curl_rc"
+    fi
+
+    # Markers in the text: the first request with [[openai-fake:503*1]] fails, the retry succeeds.
+    of_request "$of_dir/marker.json" $'[[openai-fake:503*1]]\nMarie Curie\nmarie@radium.example'
+    of_first=$(of_chat "$of_dir/marker.json")
+    of_second=$(of_chat "$of_dir/marker.json")
+    of_content
+    t_expect "openai_fake: a 503*1 marker fails once, then the same text succeeds without the marker in it" \
+        "503 200 Marie Curie" "$of_first $of_second $(jq -r .name "$of_dir/content.json" 2>/dev/null)"
+    of_request "$of_dir/quota.json" $'Pierre Curie [[openai-fake:insufficient_quota]]\npierre@radium.example'
+    of_first=$(of_chat "$of_dir/quota.json")
+    of_code1=$(of_jq .error.code)
+    of_second=$(of_chat "$of_dir/quota.json")
+    t_expect "openai_fake: an insufficient_quota marker fails every time" "429 insufficient_quota 429" "$of_first $of_code1 $of_second"
+
+    # ---- Lifetime ----------------------------------------------------------------------------
+    kill -TERM "$of_pid"
+    of_gone=no
+    for _ in $(seq 50); do kill -0 "$of_pid" 2>/dev/null || { of_gone=yes; break; }; sleep 0.05; done
+    wait "$of_pid" 2>/dev/null
+    t_expect "openai_fake: the server stops on SIGTERM" yes "$of_gone"
+    # A server whose parent (a subshell here) dies stops by itself.
+    (
+        node "$of_srv" --port 0 >"$of_dir/orphan.out" 2>&1 &
+        echo $! >"$of_dir/orphan.pid"
+        sleep 0.3
+    )
+    of_orphan=$(cat "$of_dir/orphan.pid")
+    of_gone=no
+    for _ in $(seq 60); do kill -0 "$of_orphan" 2>/dev/null || { of_gone=yes; break; }; sleep 0.05; done
+    [ "$of_gone" = yes ] || kill "$of_orphan" 2>/dev/null
+    t_expect "openai_fake: the server stops by itself when its parent process dies" yes "$of_gone"
+fi
+[ -n "$of_pid" ] && kill "$of_pid" 2>/dev/null && wait "$of_pid" 2>/dev/null
+rm -rf "$of_dir"
+unset -f of_start of_call of_rc of_chat of_header of_jq of_content of_error_is of_script of_request of_bad_schema
