@@ -1,12 +1,13 @@
 // The S3 stand-in for the tests: @20minutes/s3rver (it verifies SigV4 signatures, unlike
 // s3rver 3.x), path-style only, bucket "resumes" created at start, objects kept in a directory.
 //
-//   node test/s3/start.mjs --directory DIR [--port N] [--bucket NAME]...
+//   node --openssl-legacy-provider test/s3/start.mjs --directory DIR [--port N] [--bucket NAME]...
 //
 // Port 0 (the default) takes a free port. Prints one line, "port=N", once it listens. The one
 // key pair it accepts comes from S3_ACCESS_KEY / S3_SECRET_KEY (default rp-test-access /
 // rp-test-secret); s3rver's built-in S3RVER/S3RVER pair is revoked. It stops on SIGTERM or
 // SIGINT, and by itself when the process that started it goes away.
+import { createCipheriv } from 'node:crypto'
 import { mkdirSync } from 'node:fs'
 import { createRequire } from 'node:module'
 
@@ -32,6 +33,15 @@ function parseArgs(argv) {
     return args
 }
 
+// s3rver's continuation tokens are DES-encrypted; OpenSSL 3 keeps DES in its legacy provider,
+// which Node 20 loads only with --openssl-legacy-provider (ListObjectsV2 paging fails otherwise).
+try {
+    createCipheriv('des', Buffer.alloc(8), Buffer.alloc(8))
+} catch {
+    process.stderr.write('start.mjs: DES unavailable; run node --openssl-legacy-provider test/s3/start.mjs\n')
+    process.exit(2)
+}
+
 const args = parseArgs(process.argv.slice(2))
 const accessKey = process.env.S3_ACCESS_KEY || 'rp-test-access'
 const secretKey = process.env.S3_SECRET_KEY || 'rp-test-secret'
@@ -54,7 +64,11 @@ let stopping = false
 async function stop(code) {
     if (stopping) return
     stopping = true
+    // close() waits for open connections; idle keep-alive ones are dropped, and whatever is
+    // left gets a second before the process leaves anyway.
+    setTimeout(() => process.exit(code), 1000).unref()
     try {
+        server.httpServer?.closeAllConnections()
         await server.close()
     } catch {
         // not listening yet, or already closed
