@@ -338,11 +338,10 @@ JSON
     for _ in $(seq 50); do kill -0 "$of_pid" 2>/dev/null || { of_gone=yes; break; }; sleep 0.05; done
     wait "$of_pid" 2>/dev/null
     t_expect "openai_fake: the server stops on SIGTERM" yes "$of_gone"
-    # A server whose parent (a subshell here) dies stops by itself.
+    # A server whose parent (a subshell here) dies, once the server is up, stops by itself.
     (
-        node "$of_srv" --port 0 >"$of_dir/orphan.out" 2>&1 &
-        echo $! >"$of_dir/orphan.pid"
-        sleep 0.3
+        of_start "$of_dir/orphan.out"
+        echo "$of_started_pid" >"$of_dir/orphan.pid"
     )
     of_orphan=$(cat "$of_dir/orphan.pid")
     of_gone=no
