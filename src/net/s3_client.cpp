@@ -13,6 +13,7 @@
 #include <cstring>
 #include <mutex>
 #include <new>
+#include <utility>
 
 namespace rp {
 
@@ -333,7 +334,7 @@ std::string S3Result::describe() const {
     return s;
 }
 
-S3TransferPtr s3_prepare(const S3Config &config, const S3Request &req, S3Result *refusal) {
+S3TransferPtr s3_prepare(const S3Config &config, S3Request req, S3Result *refusal) {
     S3Result checked = check(config, req);
     if (checked.invalid_request) {
         if (refusal) *refusal = std::move(checked);
@@ -360,7 +361,7 @@ S3TransferPtr s3_prepare(const S3Config &config, const S3Request &req, S3Result 
     else
         t->url += "/" + s3_uri_encode(req.key, true);
 
-    if (req.method == S3Method::Put) t->body = req.body;
+    if (req.method == S3Method::Put) t->body = std::move(req.body);
     // No "Expect:" to suppress 100-continue: libcurl 7.88 signs a removed header as if sent.
     bool ok = append_header(*t, "x-amz-content-sha256: " + sha256_hex(t->body));
     if (req.method == S3Method::Put) {
@@ -448,9 +449,9 @@ S3Result s3_finish(S3Transfer &t, int code) {
     return r;
 }
 
-S3Result s3_perform(const S3Config &config, const S3Request &request) {
+S3Result s3_perform(const S3Config &config, S3Request request) {
     S3Result refusal;
-    S3TransferPtr t = s3_prepare(config, request, &refusal);
+    S3TransferPtr t = s3_prepare(config, std::move(request), &refusal);
     if (!t) return refusal;
     CURLcode code = curl_easy_perform(t->easy);
     return s3_finish(*t, code);
@@ -461,7 +462,7 @@ S3Result s3_get(const S3Config &c, const std::string &bucket, const std::string 
     r.method = S3Method::Get;
     r.bucket = bucket;
     r.key = key;
-    return s3_perform(c, r);
+    return s3_perform(c, std::move(r));
 }
 
 S3Result s3_head(const S3Config &c, const std::string &bucket, const std::string &key) {
@@ -469,7 +470,7 @@ S3Result s3_head(const S3Config &c, const std::string &bucket, const std::string
     r.method = S3Method::Head;
     r.bucket = bucket;
     r.key = key;
-    return s3_perform(c, r);
+    return s3_perform(c, std::move(r));
 }
 
 S3Result s3_delete(const S3Config &c, const std::string &bucket, const std::string &key) {
@@ -477,7 +478,7 @@ S3Result s3_delete(const S3Config &c, const std::string &bucket, const std::stri
     r.method = S3Method::Delete;
     r.bucket = bucket;
     r.key = key;
-    return s3_perform(c, r);
+    return s3_perform(c, std::move(r));
 }
 
 S3Result s3_put(const S3Config &c, const std::string &bucket, const std::string &key, std::string body,
@@ -489,7 +490,7 @@ S3Result s3_put(const S3Config &c, const std::string &bucket, const std::string 
     r.body = std::move(body);
     if (!content_type.empty()) r.content_type = content_type;
     r.metadata = metadata;
-    return s3_perform(c, r);
+    return s3_perform(c, std::move(r));
 }
 
 S3Result s3_list(const S3Config &c, const std::string &bucket, const std::string &prefix,
@@ -500,7 +501,7 @@ S3Result s3_list(const S3Config &c, const std::string &bucket, const std::string
     r.prefix = prefix;
     r.continuation_token = continuation_token;
     r.max_keys = max_keys;
-    return s3_perform(c, r);
+    return s3_perform(c, std::move(r));
 }
 
 }  // namespace rp

@@ -100,8 +100,9 @@ struct S3Result {
     std::string describe() const;
 };
 
-// One prepared request. Owns the easy handle and everything it points to; movable only through
-// the unique_ptr s3_prepare returns. Keep it alive until s3_finish.
+// One prepared request. Owns the easy handle and everything it points to (the config and request
+// need not outlive it; abort_arg must). Keep it alive until s3_finish, and take its handle off a
+// multi handle before destroying it.
 class S3Transfer;
 struct S3TransferDeleter {
     void operator()(S3Transfer *t) const;
@@ -114,14 +115,15 @@ bool s3_global_init();
 
 // Builds the easy handle. On a request that cannot be sent (empty bucket or key, CR/LF or
 // non-ASCII in a header value, empty metadata, …) returns null and fills *refused (invalid_request set).
-S3TransferPtr s3_prepare(const S3Config &config, const S3Request &request, S3Result *refused);
+// The request is taken by value: move a large PUT body in rather than copying it.
+S3TransferPtr s3_prepare(const S3Config &config, S3Request request, S3Result *refused);
 CURL *s3_easy_handle(S3Transfer &transfer);
 // Interprets a transfer that ran to its end with `code` (what curl_easy_perform or a
 // CURLMSG_DONE message reported).
 S3Result s3_finish(S3Transfer &transfer, int code);
 
 // prepare + curl_easy_perform + finish.
-S3Result s3_perform(const S3Config &config, const S3Request &request);
+S3Result s3_perform(const S3Config &config, S3Request request);
 
 // Conveniences over s3_perform.
 S3Result s3_get(const S3Config &c, const std::string &bucket, const std::string &key);
