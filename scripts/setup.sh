@@ -9,6 +9,7 @@ packages=(
     g++ make pkg-config                                          # the build
     libpoppler-cpp-dev libzip-dev libxml2-dev nlohmann-json3-dev libcurl4-openssl-dev libre2-dev
     libseccomp-dev                                               # the parser's system-call filter
+    libssl-dev                                                   # SHA-256 for S3 signing (src/net)
     libcairo2-dev fonts-dejavu-core                              # sample PDFs
     libgtest-dev                                                 # core unit tests
     poppler-data                                                 # CJK text in PDFs (only Recommended by poppler)
@@ -18,6 +19,9 @@ missing=()
 for p in "${packages[@]}"; do
     dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
 done
+# The test peers (S3 and model stand-ins) run on Node.js; Debian's own is used where the machine
+# has none.
+command -v node >/dev/null && command -v npm >/dev/null || missing+=(nodejs npm)
 if [ ${#missing[@]} -gt 0 ]; then
     if [ "$(id -u)" != 0 ]; then
         echo "missing Debian packages (run as root to install them): ${missing[*]}" >&2
