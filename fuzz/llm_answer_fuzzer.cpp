@@ -76,13 +76,12 @@ void check_answer(const Answer &a, const Schema &schema) {
     if (a.message.empty()) invariant_failed("empty message", a.message);
     for (size_t at = a.message.find("sk-"); at != std::string::npos; at = a.message.find("sk-", at + 1)) {
         // A key-looking token must be redacted unless it is glued to a word (e.g. "task-1").
-        const bool glued = at > 0 && (std::isalnum(static_cast<unsigned char>(a.message[at - 1])) ||
-                                      a.message[at - 1] == '-' || a.message[at - 1] == '_' ||
-                                      a.message[at - 1] == '*' || a.message[at - 1] == '.');
+        const bool glued =
+            at > 0 && (std::isalnum(static_cast<unsigned char>(a.message[at - 1])) || a.message[at - 1] == '-' ||
+                       a.message[at - 1] == '_' || a.message[at - 1] == '*' || a.message[at - 1] == '.');
         if (!glued && a.message.compare(at, 13, "sk-[redacted]") != 0) invariant_failed("unredacted key", a.message);
     }
-    if ((a.outcome == Outcome::ok) != !a.resume_json.empty())
-        invariant_failed("resume_json set iff ok", a.resume_json);
+    if ((a.outcome == Outcome::ok) != !a.resume_json.empty()) invariant_failed("resume_json set iff ok", a.resume_json);
     if (a.outcome == Outcome::ok) {
         if (!rp::is_valid_utf8(a.resume_json)) invariant_failed("resume_json is not valid UTF-8", a.resume_json);
         std::string error;
@@ -125,13 +124,14 @@ void run(uint8_t selector, std::string_view in) {
         case 1: {
             // The content arrives as a JSON string; dump() escapes whatever bytes the fuzzer made
             // (invalid UTF-8 replaced, as a real server could not send it either).
-            json body = {{"model", "gpt-4o"},
-                         {"choices", json::array({{{"index", 0},
-                                                   {"finish_reason", "stop"},
-                                                   {"message", {{"role", "assistant"},
-                                                                {"content", std::string(in)},
-                                                                {"refusal", nullptr}}}}})},
-                         {"usage", {{"prompt_tokens", 1}, {"completion_tokens", 2}, {"total_tokens", 3}}}};
+            json body = {
+                {"model", "gpt-4o"},
+                {"choices",
+                 json::array(
+                     {{{"index", 0},
+                       {"finish_reason", "stop"},
+                       {"message", {{"role", "assistant"}, {"content", std::string(in)}, {"refusal", nullptr}}}}})},
+                {"usage", {{"prompt_tokens", 1}, {"completion_tokens", 2}, {"total_tokens", 3}}}};
             const std::string text = body.dump(-1, ' ', false, json::error_handler_t::replace);
             check_answer(rp::llm::parse_chat_answer(200, text, {}, fuzz_schema(), limits, kNow), fuzz_schema());
             break;
@@ -173,7 +173,8 @@ void run(uint8_t selector, std::string_view in) {
             if (!request.ok() || !json::accept(request.body)) invariant_failed("no request from a loaded schema", in);
             break;
         }
-        default: break;
+        default:
+            break;
     }
 }
 

@@ -40,9 +40,12 @@ std::string cut_utf8(std::string_view s, size_t max) {
 }
 
 // One line, valid UTF-8, bounded, and with anything that looks like an API key or a bearer
-// token replaced: OpenAI's 401 message quotes part of the key it was sent.
+// token replaced: OpenAI's 401 message quotes part of the key it was sent. The text is cut
+// *before* redacting, so the cut can neither split a "[redacted]" marker nor leave the start of
+// a key unmatched (a key cut short is still a key-looking token). The result is at most
+// 13/3 of kMaxQuoted bytes (every "sk-" becoming "sk-[redacted]").
 std::string quote(std::string_view raw) {
-    std::string s = sanitize_utf8(cut_utf8(raw, kMaxQuoted * 2));
+    std::string s = sanitize_utf8(cut_utf8(raw, kMaxQuoted));
     for (char &c : s)
         if (static_cast<unsigned char>(c) < 0x20 || c == 0x7f) c = ' ';
     std::string out;
@@ -62,7 +65,7 @@ std::string quote(std::string_view raw) {
         }
         out += s[i++];
     }
-    return cut_utf8(out, kMaxQuoted);
+    return out;
 }
 
 const std::string *find_header(const Headers &headers, std::string_view name) {
@@ -95,7 +98,9 @@ std::optional<double> parse_number(std::string_view s) {
 // A year's worth of milliseconds bounds every delay we report.
 constexpr double kMaxDelayMs = 365.0 * 24 * 3600 * 1000;
 
-int64_t to_ms(double ms) { return static_cast<int64_t>(std::llround(std::min(ms, kMaxDelayMs))); }
+int64_t to_ms(double ms) {
+    return static_cast<int64_t>(std::llround(std::min(ms, kMaxDelayMs)));
+}
 
 int64_t days_from_civil(int64_t y, unsigned m, unsigned d) {
     y -= m <= 2;
@@ -215,8 +220,8 @@ void error_answer(long status, std::string_view body, const AnswerLimits &limits
     const std::string said = text.empty() ? std::string("no error message") : quote(text);
     if (status == 429 && (is_quota_code(code) || type == "insufficient_quota")) {
         a.outcome = Outcome::insufficient_quota;
-        a.message = "quota or billing limit reached (" + status_text + ", " +
-                    quote(code.empty() ? type : code) + "): " + said;
+        a.message =
+            "quota or billing limit reached (" + status_text + ", " + quote(code.empty() ? type : code) + "): " + said;
     } else if (status == 429) {
         a.outcome = Outcome::rate_limited;
         a.retryable = true;
@@ -305,21 +310,34 @@ void success_answer(std::string_view body, const Schema &schema, const AnswerLim
 
 }  // namespace
 
-std::string_view system_prompt() { return kSystemPrompt; }
+std::string_view system_prompt() {
+    return kSystemPrompt;
+}
 
 const char *outcome_name(Outcome outcome) {
     switch (outcome) {
-        case Outcome::ok: return "ok";
-        case Outcome::refusal: return "refusal";
-        case Outcome::truncated: return "truncated";
-        case Outcome::content_filter: return "content_filter";
-        case Outcome::not_json: return "not_json";
-        case Outcome::schema_violation: return "schema_violation";
-        case Outcome::rate_limited: return "rate_limited";
-        case Outcome::insufficient_quota: return "insufficient_quota";
-        case Outcome::server_error: return "server_error";
-        case Outcome::client_error: return "client_error";
-        case Outcome::malformed_answer: return "malformed_answer";
+        case Outcome::ok:
+            return "ok";
+        case Outcome::refusal:
+            return "refusal";
+        case Outcome::truncated:
+            return "truncated";
+        case Outcome::content_filter:
+            return "content_filter";
+        case Outcome::not_json:
+            return "not_json";
+        case Outcome::schema_violation:
+            return "schema_violation";
+        case Outcome::rate_limited:
+            return "rate_limited";
+        case Outcome::insufficient_quota:
+            return "insufficient_quota";
+        case Outcome::server_error:
+            return "server_error";
+        case Outcome::client_error:
+            return "client_error";
+        case Outcome::malformed_answer:
+            return "malformed_answer";
     }
     return "unknown";
 }
@@ -340,8 +358,8 @@ Request build_chat_request(std::string_view text, std::string_view model, const 
         const std::string clean = sanitize_utf8(cut_utf8(text, options.max_text_bytes));
         ojson body = ojson::object();
         body["model"] = std::string(model);
-        body["messages"] = ojson::array({ojson{{"role", "system"}, {"content", kSystemPrompt}},
-                                         ojson{{"role", "user"}, {"content", clean}}});
+        body["messages"] = ojson::array(
+            {ojson{{"role", "system"}, {"content", kSystemPrompt}}, ojson{{"role", "user"}, {"content", clean}}});
         body["response_format"] = {
             {"type", "json_schema"},
             {"json_schema",

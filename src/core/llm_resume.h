@@ -71,7 +71,7 @@ using Headers = std::map<std::string, std::string>;
 
 struct Answer {
     Outcome outcome = Outcome::malformed_answer;
-    std::string message;      // one line for people and logs; never contains an API key
+    std::string message;  // one line for people and logs; never contains an API key
     int http_status = 0;
     bool retryable = false;   // rate_limited, server_error, 408, 409
     std::string resume_json;  // compact, validated; only when outcome is ok
@@ -81,8 +81,8 @@ struct Answer {
     int64_t prompt_tokens = -1, completion_tokens = -1, total_tokens = -1;  // -1: not given
     int64_t retry_after_ms = -1;                                            // -1: not given
     int64_t remaining_requests = -1, remaining_tokens = -1;                 // -1: not given
-    std::string reset_requests, reset_tokens;          // as sent, e.g. "6m0s"
-    int64_t reset_requests_ms = -1, reset_tokens_ms = -1;  // parsed; -1 when absent or unreadable
+    std::string reset_requests, reset_tokens;                               // as sent, e.g. "6m0s"
+    int64_t reset_requests_ms = -1, reset_tokens_ms = -1;                   // parsed; -1 when absent or unreadable
 };
 
 // Reads one Chat Completions answer. now_unix_ms is the current time, used only for a

@@ -14,6 +14,8 @@
 #include <utility>
 #include <vector>
 
+#include "utf8_text.h"
+
 namespace rp::llm {
 namespace {
 
@@ -101,10 +103,9 @@ const std::set<std::string> &known_types() {
 }
 
 const std::set<std::string> &allowed_keywords() {
-    static const std::set<std::string> *words =
-        new std::set<std::string>{"type",  "properties", "required", "additionalProperties", "items",
-                                  "enum",  "const",      "anyOf",    "description",          "title",
-                                  "$comment"};
+    static const std::set<std::string> *words = new std::set<std::string>{
+        "type",        "properties", "required", "additionalProperties", "items", "enum", "const", "anyOf",
+        "description", "title",      "$comment"};
     return *words;
 }
 
@@ -157,14 +158,12 @@ std::string check_node(const json &s, const std::string &ptr, int depth, int obj
     if (root && types != std::set<std::string>{"object"}) return at("the root must be of type object");
     if (!s.contains("type") && !s.contains("enum") && !s.contains("const") && !s.contains("anyOf"))
         return at("a schema needs type, enum, const or anyOf");
-    if (s.contains("enum") && (!s["enum"].is_array() || s["enum"].empty()))
-        return at("enum must be a non-empty array");
+    if (s.contains("enum") && (!s["enum"].is_array() || s["enum"].empty())) return at("enum must be a non-empty array");
 
     const bool object = types.count("object") > 0;
     if (object) {
         if (objects + 1 > kMaxObjectNesting) return at("objects nested deeper than 10 levels");
-        if (!s.contains("properties") || !s["properties"].is_object())
-            return at("an object schema needs properties");
+        if (!s.contains("properties") || !s["properties"].is_object()) return at("an object schema needs properties");
         if (!s.contains("additionalProperties") || s["additionalProperties"] != json(false))
             return at("an object schema needs additionalProperties: false");
         if (!s.contains("required") || !s["required"].is_array()) return at("an object schema needs required");
@@ -177,8 +176,8 @@ std::string check_node(const json &s, const std::string &ptr, int depth, int obj
         }
         for (const auto &[name, sub] : s["properties"].items()) {
             if (!required.count(name)) return at("property \"" + name + "\" is not in required");
-            std::string e = check_node(sub, ptr + "/properties/" + escape_pointer_token(name), depth + 1,
-                                       objects + 1, false);
+            std::string e =
+                check_node(sub, ptr + "/properties/" + escape_pointer_token(name), depth + 1, objects + 1, false);
             if (!e.empty()) return e;
         }
     } else {
@@ -238,15 +237,23 @@ bool has_type(const json &v, const std::string &type) {
 
 const char *type_of(const json &v) {
     switch (v.type()) {
-        case json::value_t::null: return "null";
-        case json::value_t::boolean: return "boolean";
-        case json::value_t::object: return "object";
-        case json::value_t::array: return "array";
-        case json::value_t::string: return "string";
+        case json::value_t::null:
+            return "null";
+        case json::value_t::boolean:
+            return "boolean";
+        case json::value_t::object:
+            return "object";
+        case json::value_t::array:
+            return "array";
+        case json::value_t::string:
+            return "string";
         case json::value_t::number_integer:
-        case json::value_t::number_unsigned: return "integer";
-        case json::value_t::number_float: return "number";
-        default: return "unknown";
+        case json::value_t::number_unsigned:
+            return "integer";
+        case json::value_t::number_float:
+            return "number";
+        default:
+            return "unknown";
     }
 }
 
@@ -338,7 +345,7 @@ std::optional<Schema> Schema::load(std::string_view text, std::string *error) {
     std::string why;
     auto doc = parse_untrusted_json(text, kMaxSchemaDepth, &why);
     if (!doc) {
-        if (error) *error = "schema is not JSON: " + why;
+        if (error) *error = "schema is not JSON: " + sanitize_utf8(why.substr(0, 300));
         return std::nullopt;
     }
     why = check_strict_schema(*doc);

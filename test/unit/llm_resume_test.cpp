@@ -58,17 +58,17 @@ json valid_resume() {
 
 // A 200 answer as the API sends it: the résumé as a JSON *string* in message.content.
 std::string answer_body(const json &content, const std::string &finish = "stop", const json &refusal = nullptr) {
-    json body = {{"id", "chatcmpl-abc123"},
-                 {"object", "chat.completion"},
-                 {"created", 1741569952},
-                 {"model", "gpt-4o-2024-08-06"},
-                 {"choices",
-                  json::array({{{"index", 0},
-                                {"finish_reason", finish},
-                                {"message", {{"role", "assistant"}, {"content", content}, {"refusal", refusal}}},
-                                {"logprobs", nullptr}}})},
-                 {"usage", {{"prompt_tokens", 812}, {"completion_tokens", 240}, {"total_tokens", 1052}}},
-                 {"system_fingerprint", "fp_1234"}};
+    json body = {
+        {"id", "chatcmpl-abc123"},
+        {"object", "chat.completion"},
+        {"created", 1741569952},
+        {"model", "gpt-4o-2024-08-06"},
+        {"choices", json::array({{{"index", 0},
+                                  {"finish_reason", finish},
+                                  {"message", {{"role", "assistant"}, {"content", content}, {"refusal", refusal}}},
+                                  {"logprobs", nullptr}}})},
+        {"usage", {{"prompt_tokens", 812}, {"completion_tokens", 240}, {"total_tokens", 1052}}},
+        {"system_fingerprint", "fp_1234"}};
     return body.dump();
 }
 
@@ -147,7 +147,9 @@ TEST(LlmSchemaCheck, RejectsNonStrictSchemas) {
 
 // ---- validator ------------------------------------------------------------------------------
 
-TEST(LlmValidate, AcceptsAValidResume) { EXPECT_FALSE(rp::llm::validate(valid_resume(), resume_schema())); }
+TEST(LlmValidate, AcceptsAValidResume) {
+    EXPECT_FALSE(rp::llm::validate(valid_resume(), resume_schema()));
+}
 
 TEST(LlmValidate, ReportsTheFirstViolationWithAPointer) {
     json d = valid_resume();
@@ -345,8 +347,8 @@ TEST(LlmAnswer, InsufficientQuotaIsNotRetryable) {
 }
 
 TEST(LlmAnswer, ServerAndClientErrors) {
-    Answer a = answer(500, error_body("The server had an error while processing your request.", "server_error",
-                                      nullptr));
+    Answer a =
+        answer(500, error_body("The server had an error while processing your request.", "server_error", nullptr));
     EXPECT_EQ(a.outcome, Outcome::server_error);
     EXPECT_TRUE(a.retryable);
     a = answer(503, "<html>Service Unavailable</html>", {{"Retry-After", "1.5"}});
@@ -373,9 +375,10 @@ TEST(LlmAnswer, ServerAndClientErrors) {
 
 // The 401 message quotes the key it got; the result must not.
 TEST(LlmAnswer, UnauthorizedNeverEchoesTheKey) {
-    Answer a = answer(401, error_body("Incorrect API key provided: sk-proj-AbCdEf***************************wxyz. You "
-                                      "can find your API key at https://platform.openai.com/account/api-keys.",
-                                      "invalid_request_error", "invalid_api_key"),
+    Answer a = answer(401,
+                      error_body("Incorrect API key provided: sk-proj-AbCdEf***************************wxyz. You "
+                                 "can find your API key at https://platform.openai.com/account/api-keys.",
+                                 "invalid_request_error", "invalid_api_key"),
                       {{"authorization", "Bearer sk-secret"}});
     EXPECT_EQ(a.outcome, Outcome::client_error);
     EXPECT_EQ(a.message.find("AbCdEf"), std::string::npos) << a.message;
@@ -384,6 +387,18 @@ TEST(LlmAnswer, UnauthorizedNeverEchoesTheKey) {
     EXPECT_NE(a.message.find("sk-[redacted]"), std::string::npos) << a.message;
     a = answer(400, error_body("bad header Bearer abc.def-ghi", "invalid_request_error", nullptr));
     EXPECT_EQ(a.message.find("abc.def"), std::string::npos) << a.message;
+}
+
+// Fuzzer finding: the quoted text was cut after redacting, so a key near the 300-byte limit
+// came out as "sk-[reda"; now the cut comes first and the marker is always whole.
+TEST(LlmAnswer, KeyAtTheQuotingLimitIsRedactedWhole) {
+    for (size_t pad = 280; pad < 310; ++pad) {
+        Answer a = answer(401, error_body(std::string(pad, 'a') + " sk-proj-abcdefghijklmnop and more",
+                                          "invalid_request_error", "invalid_api_key"));
+        EXPECT_EQ(a.message.find("abcdef"), std::string::npos) << pad << ": " << a.message;
+        for (size_t at = a.message.find("sk-"); at != std::string::npos; at = a.message.find("sk-", at + 1))
+            EXPECT_EQ(a.message.compare(at, 13, "sk-[redacted]"), 0) << pad << ": " << a.message;
+    }
 }
 
 TEST(LlmAnswer, MalformedAnswers) {
@@ -419,8 +434,7 @@ TEST(LlmAnswer, HostileBodiesGiveOutcomesNotCrashes) {
     EXPECT_EQ(a.retry_after_ms, 250);
     // Deep nesting in the body and in the content.
     EXPECT_EQ(answer(200, std::string(1 << 20, '[')).outcome, Outcome::malformed_answer);
-    EXPECT_EQ(answer(200, answer_body(std::string(100000, '[') + std::string(100000, ']'))).outcome,
-              Outcome::not_json);
+    EXPECT_EQ(answer(200, answer_body(std::string(100000, '[') + std::string(100000, ']'))).outcome, Outcome::not_json);
     // Huge numbers, invalid UTF-8, duplicate keys in the envelope.
     EXPECT_EQ(answer(200, R"({"choices":1e999999})").outcome, Outcome::malformed_answer);
     EXPECT_EQ(answer(200, "{\"model\":\"\xFF\"}").outcome, Outcome::malformed_answer);
