@@ -1405,10 +1405,13 @@ BEGIN
     IF owner IS NULL OR (caller IS NOT NULL AND caller <> owner) THEN
         RETURN NULL;  -- not ours, or a user writing into someone else's folder: left alone
     END IF;
-    -- zip_id (and other lineage) from the object's metadata; nothing else from the client.
+    -- The ZIP lineage from the object's metadata, when it is a uuid; nothing else of the
+    -- client's (a value of any other shape or size is not kept, and the upload goes through).
     meta := CASE WHEN jsonb_typeof(n -> 'user_metadata') = 'object' THEN n -> 'user_metadata' ELSE '{}' END;
-    meta := CASE WHEN meta ? 'zip_id' THEN jsonb_build_object('zip_id', meta -> 'zip_id') ELSE '{}' END
-         || jsonb_build_object('storage_object_id', n -> 'id');
+    meta := CASE WHEN jsonb_typeof(meta -> 'zip_id') = 'string'
+                      AND meta ->> 'zip_id' ~ '^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$'
+                 THEN jsonb_build_object('zip_id', meta ->> 'zip_id') ELSE '{}' END
+         || jsonb_build_object('storage_object_id', n ->> 'id');
     IF TG_OP = 'UPDATE' AND o ->> 'name' = n ->> 'name' AND o -> 'metadata' IS NOT DISTINCT FROM n -> 'metadata'
        AND o -> 'updated_at' IS NOT DISTINCT FROM n -> 'updated_at' THEN
         RETURN NULL;  -- nothing about the bytes changed

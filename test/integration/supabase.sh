@@ -70,6 +70,10 @@ INSERT INTO storage.objects (bucket_id, name, owner_id) VALUES ('resumes', 'bbbb
 -- A top folder that is not a user id, with no owner: the upload itself still succeeds.
 INSERT INTO storage.objects (bucket_id, name) VALUES ('resumes', 'public/logo.pdf');
 SELECT 'odd_upload=' || count(*) FROM storage.objects WHERE name = 'public/logo.pdf';
+-- Huge or malformed lineage in user_metadata is not kept, and the upload goes through.
+INSERT INTO storage.objects (bucket_id, name, owner, user_metadata) VALUES ('resumes', 'aaaaaaaa-0000-4000-8000-00000000000a/big.pdf', 'aaaaaaaa-0000-4000-8000-00000000000a', jsonb_build_object('zip_id', repeat('z', 100000)));
+SELECT 'big_meta=' || pg_column_size(metadata) || '|' || (metadata ? 'zip_id') FROM resume_pipeline.files WHERE name LIKE '%/big.pdf';
+DELETE FROM storage.objects WHERE name LIKE '%/big.pdf';
 -- A deceptive name (right-to-left override) is left alone.
 INSERT INTO storage.objects (bucket_id, name, owner) VALUES ('resumes', E'aaaaaaaa-0000-4000-8000-00000000000a/cv\u202Efdp.exe', 'aaaaaaaa-0000-4000-8000-00000000000a');
 -- Her own upload, then an upsert of it (new bytes: new version), then a move, then a delete.
@@ -95,6 +99,12 @@ INSERT INTO public.objects VALUES ('resumes', 'aaaaaaaa-0000-4000-8000-000000000
 SQL
 )
 t_expect "Supabase hook: an upload it does not handle (no owner, odd folder) still succeeds" "odd_upload=1" "$(grep -o 'odd_upload=[0-9]*' <<<"$hook")"
+big=$(grep -o 'big_meta=[0-9]*|[a-z]*' <<<"$hook"); big_size=${big#big_meta=}; big_size=${big_size%%|*}
+if [ -n "$big" ] && [ "${big##*|}" = false ] && [ "$big_size" -lt 200 ]; then
+    t_pass "Supabase hook: a 100 kB zip_id in user_metadata is not kept ($big_size bytes of metadata), the upload goes through"
+else
+    t_fail "Supabase hook: a 100 kB zip_id in user_metadata is not kept, the upload goes through" "$hook"
+fi
 t_expect "Supabase hook: size and type come from the bytes, not client metadata" "mine=0|application/pdf|1" "$(grep -o 'mine=.*' <<<"$hook")"
 t_expect "Supabase hook: an upsert of the object makes a new résumé version" "upserted=2" "$(grep -o 'upserted=.*' <<<"$hook")"
 t_expect "Supabase hook: a move follows the object" "moved=aaaaaaaa-0000-4000-8000-00000000000a/moved.pdf" "$(grep -o 'moved=.*' <<<"$hook")"
