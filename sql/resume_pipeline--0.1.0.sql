@@ -978,11 +978,17 @@ CREATE FUNCTION _job_outcome(j jobs, code text, message text) RETURNS text
 AS $$
 DECLARE
     delay_ms double precision;
+    contentions int;
     short text := left(message, 2000);
 BEGIN
     IF _is_contention(code) THEN
+        -- Backs off (0.5 s, 1 s, 2 s … at most a minute, with jitter): a user who keeps a lock
+        -- held costs the workers one lock_timeout a minute, not one a second.
+        contentions := coalesce((j.payload ->> 'contentions')::int, 0) + 1;
         UPDATE jobs SET state = 'queued', last_error = short, lease_expires_at = NULL, attempts = attempts - 1,
-                        run_after = clock_timestamp() + make_interval(secs => 0.5 + random())
+                        payload = payload || jsonb_build_object('contentions', contentions),
+                        run_after = clock_timestamp()
+                                    + make_interval(secs => least(0.5 * 2 ^ least(contentions - 1, 10), 60) * (0.75 + random() / 2))
          WHERE id = j.id;
         RETURN 'retry';
     END IF;

@@ -584,6 +584,8 @@ rp_worker_main(Datum arg)
 	 * not cancel a step halfway. */
 	SetConfigOption("statement_timeout", "0", PGC_SUSET, PGC_S_OVERRIDE);
 	rp_am_worker = true;
+	/* Only the catalog's names: no schema a user may create in is searched. */
+	SetConfigOption("search_path", "pg_catalog", PGC_SUSET, PGC_S_OVERRIDE);
 	set_lock_timeout();
 	slot = rp_claim_worker_slot();
 
