@@ -64,6 +64,17 @@ CREATE FUNCTION parse_resume_builtin(resume_text text) RETURNS jsonb
     AS 'MODULE_PATHNAME', 'rp_parse_resume_builtin'
     LANGUAGE C STRICT STABLE PARALLEL SAFE COST 1000;  -- STABLE: a new release may parse differently
 
+-- Résumé text → JSON Resume by the OpenAI-compatible model at resume_pipeline.openai_base_url
+-- (structured outputs with the strict schema resume_pipeline_schema.json), in this session. The
+-- answer is validated against the schema before it is returned. Errors say whether a retry can
+-- help: 08006 (unreachable, timeout), 53000 (rate limited; the detail gives the server's delay),
+-- 58000 (server error), 54000 (quota), 28000 (key refused), 22023 (request refused), 22000 (a
+-- refusal, a truncated or filtered answer, content that is not valid JSON Resume). Not granted:
+-- each call costs money; the pipeline's owner decides who may call it.
+CREATE FUNCTION llm_parse_resume(resume_text text) RETURNS jsonb
+    AS 'MODULE_PATHNAME', 'rp_llm_parse_resume'
+    LANGUAGE C STRICT VOLATILE;
+
 -- Test hook, superuser-only: makes the parser process crash ('segv', 'abort'), spin
 -- ('loop'), exhaust its memory ('memory'), hang ('hang') or make a system call its sandbox
 -- forbids ('syscall': it tries to read /etc/passwd, then to create a file, and is killed by

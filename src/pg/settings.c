@@ -29,6 +29,10 @@ int			rp_max_user_storage_kb = 1024 * 1024;
 int			rp_max_user_objects = 10000;
 int			rp_max_user_queued_jobs = 5000;
 int			rp_worker_lock_timeout_ms = 1000;
+char	   *rp_openai_base_url = NULL;
+char	   *rp_openai_api_key = NULL;
+char	   *rp_openai_model = NULL;
+int			rp_request_timeout_ms = 60000;
 
 void
 rp_define_settings(void)
@@ -97,5 +101,26 @@ rp_define_settings(void)
 	DefineCustomIntVariable("resume_pipeline.worker_lock_timeout",
 							"Longest a worker waits for a row lock a user holds before retrying the job later.",
 							NULL, &rp_worker_lock_timeout_ms, 1000, 1, 600000, PGC_SIGHUP, GUC_UNIT_MS, NULL, NULL, NULL);
+	/*
+	 * The model's endpoint and key: from the configuration files only (PGC_SIGHUP: nobody can
+	 * SET them), and the key hidden from SHOW and pg_settings for all but superusers (and
+	 * pg_read_all_settings), so no user can point the extension at a host of their choosing or
+	 * read the secret.
+	 */
+	DefineCustomStringVariable("resume_pipeline.openai_base_url",
+							   "Base URL of the OpenAI-compatible API (…/v1).",
+							   NULL, &rp_openai_base_url, "https://api.openai.com/v1", PGC_SIGHUP, 0,
+							   NULL, NULL, NULL);
+	DefineCustomStringVariable("resume_pipeline.openai_api_key",
+							   "API key for resume_pipeline.openai_base_url.",
+							   NULL, &rp_openai_api_key, "", PGC_SIGHUP,
+							   GUC_SUPERUSER_ONLY | GUC_NO_SHOW_ALL | GUC_NOT_IN_SAMPLE, NULL, NULL, NULL);
+	DefineCustomStringVariable("resume_pipeline.openai_model",
+							   "Model that reads résumés.",
+							   NULL, &rp_openai_model, "gpt-4o-mini", PGC_SIGHUP, 0, NULL, NULL, NULL);
+	DefineCustomIntVariable("resume_pipeline.request_timeout_ms",
+							"Longest a call to the model may take.",
+							NULL, &rp_request_timeout_ms, 60000, 100, 3600000, PGC_SIGHUP, GUC_UNIT_MS,
+							NULL, NULL, NULL);
 	MarkGUCPrefixReserved("resume_pipeline");
 }

@@ -21,6 +21,10 @@ extern int	rp_max_user_storage_kb;
 extern int	rp_max_user_objects;
 extern int	rp_max_user_queued_jobs;
 extern int	rp_worker_lock_timeout_ms;
+extern char *rp_openai_base_url;
+extern char *rp_openai_api_key;
+extern char *rp_openai_model;
+extern int	rp_request_timeout_ms;
 
 extern void rp_define_settings(void);
 
