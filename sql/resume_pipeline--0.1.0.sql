@@ -440,6 +440,9 @@ CREATE FUNCTION _storage_list(OUT object_id uuid, OUT modified timestamptz) RETU
     AS 'MODULE_PATHNAME', 'rp_sql_storage_list' LANGUAGE C STRICT VOLATILE;
 CREATE FUNCTION _storage_unlink(object_id uuid) RETURNS boolean
     AS 'MODULE_PATHNAME', 'rp_sql_storage_unlink' LANGUAGE C STRICT VOLATILE;
+-- An object's bytes from S3 (resume_pipeline.storage_backend = 's3'; src/pg/s3_storage.c).
+CREATE FUNCTION _s3_read(bucket text, name text) RETURNS bytea
+    AS 'MODULE_PATHNAME', 'rp_sql_s3_read' LANGUAGE C STRICT VOLATILE;
 
 -- Whether a bucket and key are acceptable object names (see README: no "..", control, invisible
 -- or bidirectional formatting characters, …); _check_object_name raises 22023 saying why not.
@@ -749,13 +752,16 @@ DECLARE
     data bytea;
     in_worker boolean := _in_worker();
 BEGIN
-    IF f.object_id IS NULL THEN
+    IF f.object_id IS NULL AND current_setting('resume_pipeline.storage_backend') <> 's3' THEN
         RAISE EXCEPTION 'storage object "%/%" has no bytes in this database''s storage', f.bucket, f.name
             USING ERRCODE = 'undefined_file',
-                  HINT = 'Objects registered from storage.objects are read over S3 (resume_pipeline.storage_backend).';
+                  HINT = 'Objects registered from storage.objects are read over S3: set resume_pipeline.storage_backend = ''s3''.';
     END IF;
     BEGIN
-        data := _storage_read(f.object_id, f.bucket || '/' || f.name);
+        -- A files row without an object id was registered from storage.objects: its bytes are
+        -- the object <bucket>/<name> of the S3 endpoint (Supabase Storage).
+        data := CASE WHEN f.object_id IS NULL THEN _s3_read(f.bucket, f.name)
+                     ELSE _storage_read(f.object_id, f.bucket || '/' || f.name) END;
     EXCEPTION WHEN OTHERS THEN
         IF in_worker AND _is_transient(SQLSTATE) THEN
             PERFORM _circuit_record('storage', false);
@@ -1492,7 +1498,7 @@ BEGIN ATOMIC
     SELECT jsonb_build_object(
         'database', jsonb_build_object('status', 'ok', 'name', current_database()),
         'storage', jsonb_build_object(
-            'backend', 'filesystem',
+            'backend', current_setting('resume_pipeline.storage_backend'),
             'root', coalesce(nullif(current_setting('resume_pipeline.storage_root'), ''),
                              'resume_pipeline_storage in the data directory'),
             'directory', (SELECT d.oid::text FROM pg_database d WHERE d.datname = current_database()),

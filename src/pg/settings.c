@@ -33,6 +33,17 @@ char	   *rp_openai_base_url = NULL;
 char	   *rp_openai_api_key = NULL;
 char	   *rp_openai_model = NULL;
 int			rp_request_timeout_ms = 60000;
+int			rp_storage_backend = RP_STORAGE_FILESYSTEM;
+char	   *rp_s3_endpoint = NULL;
+char	   *rp_s3_region = NULL;
+char	   *rp_s3_access_key = NULL;
+char	   *rp_s3_secret_key = NULL;
+
+static const struct config_enum_entry storage_backends[] = {
+	{"filesystem", RP_STORAGE_FILESYSTEM, false},
+	{"s3", RP_STORAGE_S3, false},
+	{NULL, 0, false}
+};
 
 void
 rp_define_settings(void)
@@ -122,5 +133,21 @@ rp_define_settings(void)
 							"Longest a call to the model may take.",
 							NULL, &rp_request_timeout_ms, 60000, 100, 3600000, PGC_SIGHUP, GUC_UNIT_MS,
 							NULL, NULL, NULL);
+	/* S3 storage: configuration files only; the keys hidden like the model's. */
+	DefineCustomEnumVariable("resume_pipeline.storage_backend",
+							 "Where objects registered from Supabase's storage.objects are read: filesystem or s3.",
+							 NULL, &rp_storage_backend, RP_STORAGE_FILESYSTEM, storage_backends, PGC_SIGHUP, 0,
+							 NULL, NULL, NULL);
+	DefineCustomStringVariable("resume_pipeline.s3_endpoint",
+							   "S3 endpoint without the bucket (Supabase: https://<project>.supabase.co/storage/v1/s3).",
+							   NULL, &rp_s3_endpoint, "", PGC_SIGHUP, 0, NULL, NULL, NULL);
+	DefineCustomStringVariable("resume_pipeline.s3_region", "S3 region the requests are signed for.",
+							   NULL, &rp_s3_region, "us-east-1", PGC_SIGHUP, 0, NULL, NULL, NULL);
+	DefineCustomStringVariable("resume_pipeline.s3_access_key", "S3 access key id.",
+							   NULL, &rp_s3_access_key, "", PGC_SIGHUP,
+							   GUC_SUPERUSER_ONLY | GUC_NO_SHOW_ALL | GUC_NOT_IN_SAMPLE, NULL, NULL, NULL);
+	DefineCustomStringVariable("resume_pipeline.s3_secret_key", "S3 secret access key.",
+							   NULL, &rp_s3_secret_key, "", PGC_SIGHUP,
+							   GUC_SUPERUSER_ONLY | GUC_NO_SHOW_ALL | GUC_NOT_IN_SAMPLE, NULL, NULL, NULL);
 	MarkGUCPrefixReserved("resume_pipeline");
 }

@@ -26,6 +26,17 @@ extern char *rp_openai_api_key;
 extern char *rp_openai_model;
 extern int	rp_request_timeout_ms;
 
+typedef enum RpStorageBackend
+{
+	RP_STORAGE_FILESYSTEM,
+	RP_STORAGE_S3
+} RpStorageBackend;
+extern int	rp_storage_backend;
+extern char *rp_s3_endpoint;
+extern char *rp_s3_region;
+extern char *rp_s3_access_key;
+extern char *rp_s3_secret_key;
+
 extern void rp_define_settings(void);
 
 #endif
