@@ -59,6 +59,7 @@ rp_llm_parse_resume(PG_FUNCTION_ARGS)
 	size_t		base_len = strlen(base);
 	RpLlmCall	call;
 	Datum		result;
+	char	   *server_text;
 	char	   *utf8;
 
 	if (rp_openai_api_key == NULL || rp_openai_api_key[0] == '\0')
@@ -70,7 +71,9 @@ rp_llm_parse_resume(PG_FUNCTION_ARGS)
 		base[--base_len] = '\0';
 	get_share_path(my_exec_path, share);
 	snprintf(schema_path, sizeof(schema_path), "%s/extension/resume_pipeline_schema.json", share);
-	utf8 = pg_server_to_any(VARDATA_ANY(t), VARSIZE_ANY_EXHDR(t), PG_UTF8);
+	/* NUL-terminated first: the conversion returns its input as is when nothing changes. */
+	server_text = text_to_cstring(t);
+	utf8 = pg_server_to_any(server_text, strlen(server_text), PG_UTF8);
 
 	memset(&call, 0, sizeof(call));
 	call.text = utf8;
