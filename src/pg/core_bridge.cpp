@@ -1,5 +1,6 @@
 // See core_bridge.h. No Postgres header here: only plain C types cross this line.
 #include "core_bridge.h"
+#include "bridge_copy.h"
 
 #include <cstring>
 #include <exception>
@@ -7,16 +8,7 @@
 
 #include "../core/object_path.h"
 
-namespace {
-
-void copy_out(const std::string &s, char *buf, size_t size) {
-    if (size == 0) return;
-    size_t n = s.size() < size - 1 ? s.size() : size - 1;
-    std::memcpy(buf, s.data(), n);
-    buf[n] = '\0';
-}
-
-}  // namespace
+using rp::copy_out;
 
 extern "C" int rp_core_object_path(const char *bucket, const char *key, char *out, size_t out_size, char *err,
                                    size_t err_size) {

@@ -1,5 +1,6 @@
 // See llm_bridge.h. No Postgres header here: only plain C types cross this line.
 #include "llm_bridge.h"
+#include "bridge_copy.h"
 
 #include <curl/curl.h>
 
@@ -15,11 +16,7 @@
 
 namespace {
 
-void copy_out(const std::string &s, char *buf, size_t size) {
-    size_t n = s.size() < size - 1 ? s.size() : size - 1;
-    std::memcpy(buf, s.data(), n);
-    buf[n] = '\0';
-}
+using rp::copy_out;
 
 bool curl_ready() {
     static bool done = false, ok = false;  // the backend's main thread only

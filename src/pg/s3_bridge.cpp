@@ -1,5 +1,6 @@
 // See s3_bridge.h. No Postgres header here: only plain C types cross this line.
 #include "s3_bridge.h"
+#include "bridge_copy.h"
 
 #include <cstdlib>
 #include <cstring>
@@ -10,11 +11,7 @@
 
 namespace {
 
-void copy_out(const std::string &s, char *buf, size_t size) {
-    size_t n = s.size() < size - 1 ? s.size() : size - 1;
-    std::memcpy(buf, s.data(), n);
-    buf[n] = '\0';
-}
+using rp::copy_out;
 
 bool call_abort(void *arg) {
     auto *req = static_cast<RpS3Get *>(arg);
