@@ -8,6 +8,7 @@
 #include <cstring>
 #include <exception>
 #include <fstream>
+#include <optional>
 #include <sstream>
 #include <string>
 
@@ -32,18 +33,27 @@ bool call_abort(void *arg) {
     return call->should_abort && call->should_abort(nullptr);
 }
 
-void run(RpLlmCall *call) {
-    std::ifstream file(call->schema_path, std::ios::binary);
+std::optional<rp::llm::Schema> load_schema(const char *path, std::string *error) {
+    std::ifstream file(path, std::ios::binary);
     std::stringstream text;
     text << file.rdbuf();
+    if (!file) {
+        *error = "cannot read it";
+        return std::nullopt;
+    }
+    return rp::llm::Schema::load(text.str(), error);
+}
+
+void run(RpLlmCall *call) {
     std::string error;
-    auto schema = rp::llm::Schema::load(text.str(), &error);
-    if (!file || !schema) {
+    auto schema = load_schema(call->schema_path, &error);
+    if (!schema) {
         copy_out("cannot load the résumé schema " + std::string(call->schema_path) + ": " + error, call->message,
                  sizeof call->message);
         copy_out("setup", call->outcome, sizeof call->outcome);
         return;
     }
+    copy_out(schema->version(), call->schema_version, sizeof call->schema_version);
     rp::llm::Request request =
         rp::llm::build_chat_request(std::string_view(call->text, call->text_len), call->model, *schema);
     if (!request.ok()) {
@@ -82,6 +92,7 @@ void run(RpLlmCall *call) {
     call->retry_after_ms = answer.retry_after_ms;
     call->prompt_tokens = answer.prompt_tokens;
     call->completion_tokens = answer.completion_tokens;
+    copy_out(answer.model, call->model_answered, sizeof call->model_answered);
     if (answer.outcome == rp::llm::Outcome::ok) {
         call->json = static_cast<char *>(std::malloc(answer.resume_json.size() + 1));
         if (!call->json) throw std::bad_alloc();
@@ -91,9 +102,24 @@ void run(RpLlmCall *call) {
 
 }  // namespace
 
+extern "C" void rp_llm_schema_version(const char *schema_path, char *version, size_t version_size, char *message,
+                                      size_t message_size) {
+    version[0] = message[0] = '\0';
+    try {
+        std::string error;
+        auto schema = load_schema(schema_path, &error);
+        if (schema)
+            copy_out(schema->version(), version, version_size);
+        else
+            copy_out("cannot load the résumé schema " + std::string(schema_path) + ": " + error, message, message_size);
+    } catch (...) {
+        copy_out("cannot load the résumé schema", message, message_size);
+    }
+}
+
 extern "C" void rp_llm_parse_resume_call(RpLlmCall *call) {
     call->json = nullptr;
-    call->outcome[0] = call->message[0] = '\0';
+    call->outcome[0] = call->message[0] = call->model_answered[0] = call->schema_version[0] = '\0';
     call->http_status = 0;
     call->retry_after_ms = call->prompt_tokens = call->completion_tokens = -1;
     try {

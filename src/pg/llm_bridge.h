@@ -30,6 +30,8 @@ typedef struct RpLlmCall
 	char		outcome[32];	/* rp::llm outcome name, or "transport", "timeout", "aborted", "setup" */
 	char		message[1024];	/* never holds the key */
 	char	   *json;			/* malloc'd validated JSON when outcome is "ok"; caller frees */
+	char		model_answered[128];	/* the model as the API named it */
+	char		schema_version[64];
 	long		http_status;
 	long long	retry_after_ms;
 	long long	prompt_tokens;
@@ -37,6 +39,10 @@ typedef struct RpLlmCall
 } RpLlmCall;
 
 extern void rp_llm_parse_resume_call(RpLlmCall *call);
+
+/* The schema file's version ("resume-v1"), or an empty string with the reason in message. */
+extern void rp_llm_schema_version(const char *schema_path, char *version, size_t version_size, char *message,
+								  size_t message_size);
 
 #ifdef __cplusplus
 }

@@ -1,25 +1,55 @@
 /*
- * llm_parse_resume(text) → jsonb: one résumé text read by the OpenAI-compatible model at
+ * _llm_call(text) → (result jsonb, model, schema_version, tokens, milliseconds): one résumé
+ * text read by the OpenAI-compatible model at
  * resume_pipeline.openai_base_url with a strict structured-output schema, in the calling
  * session. The answer is untrusted input: it is read and validated against the schema by the
  * core (llm_bridge.cpp) before anything is returned. Query cancel and termination interrupt the
  * call (libcurl's progress callback polls for them at least once a second). Every failure is an
  * ERROR whose SQLSTATE says whether a retry can help; no message ever holds the key.
+ * llm_parse_resume() (SQL) puts the answer cache in front of it.
  */
 #include "postgres.h"
 
 #include <stdlib.h>
 
+#include "access/htup_details.h"
 #include "fmgr.h"
+#include "funcapi.h"
 #include "mb/pg_wchar.h"
 #include "miscadmin.h"
 #include "utils/builtins.h"
 #include "utils/jsonb.h"
+#include "utils/timestamp.h"
 
 #include "llm_bridge.h"
 #include "settings.h"
 
-PG_FUNCTION_INFO_V1(rp_llm_parse_resume);
+PG_FUNCTION_INFO_V1(rp_llm_call);
+PG_FUNCTION_INFO_V1(rp_sql_llm_schema_version);
+
+static void
+schema_path(char *path, size_t size)
+{
+	char		share[MAXPGPATH];
+
+	get_share_path(my_exec_path, share);
+	snprintf(path, size, "%s/extension/resume_pipeline_schema.json", share);
+}
+
+/* _llm_schema_version() returns text: the installed schema's version, e.g. "resume-v1" */
+Datum
+rp_sql_llm_schema_version(PG_FUNCTION_ARGS)
+{
+	char		path[MAXPGPATH];
+	char		version[64];
+	char		message[512];
+
+	schema_path(path, sizeof(path));
+	rp_llm_schema_version(path, version, sizeof(version), message, sizeof(message));
+	if (version[0] == '\0')
+		ereport(ERROR, (errcode(ERRCODE_CONFIG_FILE_ERROR), errmsg("%s", message)));
+	PG_RETURN_TEXT_P(cstring_to_text(version));
+}
 
 static bool
 interrupted(void *arg)
@@ -50,11 +80,14 @@ outcome_sqlstate(const RpLlmCall *call)
 }
 
 Datum
-rp_llm_parse_resume(PG_FUNCTION_ARGS)
+rp_llm_call(PG_FUNCTION_ARGS)
 {
 	text	   *t = PG_GETARG_TEXT_PP(0);
-	char		share[MAXPGPATH];
-	char		schema_path[MAXPGPATH];
+	char		path[MAXPGPATH];
+	TupleDesc	desc;
+	Datum		values[6];
+	bool		nulls[6] = {false, false, false, false, false, false};
+	TimestampTz start = GetCurrentTimestamp();
 	char	   *base = pstrdup(rp_openai_base_url ? rp_openai_base_url : "");
 	size_t		base_len = strlen(base);
 	RpLlmCall	call;
@@ -69,8 +102,9 @@ rp_llm_parse_resume(PG_FUNCTION_ARGS)
 				 errhint("Set it in postgresql.conf or with ALTER SYSTEM, then reload.")));
 	while (base_len > 0 && base[base_len - 1] == '/')
 		base[--base_len] = '\0';
-	get_share_path(my_exec_path, share);
-	snprintf(schema_path, sizeof(schema_path), "%s/extension/resume_pipeline_schema.json", share);
+	if (get_call_result_type(fcinfo, NULL, &desc) != TYPEFUNC_COMPOSITE)
+		elog(ERROR, "_llm_call must return a record");
+	schema_path(path, sizeof(path));
 	/* NUL-terminated first: the conversion returns its input as is when nothing changes. */
 	server_text = text_to_cstring(t);
 	utf8 = pg_server_to_any(server_text, strlen(server_text), PG_UTF8);
@@ -78,7 +112,7 @@ rp_llm_parse_resume(PG_FUNCTION_ARGS)
 	memset(&call, 0, sizeof(call));
 	call.text = utf8;
 	call.text_len = strlen(utf8);
-	call.schema_path = schema_path;
+	call.schema_path = path;
 	call.url = psprintf("%s/chat/completions", base);
 	call.api_key = rp_openai_api_key;
 	call.model = rp_openai_model ? rp_openai_model : "";
@@ -108,5 +142,13 @@ rp_llm_parse_resume(PG_FUNCTION_ARGS)
 		free(call.json);
 	}
 	PG_END_TRY();
-	PG_RETURN_DATUM(result);
+	values[0] = result;
+	values[1] = CStringGetTextDatum(call.model_answered[0] ? call.model_answered : call.model);
+	values[2] = CStringGetTextDatum(call.schema_version);
+	values[3] = Int64GetDatum(call.prompt_tokens);
+	nulls[3] = call.prompt_tokens < 0;
+	values[4] = Int64GetDatum(call.completion_tokens);
+	nulls[4] = call.completion_tokens < 0;
+	values[5] = Int32GetDatum((int32) ((GetCurrentTimestamp() - start) / 1000));
+	PG_RETURN_DATUM(HeapTupleGetDatum(heap_form_tuple(BlessTupleDesc(desc), values, nulls)));
 }

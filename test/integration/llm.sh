@@ -35,6 +35,13 @@ SQL
     }
     out=$(llm_call "$cv")
     t_expect "llm_parse_resume: the model's JSON Resume, read from the text itself" "Ada Whitfield|ada.whitfield@example.org state=00000" "$out"
+    # The statement above called it twice with the same text: one call reached the model.
+    t_expect "llm_parse_resume: the same text is sent once; the answer and its cost are kept" "1 1|gpt-4o-mini|resume-v1|true" \
+        "$(curl -s "http://127.0.0.1:$llm_port/_control/requests" | node -e '
+            let s = ""; process.stdin.on("data", d => s += d).on("end", () =>
+                console.log(JSON.parse(s).requests.filter(x => x.status === 200).length));') $(q -d rp_llm -c "
+            SELECT count(*) || '|' || min(model) || '|' || min(schema_version) || '|' || bool_and(prompt_tokens > 0 AND completion_tokens > 0)
+              FROM resume_pipeline.llm_answers")"
     t_expect "llm_parse_resume: the request went out strict, with the text (as the stand-in saw it)" "true" \
         "$(curl -s "http://127.0.0.1:$llm_port/_control/requests" | node -e '
             let s = ""; process.stdin.on("data", d => s += d).on("end", () => {
@@ -55,7 +62,7 @@ SQL
     # A refused key: 28000, and the key itself in no message.
     q -c "ALTER SYSTEM SET resume_pipeline.openai_api_key = 'sk-wrong-$llm_key'" -c "SELECT pg_reload_conf()" >/dev/null
     sleep 0.2
-    out=$(llm_call "$cv")
+    out=$(llm_call "$cv (not cached)")
     # (PostgreSQL itself logs a reloaded setting's new value, as the configuration files hold it;
     # only the server's OS user reads either. Nothing the extension logs may hold the key.)
     if grep -q "state=28000" <<<"$out" && ! grep -q "$llm_key" <<<"$out" &&
