@@ -2,7 +2,7 @@
  * The backend's side of crash isolation: resume_pipeline_parser processes, started on first
  * use and talked to over socket pairs. Slot 0 serves the SQL functions; a worker running
  * several jobs at once uses one slot per job, so their documents are parsed in parallel
- * (rp_parse_batch).
+ * (rp_parse_stream).
  *
  * Each helper is a sandboxed zygote (src/helper/): it lives as long as its slot, but reads no
  * document itself; every request is read and parsed by a fresh process it forked in advance,
@@ -456,12 +456,6 @@ hand_over(RpBatchItem *items, int n, RpItemNext next, void *arg, bool offer_idle
 }
 
 void
-rp_parse_batch(RpBatchItem *items, int n, int first_slot)
-{
-	rp_parse_stream(items, n, first_slot, NULL, NULL);
-}
-
-void
 rp_parse_stream(RpBatchItem *items, int n, int first_slot, RpItemNext next, void *arg)
 {
 	int			i;
@@ -588,7 +582,7 @@ rp_parse(rp_op op, uint32 arg, const char *data, size_t len, RpParsed *out)
 	item.arg = arg;
 	item.data = data;
 	item.len = len;
-	rp_parse_batch(&item, 1, 0);
+	rp_parse_stream(&item, 1, 0, NULL, NULL);
 	if (item.status != RP_STATUS_OK)
 		ereport(ERROR,
 				(errcode(rp_sqlstate_of(item.status)),

@@ -45,20 +45,16 @@ typedef struct RpBatchItem
 
 /*
  * Parses n documents at once, each in its own helper (slots first_slot .. first_slot+n-1;
- * slot 0 is the SQL functions'). A bad document or a dead helper only sets that item's
- * status; only cancel or termination raise an ERROR.
- */
-extern void rp_parse_batch(RpBatchItem *items, int n, int first_slot);
-
-/*
- * The same, as a stream: next(item, index, done, arg) is called for each item as soon as it is
- * done (done = true), and for an idle item whenever the latch was set (done = false: new work
- * may have been committed). Outside any transaction; it may run its own. It returns true when
- * it has put a new request (op, arg, data, len) into the item, which then starts at once. So a
- * quick document is never held back by a slow one beside it, and a freed helper takes new work
- * without waiting for the others. An item whose data is NULL starts idle. Returns when every
- * item is done and idle. Items still running
- * when an ERROR is raised are not reported.
+ * slot 0 is the SQL functions'). A bad document or a dead helper only sets that item's status;
+ * only cancel or termination raise an ERROR (items still running then are not reported).
+ *
+ * As a stream, when next is given: next(item, index, done, arg) is called for each item as
+ * soon as it is done (done = true), and for an idle item whenever the latch was set (done =
+ * false: new work may have been committed); outside any transaction, it may run its own. It
+ * returns true when it has put a new request (op, arg, data, len) into the item, which then
+ * starts at once, so a quick document is never held back by a slow one beside it and a freed
+ * helper takes new work without waiting for the others. With next, an item whose data is NULL
+ * starts idle. Returns when every item is done and idle.
  */
 typedef bool (*RpItemNext) (RpBatchItem *item, int index, bool done, void *arg);
 extern void rp_parse_stream(RpBatchItem *items, int n, int first_slot, RpItemNext next, void *arg);
