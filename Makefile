@@ -16,11 +16,12 @@ MODULE_CORE_OBJS = src/core/object_path.o src/core/utf8_text.o src/core/llm_resu
                    src/net/http_post.o src/net/s3_client.o
 SHLIB_LINK = -lstdc++ $(shell pkg-config --libs libcurl libxml-2.0 libcrypto)
 PG_CXXFLAGS = -std=c++17 -fvisibility=hidden -Wall -Wextra $(WERROR)
-DATA       = $(wildcard sql/resume_pipeline--*.sql)
+# The install script is built from per-area sources (sql/install/NN_area.sql, joined in order).
+DATA_built = build/resume_pipeline--0.1.0.sql
 PGFILEDESC = "resume_pipeline - résumé pipeline inside PostgreSQL"
 
 REGRESS      = documents zip_entries limits rls applicants pipeline
-REGRESS_OPTS = --load-extension=resume_pipeline
+REGRESS_OPTS = --load-extension=resume_pipeline --inputdir=test
 
 # CI builds with WERROR=-Werror; a warning is then a failure.
 WERROR   ?=
@@ -50,6 +51,10 @@ src/core/%.o: src/core/%.cpp src/core/*.h
 	$(CXX) $(CORE_CXXFLAGS) -c -o $@ $<
 src/helper/%.o: src/helper/%.cpp src/helper/*.h src/core/*.h src/protocol/parser_protocol.h
 	$(CXX) $(CORE_CXXFLAGS) -c -o $@ $<
+
+build/resume_pipeline--0.1.0.sql: $(sort $(wildcard sql/install/*.sql))
+	@mkdir -p build
+	cat $^ > $@
 
 $(HELPER): $(HELPER_OBJS)
 	$(CXX) -o $@ $^ $(shell pkg-config --libs $(HELPER_PKGS))

@@ -1,131 +1,71 @@
 -- ZIP archives: regular files with safe names; bombs, traversal and oversized archives fail
 -- whole with a clear ERROR, and the session goes on.
 \getenv abs_srcdir PG_ABS_SRCDIR
-\set samples :abs_srcdir '/build/samples'
-\set fx :abs_srcdir '/build/fixtures'
+\set samples :abs_srcdir '/../build/samples'
+\set fx :abs_srcdir '/../build/fixtures'
 SET search_path = resume_pipeline, public;
+
 \set batch `base64 -w0 :samples/batch.zip`
 SELECT name, size, size = length(data) AS size_matches,
        split_part(pdf_text(data), E'\n', 1) AS candidate
 FROM zip_entries(decode(:'batch', 'base64'));
-          name           | size  | size_matches |   candidate   
--------------------------+-------+--------------+---------------
- batch/jonas_becker.pdf  | 20260 | t            | Jonas Becker
- batch/chen_wei.pdf      | 19143 | t            | Chen Wei
- batch/fatima_okafor.pdf | 19044 | t            | Fatima Okafor
-(3 rows)
 
 -- Directories and symbolic links are dropped, names are normalised, and a nested archive
 -- comes back as bytes without being opened.
 \set mixed `base64 -w0 :fx/mixed.zip`
 SELECT name, size, CASE WHEN name LIKE '%.zip' THEN substr(data, 1, 4) ELSE data END AS head
 FROM zip_entries(decode(:'mixed', 'base64'));
-    name     | size  |        head        
--------------+-------+--------------------
- docs/cv.txt |     8 | \x4a616e6520526f65
- inner.zip   | 53160 | \x504b0304
- résumé.txt  |     8 | \x616363656e746564
-(3 rows)
 
 -- Names that could escape an extraction directory → 22P03, nothing returned.
 \set f `base64 -w0 :fx/traversal.zip`
 SELECT name FROM zip_entries(decode(:'f', 'base64'));
-ERROR:  ZIP entry name "../../etc/passwd" climbs out of the archive with ".."
 \echo :LAST_ERROR_SQLSTATE
-22P03
 \set f `base64 -w0 :fx/absolute.zip`
 SELECT name FROM zip_entries(decode(:'f', 'base64'));
-ERROR:  ZIP entry name "/etc/passwd" is an absolute path
 \echo :LAST_ERROR_SQLSTATE
-22P03
 \set f `base64 -w0 :fx/backslash.zip`
 SELECT name FROM zip_entries(decode(:'f', 'base64'));
-ERROR:  ZIP entry name "..\..\windows\win.ini" climbs out of the archive with ".."
 \echo :LAST_ERROR_SQLSTATE
-22P03
 \set f `base64 -w0 :fx/drive_letter.zip`
 SELECT name FROM zip_entries(decode(:'f', 'base64'));
-ERROR:  ZIP entry name "C:/autoexec.bat" starts with a drive letter
 \echo :LAST_ERROR_SQLSTATE
-22P03
 -- A control character in a UTF-8 name: libzip itself calls the archive inconsistent.
 \set f `base64 -w0 :fx/control_char.zip`
 SELECT name FROM zip_entries(decode(:'f', 'base64'));
-ERROR:  not a readable ZIP archive
-DETAIL:  libzip: Zip archive inconsistent
 \echo :LAST_ERROR_SQLSTATE
-22P03
 -- A name without the UTF-8 flag is CP437, where 0x01 is the glyph ☺: harmless.
 \set f `base64 -w0 :fx/control_char_cp437.zip`
 SELECT name FROM zip_entries(decode(:'f', 'base64'));
-     name      
----------------
- evil☺name.pdf
-(1 row)
-
 -- libzip turns a NUL inside a stored name into a space, so the name cannot be cut short.
 \set f `base64 -w0 :fx/nul_char.zip`
 SELECT name FROM zip_entries(decode(:'f', 'base64'));
-       name        
--------------------
- cv.pdf hidden.exe
-(1 row)
 
 -- Zip bombs → 54000: by compression ratio, by entry size, by total size, by entry count.
 \set f `base64 -w0 :fx/bomb_ratio.zip`
 SELECT name FROM zip_entries(decode(:'f', 'base64'));
-ERROR:  ZIP entry "payload.txt" has compression ratio 1030:1, more than resume_pipeline.zip_max_ratio (100:1); possible zip bomb
 \echo :LAST_ERROR_SQLSTATE
-54000
 \set f `base64 -w0 :fx/bomb_entry_size.zip`
 SELECT name FROM zip_entries(decode(:'f', 'base64'));
-ERROR:  ZIP entry "payload.txt" expands to 104857600 bytes, more than resume_pipeline.max_file_size (50 MB)
 \echo :LAST_ERROR_SQLSTATE
-54000
 \set f `base64 -w0 :fx/bomb_total.zip`
 SELECT count(*) FROM zip_entries(decode(:'f', 'base64'));
- count 
--------
-     3
-(1 row)
-
 SET resume_pipeline.zip_max_total_size = '1MB';
 SELECT count(*) FROM zip_entries(decode(:'f', 'base64'));
-ERROR:  ZIP archive expands to more than resume_pipeline.zip_max_total_size (1 MB)
 \echo :LAST_ERROR_SQLSTATE
-54000
 RESET resume_pipeline.zip_max_total_size;
 \set f `base64 -w0 :fx/many_entries.zip`
 SELECT count(*) FROM zip_entries(decode(:'f', 'base64'));
-ERROR:  ZIP archive has 10000 entries, more than resume_pipeline.zip_max_entries (1000)
 \echo :LAST_ERROR_SQLSTATE
-54000
 SET resume_pipeline.zip_max_entries = 20000;
 SELECT count(*), sum(size) FROM zip_entries(decode(:'f', 'base64'));
- count |  sum  
--------+-------
- 10000 | 10000
-(1 row)
-
 RESET resume_pipeline.zip_max_entries;
+
 -- Not an archive, an empty value, a damaged archive.
 SELECT name FROM zip_entries(convert_to('PK but not really', 'UTF8'));
-ERROR:  not a readable ZIP archive
-DETAIL:  libzip: Not a zip archive
 \echo :LAST_ERROR_SQLSTATE
-22P03
 SELECT name FROM zip_entries(''::bytea);
-ERROR:  empty ZIP archive: the value has no bytes
 \echo :LAST_ERROR_SQLSTATE
-22P03
 SELECT name FROM zip_entries(substr(decode(:'batch', 'base64'), 1, 30000));
-ERROR:  not a readable ZIP archive
-DETAIL:  libzip: Not a zip archive
 \echo :LAST_ERROR_SQLSTATE
-22P03
-SELECT 1 AS still_alive;
- still_alive 
--------------
-           1
-(1 row)
 
+SELECT 1 AS still_alive;

@@ -1,7 +1,7 @@
 -- Row-level security matrix: two users, identified as PostgREST does (request.jwt.claims),
 -- each see and change only their own rows in every table; the functions leak nothing.
 \getenv abs_srcdir PG_ABS_SRCDIR
-\set samples :abs_srcdir '/build/samples'
+\set samples :abs_srcdir '/../build/samples'
 SET search_path = resume_pipeline, public;
 -- Each test file starts from empty tables (pg_regress runs them all in one database).
 TRUNCATE users, files, resumes, resume_versions, job_postings, analysis_sessions, resume_analyses,

@@ -1,108 +1,58 @@
 -- Limits and crash isolation: an oversized input, a parser that crashes, spins, eats memory
 -- or hangs each give an ERROR in this session only; the next call gets a fresh parser.
 \getenv abs_srcdir PG_ABS_SRCDIR
-\set samples :abs_srcdir '/build/samples'
+\set samples :abs_srcdir '/../build/samples'
 SET search_path = resume_pipeline, public;
 \set ada `base64 -w0 :samples/ada_whitfield.pdf`
+
 -- Largest input.
 SHOW resume_pipeline.max_file_size;
- resume_pipeline.max_file_size 
--------------------------------
- 50MB
-(1 row)
-
 SET resume_pipeline.max_file_size = '8kB';
 SELECT pdf_text(decode(:'ada', 'base64'));
-ERROR:  document of 21233 bytes exceeds resume_pipeline.max_file_size (8 kB)
 \echo :LAST_ERROR_SQLSTATE
-54000
 RESET resume_pipeline.max_file_size;
+
 -- The parser is killed for each misbehaviour; the session survives each time.
 SELECT debug_parser_crash('segv');
-ERROR:  document parser crashed (signal 11: Segmentation fault) while reading the document
-DETAIL:  Only the parser process ended; this session is unaffected.
-HINT:  The document is probably malformed, or needed more memory than resume_pipeline.parser_memory_limit (1024 MB) allows.
 \echo :LAST_ERROR_SQLSTATE
-58000
 SELECT 1 AS alive_after_segv;
- alive_after_segv 
-------------------
-                1
-(1 row)
-
 SELECT debug_parser_crash('abort');
-ERROR:  document parser crashed (signal 6: Aborted) while reading the document
-DETAIL:  Only the parser process ended; this session is unaffected.
-HINT:  The document is probably malformed, or needed more memory than resume_pipeline.parser_memory_limit (1024 MB) allows.
 \echo :LAST_ERROR_SQLSTATE
-58000
 SET resume_pipeline.parser_cpu_time_limit = '1s';
 SELECT debug_parser_crash('loop');
-ERROR:  document parser exceeded resume_pipeline.parser_cpu_time_limit (1 s) and was stopped
 \echo :LAST_ERROR_SQLSTATE
-54000
 SET resume_pipeline.parser_memory_limit = '256MB';
 SELECT debug_parser_crash('memory');
-ERROR:  document parser ran out of memory (resume_pipeline.parser_memory_limit is 256 MB)
-DETAIL:  Raise resume_pipeline.parser_memory_limit if such documents are expected.
 \echo :LAST_ERROR_SQLSTATE
-54000
 RESET resume_pipeline.parser_memory_limit;
 SET statement_timeout = '300ms';
 SELECT debug_parser_crash('hang');
-ERROR:  canceling statement due to statement timeout
 \echo :LAST_ERROR_SQLSTATE
-57014
 RESET statement_timeout;
 SELECT debug_parser_crash('hang');
-ERROR:  document parser exceeded its time limit and was stopped
-DETAIL:  The wall-clock limit is three times resume_pipeline.parser_cpu_time_limit (1 s).
 \echo :LAST_ERROR_SQLSTATE
-54000
 RESET resume_pipeline.parser_cpu_time_limit;
 SELECT debug_parser_crash('explode');
-ERROR:  unknown parser crash mode "explode"
-HINT:  Use segv, abort, loop, memory, hang or syscall.
 \echo :LAST_ERROR_SQLSTATE
-22023
 SELECT split_part(pdf_text(decode(:'ada', 'base64')), E'\n', 1) AS parser_restarted;
- parser_restarted 
-------------------
- Ada Whitfield
-(1 row)
 
 -- Ordinary users (members of resume_pipeline_user) can neither lift the limits nor crash the
 -- parser.
 CREATE ROLE rp_regress_user IN ROLE resume_pipeline_user;
 SET ROLE rp_regress_user;
 SET resume_pipeline.max_file_size = '1GB';
-ERROR:  permission denied to set parameter "resume_pipeline.max_file_size"
 \echo :LAST_ERROR_SQLSTATE
-42501
 SET resume_pipeline.parser_memory_limit = '64GB';
-ERROR:  permission denied to set parameter "resume_pipeline.parser_memory_limit"
 \echo :LAST_ERROR_SQLSTATE
-42501
 SELECT resume_pipeline.debug_parser_crash('segv');
-ERROR:  permission denied for function debug_parser_crash
 \echo :LAST_ERROR_SQLSTATE
-42501
 SELECT length(resume_pipeline.pdf_text(decode(:'ada', 'base64'))) > 0 AS users_may_read;
- users_may_read 
-----------------
- t
-(1 row)
-
 -- A role that is not a member reaches nothing of the extension.
 RESET ROLE;
 CREATE ROLE rp_regress_outsider;
 SET ROLE rp_regress_outsider;
 SELECT length(resume_pipeline.pdf_text(decode(:'ada', 'base64')));
-ERROR:  permission denied for schema resume_pipeline
-LINE 1: SELECT length(resume_pipeline.pdf_text(decode('JVBERi0xLjUKJ...
-                      ^
 \echo :LAST_ERROR_SQLSTATE
-42501
 RESET ROLE;
 DROP ROLE rp_regress_user;
 DROP ROLE rp_regress_outsider;

@@ -2,8 +2,8 @@
 -- ZIP holding a bad file) become résumé rows with ZIP lineage in the uploader's transaction;
 -- process_pending() extracts and parses them; failures stay on their own row.
 \getenv abs_srcdir PG_ABS_SRCDIR
-\set samples :abs_srcdir '/build/samples'
-\set fx :abs_srcdir '/build/fixtures'
+\set samples :abs_srcdir '/../build/samples'
+\set fx :abs_srcdir '/../build/fixtures'
 SET search_path = resume_pipeline, public;
 -- Each test file starts from empty tables (pg_regress runs them all in one database).
 TRUNCATE users, files, resumes, resume_versions, job_postings, analysis_sessions, resume_analyses,
@@ -16,288 +16,91 @@ TRUNCATE users, files, resumes, resume_versions, job_postings, analysis_sessions
 \set priya `base64 -w0 :samples/priya_raghunathan.docx`
 \set batch5 `base64 -w0 :fx/batch5.zip`
 \set bad `base64 -w0 :fx/bad_batch.zip`
+
 -- Registering an object creates its résumé row and job at once (no processing yet).
 SELECT upload('resumes', 'ada.pdf', decode(:'ada', 'base64'), '{}', :alice) AS ada_file \gset
 SELECT upload('resumes', 'priya.docx', decode(:'priya', 'base64'), '{}', :alice) IS NOT NULL AS docx_uploaded;
- docx_uploaded 
----------------
- t
-(1 row)
-
 SELECT upload('resumes', 'batch5.zip', decode(:'batch5', 'base64'), '{}', :alice) AS batch5 \gset
 SELECT upload('resumes', 'bad_batch.zip', decode(:'bad', 'base64'), '{}', :alice) AS bad \gset
 SELECT name, mime_type, size FROM files ORDER BY name;
-                        name                        |                                mime_type                                | size  
-----------------------------------------------------+-------------------------------------------------------------------------+-------
- aaaaaaaa-0000-4000-8000-00000000000a/ada.pdf       | application/pdf                                                         | 21233
- aaaaaaaa-0000-4000-8000-00000000000a/bad_batch.zip | application/zip                                                         | 29726
- aaaaaaaa-0000-4000-8000-00000000000a/batch5.zip    | application/zip                                                         | 95724
- aaaaaaaa-0000-4000-8000-00000000000a/priya.docx    | application/vnd.openxmlformats-officedocument.wordprocessingml.document |  1337
-(4 rows)
-
 SELECT original_filename, status FROM resumes ORDER BY 1;
- original_filename | status  
--------------------+---------
- ada.pdf           | pending
- priya.docx        | pending
-(2 rows)
-
 SELECT kind, state, count(*) FROM jobs GROUP BY 1, 2 ORDER BY 1, 2;
-  kind  | state  | count 
---------+--------+-------
- resume | queued |     2
- zip    | queued |     2
-(2 rows)
 
 -- A rolled-back upload leaves no object row, no résumé row, no job and no object.
 BEGIN;
 SELECT upload('resumes', 'rolled_back.pdf', decode(:'ada', 'base64'), '{}', :alice) IS NOT NULL AS uploaded;
- uploaded 
-----------
- t
-(1 row)
-
 SELECT (SELECT count(*) FROM files) AS files, (SELECT count(*) FROM resumes) AS resumes, (SELECT count(*) FROM jobs) AS jobs;
- files | resumes | jobs 
--------+---------+------
-     5 |       3 |    5
-(1 row)
-
 ROLLBACK;
 SELECT (SELECT count(*) FROM files) AS files, (SELECT count(*) FROM resumes) AS resumes, (SELECT count(*) FROM jobs) AS jobs;
- files | resumes | jobs 
--------+---------+------
-     4 |       2 |    4
-(1 row)
-
 SELECT storage_get('resumes', 'aaaaaaaa-0000-4000-8000-00000000000a/rolled_back.pdf');
-ERROR:  storage object "resumes/aaaaaaaa-0000-4000-8000-00000000000a/rolled_back.pdf" does not exist
-HINT:  Objects are reached through their row in resume_pipeline.files, which only its owner can see.
 \echo :LAST_ERROR_SQLSTATE
-42704
 -- On disk too: every stored object is named by a row, none is left by the rollback.
 SELECT count(*) AS stored_objects, count(*) FILTER (WHERE f.id IS NULL) AS without_a_row
   FROM _storage_list() l LEFT JOIN files f ON f.object_id = l.object_id;
- stored_objects | without_a_row 
-----------------+---------------
-              4 |             0
-(1 row)
 
 -- Process everything: the archives expand into résumés that the same call then processes.
 SELECT process_pending() AS jobs_run;
- jobs_run 
-----------
-       11
-(1 row)
-
 SELECT r.original_filename, r.status, z.name AS from_zip, r.parsed #>> '{basics,name}' AS name,
        r.parsed #>> '{basics,email}' AS email, r.error
   FROM resumes r LEFT JOIN files z ON z.id = r.zip_id
  ORDER BY z.name NULLS FIRST, r.original_filename;
- original_filename |  status   |                      from_zip                      |        name        |           email           |                     error                      
--------------------+-----------+----------------------------------------------------+--------------------+---------------------------+------------------------------------------------
- ada.pdf           | completed |                                                    | Ada Whitfield      | ada.whitfield@example.com | 
- priya.docx        | completed |                                                    | Priya Raghunathan  | priya.r@example.net       | 
- jonas_becker.pdf  | completed | aaaaaaaa-0000-4000-8000-00000000000a/bad_batch.zip | Jonas Becker       | jonas.becker@example.com  | 
- truncated.pdf     | failed    | aaaaaaaa-0000-4000-8000-00000000000a/bad_batch.zip |                    |                           | PDF is damaged or truncated and cannot be read
- ada_whitfield.pdf | completed | aaaaaaaa-0000-4000-8000-00000000000a/batch5.zip    | Ada Whitfield      | ada.whitfield@example.com | 
- chen_wei.pdf      | completed | aaaaaaaa-0000-4000-8000-00000000000a/batch5.zip    | Chen Wei           | chen.wei@example.sg       | 
- fatima_okafor.pdf | completed | aaaaaaaa-0000-4000-8000-00000000000a/batch5.zip    | Fatima Okafor      | fatima.okafor@example.ng  | 
- jonas_becker.pdf  | completed | aaaaaaaa-0000-4000-8000-00000000000a/batch5.zip    | Jonas Becker       | jonas.becker@example.com  | 
- mateo_alvarez.pdf | completed | aaaaaaaa-0000-4000-8000-00000000000a/batch5.zip    | Mateo Álvarez Ruiz | mateo.alvarez@example.org | 
-(9 rows)
-
 SELECT * FROM batch_progress(:'batch5');
- total | pending | completed | failed 
--------+---------+-----------+--------
-     5 |       0 |         5 |      0
-(1 row)
-
 SELECT * FROM batch_progress(:'bad');
- total | pending | completed | failed 
--------+---------+-----------+--------
-     2 |       0 |         1 |      1
-(1 row)
-
 SELECT metadata -> 'expanded' AS expanded, metadata -> 'skipped' AS skipped FROM files WHERE id = :'bad';
- expanded |    skipped    
-----------+---------------
- 2        | ["notes.txt"]
-(1 row)
-
 SELECT kind, state, count(*) FROM jobs GROUP BY 1, 2 ORDER BY 1, 2;
-  kind  | state  | count 
---------+--------+-------
- resume | done   |     8
- resume | failed |     1
- zip    | done   |     2
-(3 rows)
-
 SELECT count(*) AS texts_indexed FROM resumes WHERE content_tsvector @@ 'postgresql'::tsquery;
- texts_indexed 
----------------
-             5
-(1 row)
-
 SELECT process_pending() AS nothing_left;
- nothing_left 
---------------
-            0
-(1 row)
 
 -- Uploading the same key with new content makes a new version; the same bytes change nothing.
 SELECT upload('resumes', 'ada.pdf', decode(:'jonas', 'base64'), '{}', :alice) = :'ada_file' AS same_file;
- same_file 
------------
- t
-(1 row)
-
 SELECT version, status FROM resumes WHERE file_id = :'ada_file';
- version | status  
----------+---------
-       2 | pending
-(1 row)
-
 SELECT process_pending() AS reprocessed;
- reprocessed 
--------------
-           1
-(1 row)
-
 SELECT version, status, parsed #>> '{basics,name}' AS name FROM resumes WHERE file_id = :'ada_file';
- version |  status   |     name     
----------+-----------+--------------
-       2 | completed | Jonas Becker
-(1 row)
-
 SELECT version, parsed #>> '{basics,name}' AS old_name FROM resume_versions ORDER BY version;
- version |   old_name    
----------+---------------
-       1 | Ada Whitfield
-(1 row)
-
 SELECT upload('resumes', 'ada.pdf', decode(:'jonas', 'base64'), '{}', :alice) IS NOT NULL AS same_bytes;
- same_bytes 
-------------
- t
-(1 row)
-
 -- Each version was written as a new object and the one it replaced removed at commit: the
 -- objects on disk are exactly those the rows name.
 SELECT (SELECT count(*) FROM _storage_list()) = (SELECT count(object_id) FROM files) AS one_object_per_row,
        (SELECT count(*) FROM _storage_list() l WHERE NOT EXISTS (SELECT 1 FROM files f WHERE f.object_id = l.object_id)) AS orphans;
- one_object_per_row | orphans 
---------------------+---------
- t                  |       0
-(1 row)
-
 -- A deleted row's object goes at commit; a rolled-back delete keeps it.
 SELECT upload('resumes', 'doomed.pdf', decode(:'jonas', 'base64'), '{}', :alice) IS NOT NULL AS uploaded;
- uploaded 
-----------
- t
-(1 row)
-
 BEGIN;
 DELETE FROM files WHERE name LIKE '%doomed.pdf';
 ROLLBACK;
 SELECT length(storage_get('resumes', 'aaaaaaaa-0000-4000-8000-00000000000a/doomed.pdf')) > 0 AS kept_after_rollback;
- kept_after_rollback 
----------------------
- t
-(1 row)
-
 SELECT object_id AS doomed_object FROM files WHERE name LIKE '%doomed.pdf' \gset
 DELETE FROM files WHERE name LIKE '%doomed.pdf';
 SELECT count(*) AS doomed_object_on_disk FROM _storage_list() WHERE object_id = :'doomed_object';
- doomed_object_on_disk 
------------------------
-                     0
-(1 row)
-
 SELECT process_pending() AS its_job_finds_nothing;
- its_job_finds_nothing 
------------------------
-                     1
-(1 row)
-
 SELECT version, status FROM resumes WHERE file_id = :'ada_file';
- version |  status   
----------+-----------
-       2 | completed
-(1 row)
 
 -- zip_id in metadata must name one of the uploader's own files.
 SELECT upload('resumes', 'fake_lineage.pdf', decode(:'ada', 'base64'), '{"zip_id": "00000000-0000-4000-8000-000000000000"}', :alice);
-ERROR:  metadata zip_id "00000000-0000-4000-8000-000000000000" does not name a file of this user
 \echo :LAST_ERROR_SQLSTATE
-23503
 SELECT upload('resumes', 'x.pdf', decode(:'ada', 'base64'));
-ERROR:  upload needs a user: no user id given and none in the request
-HINT:  Pass user_id, or set request.jwt.claims (PostgREST and Supabase do).
 \echo :LAST_ERROR_SQLSTATE
-22004
 -- Object names can never leave the storage root.
 SELECT upload('resumes', '../../../etc/passwd', decode(:'ada', 'base64'), '{}', :alice);
-ERROR:  invalid storage object name: object name "aaaaaaaa-0000-4000-8000-00000000000a/../../../etc/passwd" has a ".." path component
 \echo :LAST_ERROR_SQLSTATE
-22023
 SELECT upload('../outside', 'x.pdf', decode(:'ada', 'base64'), '{}', :alice);
-ERROR:  invalid storage object name: bucket name "../outside" may use only a-z, 0-9, '.', '_' and '-'
 \echo :LAST_ERROR_SQLSTATE
-22023
 SELECT count(*) AS files_registered_by_those FROM files WHERE name LIKE '%passwd%' OR bucket LIKE '%outside%';
- files_registered_by_those 
----------------------------
-                         0
-(1 row)
 
 -- Applicants: a CV file queues its step; processing fills cv_data and the synced columns.
 INSERT INTO applicants (user_id, cv_file_id) VALUES (:alice, (SELECT id FROM files WHERE name LIKE '%priya.docx'))
 RETURNING cv_status, status;
- cv_status |  status   
------------+-----------
- pending   | uploading
-(1 row)
-
 SELECT kind, state FROM jobs WHERE kind = 'cv';
- kind | state  
-------+--------
- cv   | queued
-(1 row)
-
 SELECT process_pending() AS cv_jobs;
- cv_jobs 
----------
-       1
-(1 row)
-
 SELECT cv_status, status, name, email, phone, cv_error FROM applicants;
- cv_status |  status   |       name        |        email        |      phone      | cv_error 
------------+-----------+-------------------+---------------------+-----------------+----------
- ready     | uploading | Priya Raghunathan | priya.r@example.net | +91 98450 12345 | 
-(1 row)
-
 -- A CV file id of another user is refused when it is named, exactly like an id that does not
 -- exist (same constraint, same SQLSTATE): it cannot be used to learn that the file exists.
 SELECT upload('resumes', 'bob.pdf', decode(:'jonas', 'base64'), '{}', :bob) AS bob_file \gset
 \set VERBOSITY terse
 INSERT INTO applicants (user_id, cv_file_id) VALUES (:alice, :'bob_file');
-ERROR:  insert or update on table "applicants" violates foreign key constraint "applicants_user_id_cv_file_id_fkey"
 \echo :LAST_ERROR_SQLSTATE
-23503
 \set VERBOSITY default
 SELECT count(*) AS applicants_with_bobs_file FROM applicants WHERE cv_file_id = :'bob_file';
- applicants_with_bobs_file 
----------------------------
-                         0
-(1 row)
-
 SELECT process_pending() AS ran;
- ran 
------
-   1
-(1 row)
 
 -- A job left running by a worker that died is claimed again; one whose every attempt died with
 -- its worker fails instead of looping forever.
@@ -309,18 +112,8 @@ UPDATE jobs SET state = 'running', attempts = 1, claimed_by = 999999, lease_expi
 UPDATE jobs SET state = 'running', attempts = 5, claimed_by = 999999, lease_expires_at = now() + interval '1 hour'
  WHERE target_id = (SELECT id FROM applicants WHERE li_data ->> 'case' = 'poisoned');
 SELECT process_pending() AS reclaimed;
- reclaimed 
------------
-         1
-(1 row)
-
 SELECT a.li_data ->> 'case' AS "case", a.cv_status, a.cv_error, j.state, j.attempts
   FROM applicants a JOIN jobs j ON j.target_id = a.id WHERE a.li_data ? 'case' ORDER BY 1;
-   case   | cv_status |                  cv_error                   | state  | attempts 
-----------+-----------+---------------------------------------------+--------+----------
- orphaned | ready     |                                             | done   |        2
- poisoned | error     | processing was interrupted on every attempt | failed |        5
-(2 rows)
 
 -- A worker reads a document in one transaction and stores its result in another. A new
 -- version uploaded in between gets its own job, and the older result is not stored over it.
@@ -328,121 +121,30 @@ TRUNCATE jobs;
 SELECT upload('resumes', 'race.pdf', decode(:'ada', 'base64'), '{}', :alice) AS race_file \gset
 SELECT _claim_job() AS job1 \gset
 SELECT kind, length(data) > 0 AS read_bytes FROM _start_parse_job(:'job1');
-  kind  | read_bytes 
---------+------------
- resume | t
-(1 row)
-
 SELECT upload('resumes', 'race.pdf', decode(:'jonas', 'base64'), '{}', :alice) = :'race_file' AS uploaded_again;
- uploaded_again 
-----------------
- t
-(1 row)
-
 SELECT _finish_parse_job(:'job1', convert_to('stale text', 'UTF8'),
                          convert_to('{"basics": {"name": "Stale Result"}}', 'UTF8'), NULL, NULL) AS job1_outcome;
- job1_outcome 
---------------
- done
-(1 row)
-
 SELECT version, status, raw_text IS NULL AS no_text FROM resumes WHERE file_id = :'race_file';
- version | status  | no_text 
----------+---------+---------
-       2 | pending | t
-(1 row)
-
 SELECT state, payload ->> 'read_version' AS read_version FROM jobs ORDER BY created_at, id;
- state  | read_version 
---------+--------------
- done   | 1
- queued | 
-(2 rows)
-
 SELECT process_pending() AS ran;
- ran 
------
-   1
-(1 row)
-
 SELECT version, status, parsed #>> '{basics,name}' AS name FROM resumes WHERE file_id = :'race_file';
- version |  status   |     name     
----------+-----------+--------------
-       2 | completed | Jonas Becker
-(1 row)
-
 -- The same for a CV asked for again while its job runs: the newer job stores the result.
 INSERT INTO applicants (user_id, cv_file_id) SELECT :alice, id FROM files WHERE name LIKE '%priya.docx';
 SELECT _claim_job() AS job2 \gset
 SELECT kind, length(data) > 0 AS read_bytes FROM _start_parse_job(:'job2');
- kind | read_bytes 
-------+------------
- cv   | t
-(1 row)
-
 UPDATE applicants SET cv_status = 'pending', cv_file_id = :'race_file' WHERE cv_file_id IS NOT NULL AND cv_status = 'processing';
 SELECT _finish_parse_job(:'job2', convert_to('stale text', 'UTF8'),
                          convert_to('{"basics": {"name": "Stale Result"}}', 'UTF8'), NULL, NULL) AS job2_outcome;
- job2_outcome 
---------------
- done
-(1 row)
-
 SELECT cv_status, name FROM applicants WHERE cv_file_id = :'race_file';
- cv_status | name 
------------+------
- pending   | 
-(1 row)
-
 SELECT process_pending() AS ran;
- ran 
------
-   1
-(1 row)
-
 SELECT cv_status, name FROM applicants WHERE cv_file_id = :'race_file';
- cv_status |     name     
------------+--------------
- ready     | Jonas Becker
-(1 row)
-
 -- Nor does an older version's failure mark the newer one failed.
 TRUNCATE jobs;
 SELECT upload('resumes', 'race2.pdf', decode(:'ada', 'base64'), '{}', :alice) AS race2_file \gset
 SELECT _claim_job() AS job3 \gset
 SELECT kind FROM _start_parse_job(:'job3');
-  kind  
---------
- resume
-(1 row)
-
 SELECT upload('resumes', 'race2.pdf', decode(:'jonas', 'base64'), '{}', :alice) = :'race2_file' AS uploaded_again;
- uploaded_again 
-----------------
- t
-(1 row)
-
 SELECT _finish_parse_job(:'job3', NULL, NULL, '22P03', 'the PDF is damaged or truncated and cannot be read') AS job3_outcome;
- job3_outcome 
---------------
- failed
-(1 row)
-
 SELECT version, status, error FROM resumes WHERE file_id = :'race2_file';
- version | status  | error 
----------+---------+-------
-       2 | pending | 
-(1 row)
-
 SELECT process_pending() AS ran;
- ran 
------
-   1
-(1 row)
-
 SELECT version, status, parsed #>> '{basics,name}' AS name FROM resumes WHERE file_id = :'race2_file';
- version |  status   |     name     
----------+-----------+--------------
-       2 | completed | Jonas Becker
-(1 row)
-

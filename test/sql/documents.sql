@@ -2,8 +2,8 @@
 -- and leaves the session usable. Inputs are the project's own samples and crafted fixtures
 -- (make samples; test/fixtures.sh).
 \getenv abs_srcdir PG_ABS_SRCDIR
-\set samples :abs_srcdir '/build/samples'
-\set fx :abs_srcdir '/build/fixtures'
+\set samples :abs_srcdir '/../build/samples'
+\set fx :abs_srcdir '/../build/fixtures'
 SET search_path = resume_pipeline, public;
 
 \set ada `base64 -w0 :samples/ada_whitfield.pdf`

@@ -1,0 +1,197 @@
+SELECT pg_catalog.pg_extension_config_dump('jobs', '');
+
+------------------------------------------------------------------------------------------
+-- Storage: the filesystem backend (resume_pipeline.storage_root). Writes follow the
+-- transaction; an object is reachable only through a files row the caller can see.
+------------------------------------------------------------------------------------------
+
+-- What the bytes are: 'pdf', 'docx', 'zip', 'text' or 'other' (read in the parser process).
+CREATE FUNCTION document_kind(data bytea) RETURNS text
+    AS 'MODULE_PATHNAME', 'rp_document_kind'
+    LANGUAGE C STRICT PARALLEL SAFE COST 1000;
+
+-- The bytes of a stored object whose files row the caller can see.
+CREATE FUNCTION storage_get(bucket text, name text) RETURNS bytea
+    AS 'MODULE_PATHNAME', 'rp_sql_storage_get'
+    LANGUAGE C STRICT VOLATILE;
+
+-- The storage's own operations, by object id (src/pg/fs_storage.c); granted to nobody. Objects
+-- are write-once files: _storage_write makes a new one (removed if the transaction aborts),
+-- _storage_forget removes one once the transaction commits.
+CREATE FUNCTION _storage_read(object_id uuid, display text) RETURNS bytea
+    AS 'MODULE_PATHNAME', 'rp_sql_storage_read' LANGUAGE C STRICT VOLATILE;
+CREATE FUNCTION _storage_write(object_id uuid, data bytea) RETURNS bigint
+    AS 'MODULE_PATHNAME', 'rp_sql_storage_write' LANGUAGE C STRICT VOLATILE;
+CREATE FUNCTION _storage_forget(object_id uuid) RETURNS void
+    AS 'MODULE_PATHNAME', 'rp_sql_storage_forget' LANGUAGE C STRICT VOLATILE;
+CREATE FUNCTION _storage_list(OUT object_id uuid, OUT modified timestamptz) RETURNS SETOF record
+    AS 'MODULE_PATHNAME', 'rp_sql_storage_list' LANGUAGE C STRICT VOLATILE;
+CREATE FUNCTION _storage_unlink(object_id uuid) RETURNS boolean
+    AS 'MODULE_PATHNAME', 'rp_sql_storage_unlink' LANGUAGE C STRICT VOLATILE;
+-- An object's bytes from S3 (resume_pipeline.storage_backend = 's3'; src/pg/s3_storage.c).
+CREATE FUNCTION _s3_read(bucket text, name text) RETURNS bytea
+    AS 'MODULE_PATHNAME', 'rp_sql_s3_read' LANGUAGE C STRICT VOLATILE;
+
+-- Whether a bucket and key are acceptable object names (see README: no "..", control, invisible
+-- or bidirectional formatting characters, …); _check_object_name raises 22023 saying why not.
+CREATE FUNCTION _object_name_ok(bucket text, name text) RETURNS boolean
+    AS 'MODULE_PATHNAME', 'rp_sql_object_name_ok'
+    LANGUAGE C STRICT IMMUTABLE PARALLEL SAFE;
+CREATE FUNCTION _check_object_name(bucket text, name text) RETURNS void
+    AS 'MODULE_PATHNAME', 'rp_sql_check_object_name'
+    LANGUAGE C STRICT IMMUTABLE PARALLEL SAFE;
+
+-- A deleted files row (by its user, or with its storage.objects row) releases its object.
+-- SECURITY DEFINER: users delete their rows, but may not call the storage themselves.
+CREATE FUNCTION _file_deleted() RETURNS trigger
+    LANGUAGE plpgsql SECURITY DEFINER
+    SET search_path = @extschema@, pg_catalog, pg_temp
+AS $$
+BEGIN
+    IF OLD.object_id IS NOT NULL THEN
+        PERFORM @extschema@._storage_forget(OLD.object_id);
+    END IF;
+    RETURN NULL;
+END
+$$;
+CREATE TRIGGER file_deleted AFTER DELETE ON files FOR EACH ROW EXECUTE FUNCTION _file_deleted();
+-- TRUNCATE fires no row trigger: every object of the table is released before it.
+CREATE FUNCTION _files_truncated() RETURNS trigger
+    LANGUAGE plpgsql SECURITY DEFINER
+    SET search_path = @extschema@, pg_catalog, pg_temp
+AS $$
+BEGIN
+    PERFORM @extschema@._storage_forget(f.object_id) FROM @extschema@.files f WHERE f.object_id IS NOT NULL;
+    RETURN NULL;
+END
+$$;
+CREATE TRIGGER files_truncated BEFORE TRUNCATE ON files FOR EACH STATEMENT EXECUTE FUNCTION _files_truncated();
+
+-- Removes stored objects no files row names: left by a crash between writing and committing,
+-- or after DROP EXTENSION and CREATE EXTENSION again. Only files older than every transaction
+-- still running are considered, so an upload in progress is never touched. The workers run it
+-- at start and every hour for their database; elsewhere run it from cron as the pipeline's
+-- owner. Returns how many it removed.
+CREATE FUNCTION sweep_storage() RETURNS integer
+    LANGUAGE plpgsql
+    SET search_path = @extschema@, pg_catalog, pg_temp
+AS $$
+DECLARE
+    horizon timestamptz;
+    o record;
+    removed integer := 0;
+BEGIN
+    -- Every session's transaction start must be visible, or an upload in progress could look
+    -- like an orphan.
+    IF NOT pg_has_role('pg_read_all_stats', 'USAGE') THEN
+        RAISE EXCEPTION 'sweep_storage() needs the privileges of pg_read_all_stats'
+            USING ERRCODE = 'insufficient_privilege';
+    END IF;
+    horizon := (SELECT least(now(), min(a.xact_start)) FROM pg_stat_activity a WHERE a.xact_start IS NOT NULL);
+    FOR o IN SELECT l.object_id FROM _storage_list() l
+              WHERE l.modified < coalesce(horizon, now()) - interval '1 minute'
+                AND NOT EXISTS (SELECT 1 FROM files f WHERE f.object_id = l.object_id) LOOP
+        IF _storage_unlink(o.object_id) THEN
+            removed := removed + 1;
+        END IF;
+    END LOOP;
+    RETURN removed;
+END
+$$;
+
+-- Refuses (54000) what would take a user past their quota: stored bytes
+-- (resume_pipeline.max_user_storage) and objects (resume_pipeline.max_user_objects), counting
+-- the object key about to be written as replaced. A user's uploads are serialised by an
+-- advisory lock so two at once cannot both slip under the limit.
+CREATE FUNCTION _check_storage_quota(owner uuid, key text, new_bytes bigint) RETURNS void
+    LANGUAGE plpgsql
+    SET search_path = @extschema@, pg_catalog, pg_temp
+AS $$
+DECLARE
+    used_bytes bigint;
+    used_objects bigint;
+    max_bytes bigint := pg_catalog.pg_size_bytes(pg_catalog.current_setting('resume_pipeline.max_user_storage'));
+    max_objects bigint := pg_catalog.current_setting('resume_pipeline.max_user_objects')::bigint;
+BEGIN
+    -- 1381000001: this extension's advisory lock class (quota of one user).
+    PERFORM pg_catalog.pg_advisory_xact_lock(1381000001, pg_catalog.hashtext(owner::text));
+    SELECT coalesce(sum(f.size), 0), count(*) INTO used_bytes, used_objects
+      FROM @extschema@.files f WHERE f.user_id = owner AND f.name <> key;
+    IF used_objects + 1 > max_objects THEN
+        RAISE EXCEPTION 'storage quota exceeded: the user already has % objects', used_objects
+            USING ERRCODE = 'program_limit_exceeded',
+                  DETAIL = format('resume_pipeline.max_user_objects is %s.', max_objects);
+    END IF;
+    IF used_bytes + new_bytes > max_bytes THEN
+        RAISE EXCEPTION 'storage quota exceeded: % bytes stored, % more would pass the limit', used_bytes, new_bytes
+            USING ERRCODE = 'program_limit_exceeded',
+                  DETAIL = format('resume_pipeline.max_user_storage is %s.',
+                                  pg_catalog.current_setting('resume_pipeline.max_user_storage'));
+    END IF;
+END
+$$;
+
+-- Stores an object and registers it in files, in the caller's transaction. The key is put
+-- under the user's prefix ("<user_id>/<name>") unless it is there already. Uploading the same
+-- key again replaces the object; a résumé then gets a new version. Returns the files id.
+-- SECURITY DEFINER because users may not write files rows themselves: it acts only for the
+-- signed-in user (only the pipeline's owner may name another user_id, or none), within their
+-- quotas, and resolves nothing a user could have created (search_path ends with pg_temp).
+CREATE FUNCTION upload(bucket text, name text, data bytea, metadata jsonb DEFAULT '{}',
+                       user_id uuid DEFAULT current_user_id()) RETURNS uuid
+    LANGUAGE plpgsql VOLATILE SECURITY DEFINER
+    SET search_path = @extschema@, pg_catalog, pg_temp
+AS $$
+#variable_conflict use_variable
+DECLARE
+    key text;
+    kind text;
+    file_id uuid;
+    previous text;
+    previous_object uuid;
+    new_object uuid;
+BEGIN
+    IF user_id IS NULL THEN
+        RAISE EXCEPTION 'upload needs a user: no user id given and none in the request'
+            USING ERRCODE = 'null_value_not_allowed',
+                  HINT = 'Pass user_id, or set request.jwt.claims (PostgREST and Supabase do).';
+    END IF;
+    IF user_id IS DISTINCT FROM @extschema@.current_user_id() AND NOT @extschema@._caller_is_admin() THEN
+        RAISE EXCEPTION 'upload: a user may store objects only as themselves'
+            USING ERRCODE = 'insufficient_privilege';
+    END IF;
+    metadata := coalesce(metadata, '{}');
+    IF jsonb_typeof(metadata) <> 'object' OR octet_length(metadata::text) > 8192 THEN
+        RAISE EXCEPTION 'upload metadata must be a JSON object of at most 8 kB'
+            USING ERRCODE = 'invalid_parameter_value';
+    END IF;
+    key := CASE WHEN name LIKE user_id::text || '/%' THEN name ELSE user_id::text || '/' || name END;
+    PERFORM @extschema@._check_object_name(bucket, key);
+    PERFORM @extschema@._check_storage_quota(user_id, key, length(data));
+    kind := @extschema@.document_kind(data);
+    SELECT f.checksum, f.object_id INTO previous, previous_object
+      FROM @extschema@.files f WHERE f.bucket = upload.bucket AND f.name = key;
+    -- Every version is a new object; the one it replaces goes once this transaction commits.
+    INSERT INTO @extschema@.files AS f (user_id, bucket, name, size, mime_type, checksum, object_id, metadata)
+    VALUES (user_id, bucket, key, length(data),
+            CASE kind WHEN 'pdf' THEN 'application/pdf'
+                      WHEN 'docx' THEN 'application/vnd.openxmlformats-officedocument.wordprocessingml.document'
+                      WHEN 'zip' THEN 'application/zip'
+                      WHEN 'text' THEN 'text/plain'
+                      ELSE 'application/octet-stream' END,
+            encode(sha256(data), 'hex'), gen_random_uuid(), metadata)
+    ON CONFLICT ON CONSTRAINT files_bucket_name_key DO UPDATE
+        SET size = excluded.size, mime_type = excluded.mime_type, checksum = excluded.checksum,
+            object_id = excluded.object_id, metadata = excluded.metadata
+      WHERE f.user_id = excluded.user_id
+    RETURNING f.id, f.object_id INTO file_id, new_object;
+    IF file_id IS NULL THEN  -- unreachable: keys are per-user (the CHECK on files)
+        RAISE EXCEPTION 'object key "%" belongs to another user', key USING ERRCODE = 'insufficient_privilege';
+    END IF;
+    PERFORM @extschema@._storage_write(new_object, data);
+    IF previous_object IS NOT NULL THEN
+        PERFORM @extschema@._storage_forget(previous_object);
+    END IF;
+    PERFORM @extschema@._register_document(file_id, previous);
+    RETURN file_id;
+END
