@@ -38,6 +38,17 @@ char	   *rp_s3_endpoint = NULL;
 char	   *rp_s3_region = NULL;
 char	   *rp_s3_access_key = NULL;
 char	   *rp_s3_secret_key = NULL;
+char	   *rp_s3_bucket = NULL;
+int			rp_llm_provider = RP_LLM_BUILTIN;
+int			rp_max_response_size_kb = 1024;
+int			rp_openai_requests_per_minute = 0;
+int			rp_openai_tokens_per_minute = 0;
+
+static const struct config_enum_entry llm_providers[] = {
+	{"builtin", RP_LLM_BUILTIN, false},
+	{"openai", RP_LLM_OPENAI, false},
+	{NULL, 0, false}
+};
 
 static const struct config_enum_entry storage_backends[] = {
 	{"filesystem", RP_STORAGE_FILESYSTEM, false},
@@ -149,5 +160,25 @@ rp_define_settings(void)
 	DefineCustomStringVariable("resume_pipeline.s3_secret_key", "S3 secret access key.",
 							   NULL, &rp_s3_secret_key, "", PGC_SIGHUP,
 							   GUC_SUPERUSER_ONLY | GUC_NO_SHOW_ALL | GUC_NOT_IN_SAMPLE, NULL, NULL, NULL);
+	DefineCustomStringVariable("resume_pipeline.s3_bucket",
+							   "Bucket of the objects the pipeline writes itself (upload(), ZIP entries).",
+							   NULL, &rp_s3_bucket, "resume-pipeline", PGC_SIGHUP, 0, NULL, NULL, NULL);
+	DefineCustomEnumVariable("resume_pipeline.llm_provider",
+							 "Who turns résumé text into JSON Resume in the pipeline: builtin (offline) or openai.",
+							 NULL, &rp_llm_provider, RP_LLM_BUILTIN, llm_providers, PGC_SIGHUP, 0,
+							 NULL, NULL, NULL);
+	DefineCustomIntVariable("resume_pipeline.max_response_size",
+							"Largest answer body accepted from the model or another HTTP API.",
+							NULL, &rp_max_response_size_kb, 1024, 16, 1024 * 1024, PGC_SIGHUP, GUC_UNIT_KB,
+							NULL, NULL, NULL);
+	/* The model provider's limits, shared by every worker (0: unlimited). */
+	DefineCustomIntVariable("resume_pipeline.openai_requests_per_minute",
+							"Most model requests per minute across all workers (0: unlimited).",
+							NULL, &rp_openai_requests_per_minute, 0, 0, INT_MAX, PGC_SIGHUP, 0,
+							NULL, NULL, NULL);
+	DefineCustomIntVariable("resume_pipeline.openai_tokens_per_minute",
+							"Most model tokens per minute across all workers (0: unlimited).",
+							NULL, &rp_openai_tokens_per_minute, 0, 0, INT_MAX, PGC_SIGHUP, 0,
+							NULL, NULL, NULL);
 	MarkGUCPrefixReserved("resume_pipeline");
 }

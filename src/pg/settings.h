@@ -37,6 +37,18 @@ extern char *rp_s3_region;
 extern char *rp_s3_access_key;
 extern char *rp_s3_secret_key;
 
+extern char *rp_s3_bucket;
+
+typedef enum RpLlmProvider
+{
+	RP_LLM_BUILTIN,
+	RP_LLM_OPENAI
+} RpLlmProvider;
+extern int	rp_llm_provider;
+extern int	rp_max_response_size_kb;
+extern int	rp_openai_requests_per_minute;
+extern int	rp_openai_tokens_per_minute;
+
 extern void rp_define_settings(void);
 
 #endif
