@@ -1,0 +1,146 @@
+/*
+ * The backend's HTTP client: one libcurl multi handle whose transfers (S3 requests, model
+ * calls) are driven by the caller's event loop (event_loop.h), never by threads or a blocking
+ * perform. Implemented in C++ (net_client.cpp over src/net) behind this C interface: every C++
+ * exception is caught there, and results come back as plain C data, so nothing C++ unwinds
+ * through a Postgres frame and no ereport jumps over a C++ frame. Nothing here calls Postgres
+ * except through the loop; strings are UTF-8 and messages never contain a key or secret.
+ */
+#ifndef RP_NET_CLIENT_H
+#define RP_NET_CLIENT_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#ifdef __cplusplus
+extern "C"
+{
+#endif
+
+typedef struct RpNet RpNet;
+
+/* Where and as whom S3 requests go (copied by rp_net_start_s3). */
+typedef struct RpS3Target
+{
+	const char *endpoint;
+	const char *region;
+	const char *access_key;
+	const char *secret_key;
+	long		timeout_ms;
+	uint64_t	max_response_bytes;
+} RpS3Target;
+
+typedef enum RpS3Op
+{
+	RP_S3_GET,
+	RP_S3_PUT,
+	RP_S3_HEAD,
+	RP_S3_DELETE,
+	RP_S3_LIST
+} RpS3Op;
+
+typedef struct RpS3Call
+{
+	RpS3Op		op;
+	const char *bucket;
+	const char *key;			/* LIST: the prefix */
+	const char *body;			/* PUT */
+	size_t		body_len;
+	const char *content_type;	/* PUT; NULL: application/octet-stream */
+	int			n_metadata;		/* PUT: x-amz-meta-<name>: value */
+	const char *const *metadata_names;
+	const char *const *metadata_values;
+	const char *continuation_token; /* LIST */
+} RpS3Call;
+
+/* Where and as whom model calls go (copied by rp_net_start_llm). */
+typedef struct RpLlmTarget
+{
+	const char *base_url;		/* …/v1, without /chat/completions */
+	const char *api_key;
+	const char *model;
+	const char *schema_path;	/* resume_pipeline_schema.json */
+	long		timeout_ms;
+	uint64_t	max_response_bytes;
+} RpLlmTarget;
+
+/* A finished transfer. Strings are NUL-terminated; malloc'd pointers belong to the caller
+ * (rp_net_done_free). */
+typedef struct RpNetDone
+{
+	void	   *tag;			/* as given when started */
+	bool		ok;
+	long		http_status;	/* 0: no HTTP answer */
+	/*
+	 * What happened, one word: "ok"; S3: "not_found", "too_large", "refused" (the request could not
+	 * be built), "http" (another status), "transport", "timeout", "aborted"; model: the
+	 * outcome names of rp::llm::Outcome ("refusal", "truncated", "content_filter", "not_json",
+	 * "schema_violation", "rate_limited", "insufficient_quota", "server_error", "client_error",
+	 * "malformed_answer"), or "transport", "timeout", "aborted", "setup".
+	 */
+	char		outcome[32];
+	bool		retryable;		/* worth another attempt later */
+	char		message[1024];	/* one line; never a key */
+	double		milliseconds;	/* from start to finish */
+
+	/* S3 GET: the object (malloc'd); LIST: keys and sizes, "key\tsize\tlast_modified\n" each. */
+	char	   *data;
+	size_t		len;
+	bool		list_truncated;
+	char		next_token[1024];
+	/* S3 GET/HEAD: x-amz-meta-* as a JSON object (malloc'd, or NULL); content type. */
+	char	   *metadata_json;
+	char		content_type[128];
+
+	/* Model: the validated JSON Resume (in data, when outcome is "ok") and what it cost. */
+	char		model[128];
+	char		schema_version[64];
+	long long	prompt_tokens;	/* -1: not given */
+	long long	completion_tokens;
+	long long	retry_after_ms; /* -1: not given */
+	long long	remaining_requests; /* x-ratelimit-remaining-*; -1: not given */
+	long long	remaining_tokens;
+	long long	reset_requests_ms;	/* x-ratelimit-reset-*; -1: not given */
+	long long	reset_tokens_ms;
+} RpNetDone;
+
+/* NULL when libcurl cannot be initialised (reason in message). */
+extern RpNet *rp_net_create(char *message, size_t message_size);
+extern void rp_net_destroy(RpNet *net);
+
+/*
+ * Starts a transfer; its result comes back from rp_net_next_done with this tag. False when it
+ * cannot start (reason in message): nothing is in flight for it then.
+ */
+extern bool rp_net_start_s3(RpNet *net, const RpS3Target *target, const RpS3Call *call, void *tag,
+							char *message, size_t message_size);
+extern bool rp_net_start_llm(RpNet *net, const RpLlmTarget *target, const char *text, size_t text_len,
+							 void *tag, char *message, size_t message_size);
+
+/* Stops a transfer in flight; it is not reported. */
+extern void rp_net_cancel(RpNet *net, void *tag);
+extern int	rp_net_in_flight(RpNet *net);
+
+/* What the loop waits for: libcurl's sockets (want: 1 read, 2 write, 3 both) and its timer. */
+typedef struct RpNetSocket
+{
+	int			fd;
+	int			want;
+} RpNetSocket;
+extern int	rp_net_sockets(RpNet *net, RpNetSocket *out, int max);
+extern long rp_net_timeout_ms(RpNet *net);	/* -1: no timer */
+
+/* After the wait: a socket that fired (readable, writable), or the timer. */
+extern void rp_net_socket_ready(RpNet *net, int fd, bool readable, bool writable);
+extern void rp_net_timer_expired(RpNet *net);
+
+/* The next finished transfer, if any. */
+extern bool rp_net_next_done(RpNet *net, RpNetDone *out);
+extern void rp_net_done_free(RpNetDone *done);
+
+#ifdef __cplusplus
+}
+#endif
+
+#endif
