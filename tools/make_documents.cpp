@@ -3,7 +3,8 @@
 //   make_documents pdf  OUT.pdf  IN.txt      typeset a text résumé with cairo (first line = name,
 //                                            ALL-CAPS lines = headings, pages break as needed)
 //   make_documents docx OUT.docx IN.txt      one w:p per line, through libzip
-//   make_documents zip  OUT.zip  ENTRY...    ENTRY is NAME=FILE (file bytes), NAME@zeros:N
+//   make_documents zip  OUT.zip  ENTRY...    ENTRY is NAME=FILE (file bytes, deflated),
+//                                            NAME==FILE (file bytes, stored), NAME@zeros:N
 //                                            (N zero bytes, deflated), NAME@text:STRING,
 //                                            NAME@symlink:TARGET, or DIR/ (a directory)
 //   make_documents many OUT.zip N            N tiny entries
@@ -141,7 +142,7 @@ public:
         if (!za_) die("cannot create " + path);
     }
     // Keeps the bytes alive until close(): libzip reads them only then.
-    zip_int64_t add(const std::string &name, std::string bytes) {
+    zip_int64_t add(const std::string &name, std::string bytes, bool stored = false) {
         buffers_.push_back(std::move(bytes));
         const std::string &b = buffers_.back();
         zip_source_t *src = zip_source_buffer(za_, b.data(), b.size(), 0);
@@ -150,7 +151,7 @@ public:
             if (src) zip_source_free(src);
             die("cannot add " + name + ": " + zip_strerror(za_));
         }
-        zip_set_file_compression(za_, idx, ZIP_CM_DEFLATE, 9);
+        zip_set_file_compression(za_, idx, stored ? ZIP_CM_STORE : ZIP_CM_DEFLATE, stored ? 0 : 9);
         return idx;
     }
     void add_dir(const std::string &name) {
@@ -245,6 +246,8 @@ void make_zip(const std::string &out, int argc, char **argv) {
                 z.add_symlink(name, kind.substr(8));
             else
                 die("unknown entry kind in " + spec);
+        } else if (eq != std::string::npos && spec.compare(eq, 2, "==") == 0) {
+            z.add(spec.substr(0, eq), read_file(spec.substr(eq + 2)), true);
         } else if (eq != std::string::npos) {
             z.add(spec.substr(0, eq), read_file(spec.substr(eq + 1)));
         } else if (!spec.empty() && spec.back() == '/') {

@@ -63,6 +63,7 @@ CREATE TABLE resumes (
     raw_text          text,
     parsed            jsonb,                  -- JSON Resume shape
     error             text,
+    llm_usage         jsonb,                  -- what reading it cost: model, tokens, ms, cached (see README)
     content_tsvector  tsvector GENERATED ALWAYS AS (to_tsvector('simple'::regconfig, coalesce(raw_text, ''))) STORED,
     storage_path      text GENERATED ALWAYS AS (bucket || '/' || object_name) STORED,
     version           integer NOT NULL DEFAULT 1,
@@ -164,6 +165,7 @@ CREATE TABLE applicants (
     cv_status  processing_status NOT NULL DEFAULT 'not_provided',
     cv_data    jsonb,
     cv_error   text,
+    cv_llm_usage jsonb,                       -- what reading the CV cost, as resumes.llm_usage
     li_status  processing_status NOT NULL DEFAULT 'not_provided',
     li_data    jsonb,
     gh_status  processing_status NOT NULL DEFAULT 'not_provided',

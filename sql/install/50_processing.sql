@@ -61,7 +61,7 @@ $$;
 -- belongs to the same user. Row locks are taken with the session's lock_timeout (the workers
 -- set one): a user holding their own row cannot stall a worker (55P03, retried later without
 -- charging an attempt).
-CREATE FUNCTION _begin_document(j jobs) RETURNS bytea
+CREATE FUNCTION _begin_document(j jobs) RETURNS files
     LANGUAGE plpgsql
     SET search_path = @extschema@, pg_catalog, pg_temp
 AS $$
@@ -80,8 +80,9 @@ BEGIN
             RETURN NULL;  -- its file is gone (the résumé goes with it)
         END IF;
         UPDATE resumes SET status = 'processing', updated_at = now() WHERE id = r.id;
-        UPDATE jobs SET payload = payload || jsonb_build_object('read_version', r.version) WHERE id = j.id;
-        RETURN _read_object(f);
+        UPDATE jobs SET payload = payload || jsonb_build_object('read_version', r.version, 'read_file', f.id)
+         WHERE id = j.id;
+        RETURN f;
     END IF;
     SELECT * INTO a FROM applicants WHERE id = j.target_id FOR UPDATE;
     IF NOT FOUND OR a.cv_status NOT IN ('pending', 'processing') THEN
@@ -93,7 +94,26 @@ BEGIN
         RAISE EXCEPTION 'the CV file does not exist' USING ERRCODE = 'undefined_object';
     END IF;
     UPDATE jobs SET payload = payload || jsonb_build_object('read_file', f.id) WHERE id = j.id;
-    RETURN _read_object(f);
+    RETURN f;
+END
+$$;
+
+-- Where a worker fetches a document's bytes itself, over S3 in its event loop: the S3 bucket
+-- and key of a files row whose bytes are there, or nulls when they are in this database's
+-- filesystem storage (read with _read_object).
+CREATE FUNCTION _s3_location(f files, OUT bucket text, OUT key text) RETURNS record
+    LANGUAGE plpgsql STABLE
+    SET search_path = @extschema@, pg_catalog, pg_temp
+AS $$
+BEGIN
+    IF f.object_id IS NULL THEN
+        IF current_setting('resume_pipeline.storage_backend') = 's3' THEN
+            bucket := f.bucket;  -- registered from storage.objects: the object itself
+            key := f.name;
+        END IF;
+        RETURN;
+    END IF;
+    SELECT l.bucket, l.key INTO bucket, key FROM _storage_locate(f.object_id) l WHERE l.backend = 's3';
 END
 $$;
 
@@ -102,7 +122,7 @@ $$;
 -- uploaded again (a new version, and a new job) or the CV replaced or asked for again. Then
 -- the result is dropped and the newer job does the work. _begin_document noted in the job's
 -- payload what it read.
-CREATE FUNCTION _store_parsed(j jobs, content text, parsed jsonb) RETURNS void
+CREATE FUNCTION _store_parsed(j jobs, content text, parsed jsonb, usage jsonb DEFAULT NULL) RETURNS void
     LANGUAGE plpgsql
     SET search_path = @extschema@, pg_catalog, pg_temp
 AS $$
@@ -111,15 +131,14 @@ DECLARE
 BEGIN
     IF j.kind = 'resume' THEN
         UPDATE resumes SET raw_text = content, parsed = _store_parsed.parsed, status = 'completed',
-                           error = NULL, updated_at = now()
+                           error = NULL, llm_usage = usage - 'cache_key', updated_at = now()
          WHERE id = j.target_id AND version = (read ->> 'read_version')::int;
     ELSE
-        UPDATE applicants SET cv_data = _store_parsed.parsed, cv_status = 'ready'
+        UPDATE applicants SET cv_data = _store_parsed.parsed, cv_status = 'ready', cv_llm_usage = usage - 'cache_key'
          WHERE id = j.target_id AND cv_status = 'processing' AND cv_file_id = (read ->> 'read_file')::uuid;
     END IF;
 END
 $$;
-
 -- Stores each document inside the archive as its own object under the archive's name, with
 -- the archive's id as zip_id; upload() makes each a résumé in this same transaction.
 -- Entries that are not PDF or DOCX are listed in the archive's metadata as skipped.
@@ -264,7 +283,9 @@ $$;
 -- its attempt given back ('retry'); a transient failure with attempts left is queued again after
 -- an exponential backoff with jitter ('retry'); otherwise failed, with the message on the job
 -- and on its row ('failed').
-CREATE FUNCTION _job_outcome(j jobs, code text, message text) RETURNS text
+CREATE FUNCTION _job_outcome(j jobs, code text, message text, not_before_ms double precision DEFAULT NULL,
+                             charge boolean DEFAULT true)
+    RETURNS text
     LANGUAGE plpgsql
     SET search_path = @extschema@, pg_catalog, pg_temp
 AS $$
@@ -284,9 +305,22 @@ BEGIN
          WHERE id = j.id;
         RETURN 'retry';
     END IF;
+    IF NOT charge AND coalesce((j.payload ->> 'throttled')::int, 0) < 100 THEN
+        -- The provider is pacing us (429 with a delay): wait as long as it asked, attempt given
+        -- back, so a rate-limit storm is ridden out rather than failing jobs. Only after 100
+        -- such answers in a row for one job does it count against its attempts.
+        UPDATE jobs SET state = 'queued', last_error = short, lease_expires_at = NULL, attempts = attempts - 1,
+                        payload = payload || jsonb_build_object('throttled', coalesce((j.payload ->> 'throttled')::int, 0) + 1),
+                        run_after = clock_timestamp()
+                                    + make_interval(secs => greatest(coalesce(not_before_ms, 1000), 50) / 1000 * (1 + random() / 4))
+         WHERE id = j.id;
+        RETURN 'retry';
+    END IF;
     IF _is_transient(code) AND j.attempts < current_setting('resume_pipeline.max_attempts')::int THEN
         delay_ms := least(extract(epoch FROM current_setting('resume_pipeline.retry_base_delay')::interval) * 1000
                           * 2 ^ (j.attempts - 1), 600000) * (0.5 + random() / 2);
+        -- A server that said when to come back (Retry-After) is not asked sooner.
+        delay_ms := greatest(delay_ms, coalesce(not_before_ms, 0));
         UPDATE jobs SET state = 'queued', last_error = short, lease_expires_at = NULL,
                         run_after = clock_timestamp() + make_interval(secs => delay_ms / 1000)
          WHERE id = j.id;
@@ -324,24 +358,49 @@ BEGIN
 END
 $$;
 
--- While the storage circuit is open a job waits, its attempt given back. True when it waits.
-CREATE FUNCTION _wait_for_storage(j jobs) RETURNS boolean
+-- While a dependency's circuit is open a job waits, its attempt given back. True when it waits.
+CREATE FUNCTION _wait_for(j jobs, dependency text) RETURNS boolean
     LANGUAGE plpgsql
     SET search_path = @extschema@, pg_catalog, pg_temp
 AS $$
 BEGIN
-    IF _circuit_allow('storage') THEN
+    IF _circuit_allow(dependency) THEN
         RETURN false;
     END IF;
     UPDATE jobs SET state = 'queued', attempts = attempts - 1, lease_expires_at = NULL,
                     run_after = clock_timestamp() + least(current_setting('resume_pipeline.circuit_open_ms')::interval,
                                                           interval '1 second'),
-                    last_error = 'waiting: the storage circuit is open'
+                    last_error = format('waiting: the %s circuit is open', dependency)
      WHERE id = j.id;
     RETURN true;
 END
 $$;
 
+CREATE FUNCTION _wait_for_storage(j jobs) RETURNS boolean
+    LANGUAGE sql
+    SET search_path = @extschema@, pg_catalog, pg_temp
+RETURN _wait_for(j, 'storage');
+
+-- A worker's job that must wait for a dependency (its circuit opened while the job was under
+-- way): queued again, its attempt given back.
+CREATE FUNCTION _job_wait(job_id uuid, dependency text) RETURNS text
+    LANGUAGE plpgsql
+    SET search_path = @extschema@, pg_catalog, pg_temp
+AS $$
+DECLARE
+    j jobs := _my_job(job_id);
+BEGIN
+    IF j.id IS NULL THEN
+        RETURN 'skipped';
+    END IF;
+    UPDATE jobs SET state = 'queued', attempts = attempts - 1, lease_expires_at = NULL,
+                    run_after = clock_timestamp() + least(current_setting('resume_pipeline.circuit_open_ms')::interval,
+                                                          interval '1 second'),
+                    last_error = format('waiting: the %s circuit is open', dependency)
+     WHERE id = j.id;
+    RETURN 'waiting';
+END
+$$;
 -- Test hook: a job whose payload (writable only by the pipeline's owner) asks for it fails
 -- transiently on its first N attempts.
 CREATE FUNCTION _debug_fail(j jobs) RETURNS void
@@ -363,8 +422,9 @@ CREATE FUNCTION _execute_job(job_id uuid) RETURNS text
 AS $$
 DECLARE
     j jobs := _my_job(job_id);
-    document bytea;
+    f files;
     content text;
+    answer record;
     message text;
     code text;
 BEGIN
@@ -374,15 +434,23 @@ BEGIN
     IF _wait_for_storage(j) THEN
         RETURN 'waiting';
     END IF;
+    IF j.kind <> 'zip' AND current_setting('resume_pipeline.llm_provider') = 'openai' AND _wait_for(j, 'model') THEN
+        RETURN 'waiting';
+    END IF;
     BEGIN
         PERFORM _debug_fail(j);
         IF j.kind = 'zip' THEN
             PERFORM _process_zip(j.target_id);
         ELSE
-            document := _begin_document(j);
-            IF document IS NOT NULL THEN
-                content := document_text(document);
-                PERFORM _store_parsed(j, content, parse_resume_builtin(content));
+            f := _begin_document(j);
+            IF f.id IS NOT NULL THEN
+                content := document_text(_read_object(f));
+                IF current_setting('resume_pipeline.llm_provider') = 'openai' THEN
+                    answer := _llm_parse(content);
+                    PERFORM _store_parsed(j, content, answer.result, answer.usage);
+                ELSE
+                    PERFORM _store_parsed(j, content, parse_resume_builtin(content));
+                END IF;
             END IF;
         END IF;
         RETURN _job_done(j.id);
@@ -392,19 +460,22 @@ BEGIN
     RETURN _job_outcome(j, code, message);
 END
 $$;
-
--- A worker running several jobs at once splits a résumé or CV job in three: this first part
--- begins it (_begin_document); the worker parses all its documents in
--- parallel parser processes, outside any transaction; _finish_parse_job writes each result.
+-- A worker running several jobs at once runs a résumé or CV job as steps (src/pg/job_steps.c):
+-- this first one begins it (_begin_document) in a transaction; the worker then fetches the
+-- document (over S3 when its bytes are there: s3_bucket and s3_key, data null), reads it in a
+-- parser process and, with the openai provider, asks the model, all outside any transaction,
+-- many jobs side by side; _finish_parse_job writes the result.
 -- kind is the job's kind when the worker is to go on ('resume', 'cv', or the test hook's
--- 'debug_hang'; 'zip' runs whole through
--- _execute_job), or what happened instead ('skipped', 'waiting', 'done', 'retry', 'failed').
-CREATE FUNCTION _start_parse_job(job_id uuid, OUT kind text, OUT data bytea) RETURNS record
+-- 'debug_hang'; 'zip' runs whole through _execute_job), or what happened instead ('skipped',
+-- 'waiting', 'done', 'retry', 'failed').
+CREATE FUNCTION _start_parse_job(job_id uuid, OUT kind text, OUT data bytea, OUT s3_bucket text, OUT s3_key text)
+    RETURNS record
     LANGUAGE plpgsql
     SET search_path = @extschema@, pg_catalog, pg_temp
 AS $$
 DECLARE
     j jobs := _my_job(job_id);
+    f files;
     message text;
     code text;
 BEGIN
@@ -422,43 +493,66 @@ BEGIN
     END IF;
     BEGIN
         PERFORM _debug_fail(j);
-        data := _begin_document(j);
+        f := _begin_document(j);
+        IF f.id IS NULL THEN
+            kind := _job_done(j.id);
+            RETURN;
+        END IF;
+        SELECT l.bucket, l.key INTO s3_bucket, s3_key FROM _s3_location(f) l;
+        IF s3_key IS NULL THEN
+            data := _read_object(f);
+        END IF;
         -- Test hook, like _debug_fail: the payload (the pipeline owner's to write) may ask the
         -- parser to hang on the first N attempts ('debug_hang').
-        kind := CASE WHEN data IS NULL THEN _job_done(j.id)
-                     WHEN j.attempts <= coalesce((j.payload ->> 'debug_parser_hang_times')::int, 0) THEN 'debug_hang'
+        kind := CASE WHEN j.attempts <= coalesce((j.payload ->> 'debug_parser_hang_times')::int, 0) THEN 'debug_hang'
                      ELSE j.kind::text END;
         RETURN;
     EXCEPTION WHEN OTHERS THEN
         GET STACKED DIAGNOSTICS message = MESSAGE_TEXT, code = RETURNED_SQLSTATE;
     END;
     data := NULL;
+    s3_bucket := NULL;
+    s3_key := NULL;
     kind := _job_outcome(j, code, message);
 END
 $$;
 
--- Writes a parsed document (its text and JSON Resume, both UTF-8 as the parser sent them), or
--- records the parser's failure (error_state, error_message), for a job begun with
--- _start_parse_job. A text the database encoding cannot hold fails the job like bad data.
+-- Writes a parsed document (its text and JSON Resume, both UTF-8 as the parser or the model
+-- gave them, with what reading it cost), or records the failure of a step (error_state,
+-- error_message; retry_after_ms when the server said when to come back; charge false when
+-- that failure is the provider pacing us), for a job begun with _start_parse_job. fetched:
+-- the document's size and SHA-256 when the worker read it over S3 (a row registered from
+-- storage.objects learns them then). A text the database encoding cannot hold fails the job
+-- like bad data.
 CREATE FUNCTION _finish_parse_job(job_id uuid, content_utf8 bytea, parsed_utf8 bytea, error_state text,
-                                  error_message text)
+                                  error_message text, usage jsonb DEFAULT NULL, retry_after_ms bigint DEFAULT NULL,
+                                  charge boolean DEFAULT true, fetched jsonb DEFAULT NULL)
     RETURNS text
     LANGUAGE plpgsql
     SET search_path = @extschema@, pg_catalog, pg_temp
 AS $$
 DECLARE
     j jobs := _my_job(job_id);
+    parsed jsonb;
     message text;
     code text;
 BEGIN
     IF j.id IS NULL THEN
         RETURN 'skipped';
     END IF;
+    IF fetched IS NOT NULL THEN
+        UPDATE files SET size = (fetched ->> 'size')::bigint, checksum = fetched ->> 'checksum'
+         WHERE id = (SELECT (payload ->> 'read_file')::uuid FROM jobs WHERE id = j.id) AND checksum IS NULL;
+    END IF;
     IF error_state IS NOT NULL THEN
-        RETURN _job_outcome(j, error_state, error_message);
+        RETURN _job_outcome(j, error_state, error_message, retry_after_ms, charge);
     END IF;
     BEGIN
-        PERFORM _store_parsed(j, convert_from(content_utf8, 'UTF8'), convert_from(parsed_utf8, 'UTF8')::jsonb);
+        parsed := convert_from(parsed_utf8, 'UTF8')::jsonb;
+        PERFORM _store_parsed(j, convert_from(content_utf8, 'UTF8'), parsed, usage);
+        IF usage IS NOT NULL THEN
+            PERFORM _llm_remember(parsed, usage);
+        END IF;
         RETURN _job_done(j.id);
     EXCEPTION WHEN OTHERS THEN
         GET STACKED DIAGNOSTICS message = MESSAGE_TEXT, code = RETURNED_SQLSTATE;
@@ -466,7 +560,6 @@ BEGIN
     RETURN _job_outcome(j, code, message);
 END
 $$;
-
 -- A worker's step failed outside its own error handling (while recording its outcome, at
 -- COMMIT, in the parser client): the failure is charged to that job alone, like any other.
 CREATE FUNCTION _job_error(job_id uuid, code text, message text) RETURNS text

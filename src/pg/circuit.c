@@ -13,6 +13,7 @@
 #include "utils/jsonb.h"
 #include "utils/timestamp.h"
 
+#include "circuit.h"
 #include "settings.h"
 #include "shmem.h"
 
@@ -36,17 +37,15 @@ dependency_of(text *name)
 	return RP_DEP_STORAGE;		/* not reached */
 }
 
-/* _circuit_allow(dependency) → may a call go out now? */
-Datum
-rp_circuit_allow(PG_FUNCTION_ARGS)
+bool
+rp_circuit_allows(RpDependency d)
 {
-	RpDependency d = dependency_of(PG_GETARG_TEXT_PP(0));
 	TimestampTz now = GetCurrentTimestamp();
 	bool		allow = true;
 	RpCircuit  *c;
 
 	if (rp_shared == NULL)
-		PG_RETURN_BOOL(true);
+		return true;
 	c = &rp_shared->circuits[d];
 	SpinLockAcquire(&rp_shared->circuit_mutex);
 	if (c->state == RP_CIRCUIT_OPEN)
@@ -68,19 +67,23 @@ rp_circuit_allow(PG_FUNCTION_ARGS)
 			allow = false;
 	}
 	SpinLockRelease(&rp_shared->circuit_mutex);
-	PG_RETURN_BOOL(allow);
+	return allow;
 }
 
-/* _circuit_record(dependency, ok) → reports a call's outcome. */
+/* _circuit_allow(dependency) → may a call go out now? */
 Datum
-rp_circuit_record(PG_FUNCTION_ARGS)
+rp_circuit_allow(PG_FUNCTION_ARGS)
 {
-	RpDependency d = dependency_of(PG_GETARG_TEXT_PP(0));
-	bool		ok = PG_GETARG_BOOL(1);
+	PG_RETURN_BOOL(rp_circuit_allows(dependency_of(PG_GETARG_TEXT_PP(0))));
+}
+
+void
+rp_circuit_report(RpDependency d, bool ok)
+{
 	RpCircuit  *c;
 
 	if (rp_shared == NULL)
-		PG_RETURN_VOID();
+		return;
 	c = &rp_shared->circuits[d];
 	SpinLockAcquire(&rp_shared->circuit_mutex);
 	if (ok)
@@ -100,6 +103,13 @@ rp_circuit_record(PG_FUNCTION_ARGS)
 		}
 	}
 	SpinLockRelease(&rp_shared->circuit_mutex);
+}
+
+/* _circuit_record(dependency, ok) → reports a call's outcome. */
+Datum
+rp_circuit_record(PG_FUNCTION_ARGS)
+{
+	rp_circuit_report(dependency_of(PG_GETARG_TEXT_PP(0)), PG_GETARG_BOOL(1));
 	PG_RETURN_VOID();
 }
 

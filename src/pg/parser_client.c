@@ -36,6 +36,7 @@
 #include "utils/timestamp.h"
 #include "utils/wait_event.h"
 
+#include "event_loop.h"
 #include "parser_client.h"
 #include "settings.h"
 
@@ -403,7 +404,6 @@ advance(RpBatchItem *item)
 static void
 start_item(RpBatchItem *item)
 {
-	item->reported = false;
 	item->phase = SEND_HEADER;
 	item->done = 0;
 	item->status = RP_STATUS_OK;
@@ -425,117 +425,57 @@ start_item(RpBatchItem *item)
 	fill_request(item);
 }
 
-/*
- * Hands every newly finished item to the callback, and (when asked) offers idle ones new work;
- * an item the callback refills starts again. Returns whether any item was refilled.
- */
-static bool
-hand_over(RpBatchItem *items, int n, RpItemNext next, void *arg, bool offer_idle)
+static void
+item_ready(void *arg, pgsocket fd, uint32 events)
 {
-	bool		refilled = false;
+	RpBatchItem *item = (RpBatchItem *) arg;
 
-	for (int i = 0; i < n; i++)
-	{
-		bool		done;
-
-		if (items[i].phase != FINISHED || (items[i].reported && !offer_idle))
-			continue;
-		done = !items[i].reported;
-		items[i].reported = true;
-		while (next && next(&items[i], i, done, arg))
-		{
-			start_item(&items[i]);
-			refilled = true;
-			if (items[i].phase != FINISHED)
-				break;
-			items[i].reported = true;	/* refused at once: hand it back too */
-			done = true;
-		}
-	}
-	return refilled;
+	if (item->phase != FINISHED)
+		(void) advance(item);
 }
 
 void
-rp_parse_stream(RpBatchItem *items, int n, int first_slot, RpItemNext next, void *arg)
+rp_parse_start(RpBatchItem *item, int slot)
 {
-	int			i;
-	volatile bool latch_set = false;
+	Assert(slot >= 0 && slot < RP_MAX_HELPERS);
+	item->slot = slot;
+	start_item(item);
+	if (item->phase != FINISHED)
+		(void) advance(item);	/* most requests are sent at once */
+}
 
-	Assert(first_slot + n <= RP_MAX_HELPERS);
-	for (i = 0; i < n; i++)
-	{
-		items[i].slot = first_slot + i;
-		if (next && items[i].data == NULL)
-		{
-			/* Starts idle, waiting for work from next(). */
-			items[i].phase = FINISHED;
-			items[i].reported = true;
-			continue;
-		}
-		start_item(&items[i]);
-	}
+void
+rp_parse_watch(RpLoop *loop, RpBatchItem *item)
+{
+	if (item->phase == FINISHED)
+		return;
+	rp_loop_watch(loop, helpers[item->slot].fd,
+				  item->phase <= SEND_DATA ? WL_SOCKET_WRITEABLE : WL_SOCKET_READABLE, item_ready, item);
+	rp_loop_wake_at(loop, item->deadline);
+}
 
-	PG_TRY();
-	{
-		for (;;)
-		{
-			WaitEventSet *set;
-			WaitEvent	occurred[RP_MAX_HELPERS + 2];
-			int			active = 0;
-			long		timeout = -1;
-			TimestampTz now;
-			int			fired,
-						k;
+bool
+rp_parse_poll(RpBatchItem *item)
+{
+	if (item->phase != FINISHED)
+		(void) advance(item);
+	/* Past its wall-clock limit: that document's helper is stopped, the others go on. */
+	if (item->phase != FINISHED && GetCurrentTimestamp() >= item->deadline)
+		helper_died(&helpers[item->slot], true, item);
+	return item->phase == FINISHED;
+}
 
-			for (i = 0; i < n; i++)
-				if (items[i].phase != FINISHED)
-					(void) advance(&items[i]);
-			/* Past its wall-clock limit: that document's helper is stopped, the others go on. */
-			now = GetCurrentTimestamp();
-			for (i = 0; i < n; i++)
-				if (items[i].phase != FINISHED && now >= items[i].deadline)
-					helper_died(&helpers[items[i].slot], true, &items[i]);
-			if (hand_over(items, n, next, arg, latch_set))
-				continue;		/* new requests: send them before waiting */
-			latch_set = false;
-			for (i = 0; i < n; i++)
-				if (items[i].phase != FINISHED)
-				{
-					long		left = TimestampDifferenceMilliseconds(now, items[i].deadline);
-
-					active++;
-					if (timeout < 0 || left < timeout)
-						timeout = left;
-				}
-			if (active == 0)
-				break;
-			set = CreateWaitEventSet(CurrentMemoryContext, active + 2);
-			AddWaitEventToSet(set, WL_LATCH_SET, PGINVALID_SOCKET, MyLatch, NULL);
-			AddWaitEventToSet(set, WL_EXIT_ON_PM_DEATH, PGINVALID_SOCKET, NULL, NULL);
-			for (i = 0; i < n; i++)
-				if (items[i].phase != FINISHED)
-					AddWaitEventToSet(set, items[i].phase <= SEND_DATA ? WL_SOCKET_WRITEABLE : WL_SOCKET_READABLE,
-									  helpers[items[i].slot].fd, NULL, NULL);
-			fired = WaitEventSetWait(set, Max(timeout, 1), occurred, active + 2, PG_WAIT_EXTENSION);
-			FreeWaitEventSet(set);
-			for (k = 0; k < fired; k++)
-				if (occurred[k].events & WL_LATCH_SET)
-				{
-					ResetLatch(MyLatch);
-					CHECK_FOR_INTERRUPTS();
-					latch_set = true;	/* a commit may have queued work for an idle helper */
-				}
-		}
-	}
-	PG_CATCH();
-	{
-		/* Cancel, termination: whatever was mid-request is in an unknown state. */
-		for (i = 0; i < n; i++)
-			if (items[i].phase != FINISHED)
-				helper_kill(&helpers[items[i].slot]);
-		PG_RE_THROW();
-	}
-	PG_END_TRY();
+void
+rp_parse_abandon(RpBatchItem *item)
+{
+	if (item->phase == FINISHED)
+		return;
+	/* Whatever was mid-request is in an unknown state: the helper goes, the next request starts a new one. */
+	helper_kill(&helpers[item->slot]);
+	item->status = RP_STATUS_INTERNAL;
+	item->message = "the request was abandoned";
+	item->detail = item->hint = "";
+	item->phase = FINISHED;
 }
 
 void
@@ -576,13 +516,31 @@ void
 rp_parse(rp_op op, uint32 arg, const char *data, size_t len, RpParsed *out)
 {
 	RpBatchItem item;
+	RpLoop	   *loop;
 
 	memset(&item, 0, sizeof(item));
 	item.op = op;
 	item.arg = arg;
 	item.data = data;
 	item.len = len;
-	rp_parse_stream(&item, 1, 0, NULL, NULL);
+	loop = rp_loop_create(CurrentMemoryContext);
+	PG_TRY();
+	{
+		rp_parse_start(&item, 0);
+		while (!rp_parse_poll(&item))
+		{
+			rp_parse_watch(loop, &item);
+			(void) rp_loop_wait(loop, PG_WAIT_EXTENSION);
+		}
+	}
+	PG_CATCH();
+	{
+		/* Cancel, termination: the helper is stopped, the next call starts a new one. */
+		rp_parse_abandon(&item);
+		PG_RE_THROW();
+	}
+	PG_END_TRY();
+	rp_loop_destroy(loop);
 	if (item.status != RP_STATUS_OK)
 		ereport(ERROR,
 				(errcode(rp_sqlstate_of(item.status)),

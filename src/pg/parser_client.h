@@ -34,7 +34,6 @@ typedef struct RpBatchItem
 	uint64		payload_len;
 	MemoryContext mcxt;			/* where the answer is allocated (null: the current context) */
 	/* private to parser_client.c */
-	bool		reported;		/* handed to the batch's callback */
 	TimestampTz deadline;		/* wall-clock limit of its current document */
 	int			slot;
 	int			phase;
@@ -44,20 +43,18 @@ typedef struct RpBatchItem
 } RpBatchItem;
 
 /*
- * Parses n documents at once, each in its own helper (slots first_slot .. first_slot+n-1;
- * slot 0 is the SQL functions'). A bad document or a dead helper only sets that item's status;
- * only cancel or termination raise an ERROR (items still running then are not reported).
- *
- * As a stream, when next is given: next(item, index, done, arg) is called for each item as
- * soon as it is done (done = true), and for an idle item whenever the latch was set (done =
- * false: new work may have been committed); outside any transaction, it may run its own. It
- * returns true when it has put a new request (op, arg, data, len) into the item, which then
- * starts at once, so a quick document is never held back by a slow one beside it and a freed
- * helper takes new work without waiting for the others. With next, an item whose data is NULL
- * starts idle. Returns when every item is done and idle.
+ * One request at a time per helper slot (slot 0 serves the SQL functions, a worker's jobs use
+ * 1..RP_MAX_BATCH), driven by the caller's event loop: start it, register what it waits for
+ * before each wait, poll it after. A bad document, an exceeded limit or a dead helper only sets
+ * the item's status; starting a helper that cannot run raises an ERROR.
  */
-typedef bool (*RpItemNext) (RpBatchItem *item, int index, bool done, void *arg);
-extern void rp_parse_stream(RpBatchItem *items, int n, int first_slot, RpItemNext next, void *arg);
+struct RpLoop;
+extern void rp_parse_start(RpBatchItem *item, int slot);
+extern void rp_parse_watch(struct RpLoop *loop, RpBatchItem *item);
+/* Moves the request on; true when it is done (status, texts and payload set). */
+extern bool rp_parse_poll(RpBatchItem *item);
+/* Stops a request in flight (its helper is killed); a done one is left as it is. */
+extern void rp_parse_abandon(RpBatchItem *item);
 
 /* Stops the idle helpers of slots keep and above (after max_concurrent_tasks shrank). */
 extern void rp_parse_pool_trim(int keep);

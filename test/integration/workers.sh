@@ -12,16 +12,6 @@ SELECT resume_pipeline.upload('resumes', 'broken.pdf', data, '{}', 'aaaaaaaa-000
   FROM samples WHERE name = 'truncated.pdf';
 SQL
 
-# wait_for DB SQL [seconds] — until the query returns t.
-wait_for() {
-    local deadline=$((SECONDS + ${3:-60}))
-    while [ $SECONDS -lt $deadline ]; do
-        [ "$(q -d "$1" -c "$2" 2>/dev/null)" = t ] && return 0
-        sleep 0.1
-    done
-    return 1
-}
-
 if wait_for rp_workers "SELECT count(*) = 2 FROM pg_stat_activity WHERE backend_type = 'resume_pipeline worker' AND datname = 'rp_workers'" 30; then
     t_pass "workers follow resume_pipeline.database after a reload"
 else

@@ -16,7 +16,7 @@ import { strictSchemaError, generate, validate } from './schema.mjs';
 
 function parseArgs(argv) {
     const opts = { port: Number(process.env.PORT ?? 0), key: process.env.OPENAI_FAKE_KEY ?? null, models: null,
-        parentPid: null, stdin: false, rpm: 500, tpm: 200000, quiet: false };
+        parentPid: null, stdin: false, rpm: 500, tpm: 200000, latency: 0, quiet: false };
     for (let i = 0; i < argv.length; i++) {
         const a = argv[i];
         const val = () => { if (i + 1 >= argv.length) usage(`${a} needs a value`); return argv[++i]; };
@@ -28,6 +28,7 @@ function parseArgs(argv) {
             case '--stdin': opts.stdin = true; break;
             case '--rpm': opts.rpm = Number(val()); break;
             case '--tpm': opts.tpm = Number(val()); break;
+            case '--latency': opts.latency = Number(val()); break;
             case '--quiet': opts.quiet = true; break;
             case '-h': case '--help': usage(null); break;
             default: usage(`unknown option ${a}`);
@@ -38,12 +39,12 @@ function parseArgs(argv) {
 }
 function usage(err) {
     if (err) process.stderr.write(`openai_fake: ${err}\n`);
-    process.stderr.write('usage: node server.mjs --port PORT [--key KEY] [--models m1,m2] [--parent-pid PID] [--stdin] [--rpm N] [--tpm N]\n');
+    process.stderr.write('usage: node server.mjs --port PORT [--key KEY] [--models m1,m2] [--parent-pid PID] [--stdin] [--rpm N] [--tpm N] [--latency MS]\n');
     process.exit(err ? 2 : 0);
 }
 
 const opts = parseArgs(process.argv.slice(2));
-const initial = { key: opts.key, models: opts.models, rpm: opts.rpm, tpm: opts.tpm };
+const initial = { key: opts.key, models: opts.models, rpm: opts.rpm, tpm: opts.tpm, latency_ms: opts.latency };
 const config = { ...initial };
 const log = (msg) => { if (!opts.quiet) process.stderr.write(`openai_fake: ${msg}\n`); };
 
@@ -568,7 +569,8 @@ async function control(req, res, path, raw) {
         if ('models' in body) config.models = body.models;
         if ('rpm' in body) config.rpm = Number(body.rpm);
         if ('tpm' in body) config.tpm = Number(body.tpm);
-        return json(res, 200, { key: config.key, models: config.models, rpm: config.rpm, tpm: config.tpm });
+        if ('latency_ms' in body) config.latency_ms = Number(body.latency_ms);
+        return json(res, 200, { key: config.key, models: config.models, rpm: config.rpm, tpm: config.tpm, latency_ms: config.latency_ms });
     }
     return json(res, 404, { error: `no control endpoint ${req.method} ${path}` });
 }
@@ -640,7 +642,9 @@ async function handle(req, res) {
     if (config.models && !config.models.includes(parsed.model)) {
         return apiError(res, ctx, 404, `The model \`${parsed.model}\` does not exist or you do not have access to it.`, 'invalid_request_error', null, 'model_not_found');
     }
-    const outcome = script.length > 0 ? script.shift() : (markerOutcome(parsed.messages) ?? { behaviour: 'ok' });
+    let outcome = script.length > 0 ? script.shift() : (markerOutcome(parsed.messages) ?? { behaviour: 'ok' });
+    // Every answer takes at least --latency (or /_control/config latency_ms), as a real model does.
+    if (config.latency_ms > 0 && outcome.latency_ms === undefined) outcome = { ...outcome, latency_ms: config.latency_ms };
     return respond(req, res, ctx, parsed, outcome);
 }
 
