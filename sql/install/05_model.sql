@@ -116,3 +116,4 @@ RETURN (_llm_parse(resume_text)).result;
 -- SIGSYS) so tests can prove that only the parser dies and the calling session gets an ERROR.
 CREATE FUNCTION debug_parser_crash(mode text DEFAULT 'segv') RETURNS void
     AS 'MODULE_PATHNAME', 'rp_debug_parser_crash'
+    LANGUAGE C STRICT PARALLEL UNSAFE;

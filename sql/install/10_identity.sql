@@ -1,4 +1,3 @@
-    LANGUAGE C STRICT PARALLEL UNSAFE;
 
 ------------------------------------------------------------------------------------------
 -- Identity
@@ -56,3 +55,4 @@ BEGIN
             SELECT @extschema@._identity(%s);
         END$f$, CASE WHEN trusted THEN format('%s::pg_catalog.regprocedure', fn::oid) ELSE 'NULL' END);
 END
+$$;

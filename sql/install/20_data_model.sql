@@ -1,4 +1,3 @@
-$$;
 
 ------------------------------------------------------------------------------------------
 -- Data model (DESIGN.md section 3). Every user table carries user_id, has row-level
@@ -271,3 +270,4 @@ SELECT pg_catalog.pg_extension_config_dump('job_postings', '');
 SELECT pg_catalog.pg_extension_config_dump('analysis_sessions', '');
 SELECT pg_catalog.pg_extension_config_dump('resume_analyses', '');
 SELECT pg_catalog.pg_extension_config_dump('applicants', '');
+SELECT pg_catalog.pg_extension_config_dump('jobs', '');

@@ -1,4 +1,3 @@
-SELECT pg_catalog.pg_extension_config_dump('jobs', '');
 
 ------------------------------------------------------------------------------------------
 -- Storage: the filesystem backend (resume_pipeline.storage_root). Writes follow the
@@ -195,3 +194,4 @@ BEGIN
     PERFORM @extschema@._register_document(file_id, previous);
     RETURN file_id;
 END
+$$;

@@ -1,4 +1,3 @@
-$$;
 
 ------------------------------------------------------------------------------------------
 -- Queue and triggers: registering an object creates its résumé row and its job in the same
@@ -114,3 +113,4 @@ CREATE FUNCTION _applicant_write() RETURNS trigger
 -- It writes jobs without the caller's privileges on it: nobody else may attach it to a table
 -- (EXECUTE, which CREATE TRIGGER needs, is granted to nobody; see Privileges at the end).
 CREATE TRIGGER applicant_write BEFORE INSERT OR UPDATE ON applicants
+    FOR EACH ROW EXECUTE FUNCTION _applicant_write();

@@ -1,4 +1,3 @@
-    FOR EACH ROW EXECUTE FUNCTION _applicant_write();
 
 ------------------------------------------------------------------------------------------
 -- Processing: one step per job kind. Each reads the object, extracts text in the isolated
@@ -657,3 +656,4 @@ $$;
 CREATE TRIGGER resume_status_inserted AFTER INSERT ON resumes
     FOR EACH ROW EXECUTE FUNCTION _resume_status_changed();
 CREATE TRIGGER resume_status_changed AFTER UPDATE OF status ON resumes
+    FOR EACH ROW WHEN (OLD.status IS DISTINCT FROM NEW.status) EXECUTE FUNCTION _resume_status_changed();

@@ -1,4 +1,3 @@
-    FOR EACH ROW WHEN (OLD.status IS DISTINCT FROM NEW.status) EXECUTE FUNCTION _resume_status_changed();
 
 ------------------------------------------------------------------------------------------
 -- Queries (seed "Industry-Level Resume Management"). They run as the caller, so row-level
@@ -61,3 +60,4 @@ BEGIN ATOMIC
            count(*) FILTER (WHERE status = 'completed')::int,
            count(*) FILTER (WHERE status = 'failed')::int
       FROM resumes WHERE zip_id = batch_progress.zip_file_id;
+END;

@@ -1,4 +1,3 @@
-END;
 
 ------------------------------------------------------------------------------------------
 -- Supabase: where storage.objects exists, uploads to the 'resumes' bucket register
@@ -118,3 +117,4 @@ BEGIN
             FOR EACH ROW EXECUTE FUNCTION @extschema@._on_storage_object();
     END IF;
 END
+$$;

@@ -1,4 +1,3 @@
-$$;
 
 ------------------------------------------------------------------------------------------
 -- Observability. They run as the caller: a user sees their own jobs, the pipeline's owner all.
@@ -107,3 +106,4 @@ BEGIN
                          coalesce((SELECT max(reads) FROM _storage_read_latency()), 0));
     RETURN out;
 END
+$$;

@@ -1,4 +1,3 @@
-$$;
 
 ------------------------------------------------------------------------------------------
 -- Privileges. PostgreSQL grants EXECUTE on every new function to PUBLIC; here that is taken
