@@ -7,9 +7,9 @@
 EXTENSION  = resume_pipeline
 MODULE_big = resume_pipeline
 OBJS       = src/pg/module.o src/pg/settings.o src/pg/parser_client.o src/pg/document_functions.o \
-             src/pg/fs_storage.o src/pg/xact_functions.o src/pg/shmem.o src/pg/launcher.o \
+             src/pg/fs_storage.o src/pg/storage.o src/pg/xact_functions.o src/pg/shmem.o src/pg/launcher.o \
              src/pg/worker.o src/pg/worker_xact.o src/pg/job_loop.o src/pg/job_steps.o src/pg/event_loop.o src/pg/circuit.o src/pg/metrics.o src/pg/applicant_trigger.o src/pg/job_id.o src/pg/identity.o src/pg/channel.o src/pg/core_bridge.o \
-             src/pg/llm_functions.o src/pg/llm_bridge.o src/pg/s3_storage.o src/pg/s3_bridge.o $(MODULE_CORE_OBJS)
+             src/pg/llm_functions.o src/pg/net_client.o src/pg/net_loop.o src/pg/s3_storage.o src/pg/s3_bridge.o src/pg/rate_limit.o $(MODULE_CORE_OBJS)
 # The few core pieces the backend itself runs (name checks, the model client: reading the
 # model's answer is exception-safe and fuzzed); documents never are.
 MODULE_CORE_OBJS = src/core/object_path.o src/core/utf8_text.o src/core/llm_resume.o src/core/llm_schema.o \

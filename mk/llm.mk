@@ -9,3 +9,21 @@ uninstall-llm-schema:
 	rm -f '$(DESTDIR)$(datadir)/extension/resume_pipeline_schema.json'
 
 .PHONY: install-llm-schema uninstall-llm-schema
+
+# The backend's HTTP client (src/pg/net_client.cpp: C++ behind a C interface) outside the server:
+# compiled here without the server's include path, and its GoogleTest (test/net/net_client_test.cpp)
+# drives it with a poll() loop against the OpenAI and S3 stand-ins (test/integration/net_client.sh).
+NET_CLIENT_TEST     = build/net_client_test
+NET_CLIENT_TEST_LIB = build/net_client_test_lib.o
+$(NET_CLIENT_TEST_LIB): src/pg/net_client.cpp src/pg/net_client.h src/net/*.h src/core/*.h
+	@mkdir -p build
+	$(CXX) $(NET_CXXFLAGS) -c -o $@ $<
+$(NET_CLIENT_TEST): test/net/net_client_test.cpp $(NET_CLIENT_TEST_LIB) src/net/http_post.o src/net/s3_client.o \
+                    src/core/llm_resume.o src/core/llm_schema.o src/core/utf8_text.o
+	$(CXX) $(NET_CXXFLAGS) -o $@ $^ -lgtest -lgtest_main -pthread $(shell pkg-config --libs $(NET_PKGS))
+
+net-client-test: $(NET_CLIENT_TEST)
+
+EXTRA_CLEAN += $(NET_CLIENT_TEST) $(NET_CLIENT_TEST_LIB)
+
+.PHONY: net-client-test

@@ -13,7 +13,7 @@ src/net/%.o: src/net/%.cpp src/net/*.h src/core/no_postgres.h
 all: $(NET_OBJS)
 
 S3_CLIENT_TEST = build/s3_client_test
-$(S3_CLIENT_TEST): $(wildcard test/net/*.cpp) $(NET_OBJS)
+$(S3_CLIENT_TEST): test/net/s3_client_test.cpp $(NET_OBJS)
 	@mkdir -p build
 	$(CXX) $(NET_CXXFLAGS) -o $@ $^ -lgtest -pthread $(shell pkg-config --libs $(NET_PKGS))
 

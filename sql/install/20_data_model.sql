@@ -36,6 +36,11 @@ CREATE TABLE files (
     mime_type  text,
     checksum   text,                          -- hex SHA-256 of the content
     object_id  uuid UNIQUE,                   -- the stored bytes of this version (write-once)
+    -- Which backend holds the bytes: resume_pipeline.storage_backend when they were written
+    -- ('s3' for rows registered from Supabase's storage.objects). Reads go there, whatever the
+    -- setting says later.
+    storage    text NOT NULL DEFAULT coalesce(current_setting('resume_pipeline.storage_backend', true), 'filesystem')
+               CHECK (storage IN ('filesystem', 's3')),
     metadata   jsonb NOT NULL DEFAULT '{}',   -- zip_id of the archive it came from, …
     created_at timestamptz NOT NULL DEFAULT now(),
     UNIQUE (bucket, name),

@@ -1,7 +1,10 @@
 
 ------------------------------------------------------------------------------------------
--- Storage: the filesystem backend (resume_pipeline.storage_root). Writes follow the
--- transaction; an object is reachable only through a files row the caller can see.
+-- Storage: the objects the pipeline writes itself (upload(), ZIP entries), on the filesystem
+-- (resume_pipeline.storage_root) or on S3 (resume_pipeline.s3_bucket), as
+-- resume_pipeline.storage_backend says when they are written; files.storage remembers which.
+-- Writes follow the transaction; an object is reachable only through a files row the caller
+-- can see.
 ------------------------------------------------------------------------------------------
 
 -- What the bytes are: 'pdf', 'docx', 'zip', 'text' or 'other' (read in the parser process).
@@ -9,24 +12,34 @@ CREATE FUNCTION document_kind(data bytea) RETURNS text
     AS 'MODULE_PATHNAME', 'rp_document_kind'
     LANGUAGE C STRICT PARALLEL SAFE COST 1000;
 
--- The bytes of a stored object whose files row the caller can see.
+-- The bytes of a stored object whose files row the caller can see: the pipeline's own object
+-- where the row's storage says, or (a row registered from storage.objects) <bucket>/<name> on S3.
 CREATE FUNCTION storage_get(bucket text, name text) RETURNS bytea
     AS 'MODULE_PATHNAME', 'rp_sql_storage_get'
     LANGUAGE C STRICT VOLATILE;
 
--- The storage's own operations, by object id (src/pg/fs_storage.c); granted to nobody. Objects
--- are write-once files: _storage_write makes a new one (removed if the transaction aborts),
+-- The storage's own operations, by object id (src/pg/storage.c); granted to nobody. Each goes
+-- to the backend of the files row naming the object (or the one given, or the setting).
+-- Objects are write-once: _storage_write makes a new one (removed if the transaction or the
+-- subtransaction rolls back; on S3 with the metadata as x-amz-meta-<name> headers),
 -- _storage_forget removes one once the transaction commits.
 CREATE FUNCTION _storage_read(object_id uuid, display text) RETURNS bytea
     AS 'MODULE_PATHNAME', 'rp_sql_storage_read' LANGUAGE C STRICT VOLATILE;
-CREATE FUNCTION _storage_write(object_id uuid, data bytea) RETURNS bigint
-    AS 'MODULE_PATHNAME', 'rp_sql_storage_write' LANGUAGE C STRICT VOLATILE;
-CREATE FUNCTION _storage_forget(object_id uuid) RETURNS void
-    AS 'MODULE_PATHNAME', 'rp_sql_storage_forget' LANGUAGE C STRICT VOLATILE;
-CREATE FUNCTION _storage_list(OUT object_id uuid, OUT modified timestamptz) RETURNS SETOF record
-    AS 'MODULE_PATHNAME', 'rp_sql_storage_list' LANGUAGE C STRICT VOLATILE;
-CREATE FUNCTION _storage_unlink(object_id uuid) RETURNS boolean
-    AS 'MODULE_PATHNAME', 'rp_sql_storage_unlink' LANGUAGE C STRICT VOLATILE;
+CREATE FUNCTION _storage_write(object_id uuid, data bytea, metadata jsonb DEFAULT NULL,
+                               content_type text DEFAULT NULL) RETURNS bigint
+    AS 'MODULE_PATHNAME', 'rp_sql_storage_write' LANGUAGE C VOLATILE;
+CREATE FUNCTION _storage_forget(object_id uuid, backend text DEFAULT NULL) RETURNS void
+    AS 'MODULE_PATHNAME', 'rp_sql_storage_forget' LANGUAGE C VOLATILE;
+CREATE FUNCTION _storage_list(backend text DEFAULT NULL, OUT object_id uuid, OUT modified timestamptz)
+    RETURNS SETOF record
+    AS 'MODULE_PATHNAME', 'rp_sql_storage_list' LANGUAGE C VOLATILE;
+CREATE FUNCTION _storage_unlink(object_id uuid, backend text DEFAULT NULL) RETURNS boolean
+    AS 'MODULE_PATHNAME', 'rp_sql_storage_unlink' LANGUAGE C VOLATILE;
+-- Where a files row's object is, for a worker that fetches the bytes itself: ('filesystem',
+-- null, <absolute path>) or ('s3', <resume_pipeline.s3_bucket>, <key>); 58P01 when no row
+-- names the object.
+CREATE FUNCTION _storage_locate(object_id uuid, OUT backend text, OUT bucket text, OUT key text)
+    AS 'MODULE_PATHNAME', 'rp_sql_storage_locate' LANGUAGE C STRICT VOLATILE;
 -- An object's bytes from S3 (resume_pipeline.storage_backend = 's3'; src/pg/s3_storage.c).
 CREATE FUNCTION _s3_read(bucket text, name text) RETURNS bytea
     AS 'MODULE_PATHNAME', 'rp_sql_s3_read' LANGUAGE C STRICT VOLATILE;
@@ -48,7 +61,7 @@ CREATE FUNCTION _file_deleted() RETURNS trigger
 AS $$
 BEGIN
     IF OLD.object_id IS NOT NULL THEN
-        PERFORM @extschema@._storage_forget(OLD.object_id);
+        PERFORM @extschema@._storage_forget(OLD.object_id, OLD.storage);
     END IF;
     RETURN NULL;
 END
@@ -60,23 +73,29 @@ CREATE FUNCTION _files_truncated() RETURNS trigger
     SET search_path = @extschema@, pg_catalog, pg_temp
 AS $$
 BEGIN
-    PERFORM @extschema@._storage_forget(f.object_id) FROM @extschema@.files f WHERE f.object_id IS NOT NULL;
+    PERFORM @extschema@._storage_forget(f.object_id, f.storage) FROM @extschema@.files f WHERE f.object_id IS NOT NULL;
     RETURN NULL;
 END
 $$;
 CREATE TRIGGER files_truncated BEFORE TRUNCATE ON files FOR EACH STATEMENT EXECUTE FUNCTION _files_truncated();
 
 -- Removes stored objects no files row names: left by a crash between writing and committing,
--- or after DROP EXTENSION and CREATE EXTENSION again. Only files older than every transaction
--- still running are considered, so an upload in progress is never touched. The workers run it
--- at start and every hour for their database; elsewhere run it from cron as the pipeline's
--- owner. Returns how many it removed.
-CREATE FUNCTION sweep_storage() RETURNS integer
+-- by a removal that failed after a transaction ended (S3 down), or after DROP EXTENSION and
+-- CREATE EXTENSION again. It looks on the filesystem, and on S3 (a paginated listing of
+-- <database oid>/objects/ in resume_pipeline.s3_bucket) when storage_backend is 's3' or a row
+-- has its bytes there. Only objects older than every transaction still running, by min_age at
+-- least, are considered, so an upload in progress is never touched; a committed object is
+-- named by its row and never is. min_age covers clock skew between the database and S3: only
+-- a superuser may lower it below a minute (tests). The workers run it at start and every hour
+-- for their database; elsewhere run it from cron as the pipeline's owner. Returns how many it
+-- removed.
+CREATE FUNCTION sweep_storage(min_age interval DEFAULT interval '1 minute') RETURNS integer
     LANGUAGE plpgsql
     SET search_path = @extschema@, pg_catalog, pg_temp
 AS $$
 DECLARE
     horizon timestamptz;
+    backend text;
     o record;
     removed integer := 0;
 BEGIN
@@ -86,13 +105,22 @@ BEGIN
         RAISE EXCEPTION 'sweep_storage() needs the privileges of pg_read_all_stats'
             USING ERRCODE = 'insufficient_privilege';
     END IF;
+    IF min_age IS NULL OR min_age < interval '0' OR (min_age < interval '1 minute'
+       AND NOT (SELECT r.rolsuper FROM pg_roles r WHERE r.rolname = current_user)) THEN
+        RAISE EXCEPTION 'sweep_storage(): only a superuser may sweep objects younger than a minute'
+            USING ERRCODE = 'insufficient_privilege';
+    END IF;
     horizon := (SELECT least(now(), min(a.xact_start)) FROM pg_stat_activity a WHERE a.xact_start IS NOT NULL);
-    FOR o IN SELECT l.object_id FROM _storage_list() l
-              WHERE l.modified < coalesce(horizon, now()) - interval '1 minute'
-                AND NOT EXISTS (SELECT 1 FROM files f WHERE f.object_id = l.object_id) LOOP
-        IF _storage_unlink(o.object_id) THEN
-            removed := removed + 1;
-        END IF;
+    FOREACH backend IN ARRAY ARRAY['filesystem', 's3'] LOOP
+        CONTINUE WHEN backend = 's3' AND current_setting('resume_pipeline.storage_backend') <> 's3'
+                  AND NOT EXISTS (SELECT 1 FROM files f WHERE f.storage = 's3' AND f.object_id IS NOT NULL);
+        FOR o IN SELECT l.object_id FROM _storage_list(backend) l
+                  WHERE l.modified < coalesce(horizon, now()) - min_age
+                    AND NOT EXISTS (SELECT 1 FROM files f WHERE f.object_id = l.object_id) LOOP
+            IF _storage_unlink(o.object_id, backend) THEN
+                removed := removed + 1;
+            END IF;
+        END LOOP;
     END LOOP;
     RETURN removed;
 END
@@ -145,10 +173,13 @@ AS $$
 DECLARE
     key text;
     kind text;
+    content_type text;
     file_id uuid;
     previous text;
     previous_object uuid;
+    previous_storage text;
     new_object uuid;
+    backend text := current_setting('resume_pipeline.storage_backend');
 BEGIN
     IF user_id IS NULL THEN
         RAISE EXCEPTION 'upload needs a user: no user id given and none in the request'
@@ -168,28 +199,32 @@ BEGIN
     PERFORM @extschema@._check_object_name(bucket, key);
     PERFORM @extschema@._check_storage_quota(user_id, key, length(data));
     kind := @extschema@.document_kind(data);
-    SELECT f.checksum, f.object_id INTO previous, previous_object
+    SELECT f.checksum, f.object_id, f.storage INTO previous, previous_object, previous_storage
       FROM @extschema@.files f WHERE f.bucket = upload.bucket AND f.name = key;
     -- Every version is a new object; the one it replaces goes once this transaction commits.
-    INSERT INTO @extschema@.files AS f (user_id, bucket, name, size, mime_type, checksum, object_id, metadata)
+    INSERT INTO @extschema@.files AS f (user_id, bucket, name, size, mime_type, checksum, object_id, storage, metadata)
     VALUES (user_id, bucket, key, length(data),
             CASE kind WHEN 'pdf' THEN 'application/pdf'
                       WHEN 'docx' THEN 'application/vnd.openxmlformats-officedocument.wordprocessingml.document'
                       WHEN 'zip' THEN 'application/zip'
                       WHEN 'text' THEN 'text/plain'
                       ELSE 'application/octet-stream' END,
-            encode(sha256(data), 'hex'), gen_random_uuid(), metadata)
+            encode(sha256(data), 'hex'), gen_random_uuid(), backend, metadata)
     ON CONFLICT ON CONSTRAINT files_bucket_name_key DO UPDATE
         SET size = excluded.size, mime_type = excluded.mime_type, checksum = excluded.checksum,
-            object_id = excluded.object_id, metadata = excluded.metadata
+            object_id = excluded.object_id, storage = excluded.storage, metadata = excluded.metadata
       WHERE f.user_id = excluded.user_id
-    RETURNING f.id, f.object_id INTO file_id, new_object;
+    RETURNING f.id, f.object_id, f.mime_type INTO file_id, new_object, content_type;
     IF file_id IS NULL THEN  -- unreachable: keys are per-user (the CHECK on files)
         RAISE EXCEPTION 'object key "%" belongs to another user', key USING ERRCODE = 'insufficient_privilege';
     END IF;
-    PERFORM @extschema@._storage_write(new_object, data);
+    -- On S3 a ZIP entry carries its archive as x-amz-meta-zip_id (only a uuid: headers are ASCII).
+    PERFORM @extschema@._storage_write(new_object, data,
+        CASE WHEN metadata ->> 'zip_id' ~ '^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$'
+             THEN jsonb_build_object('zip_id', metadata ->> 'zip_id') END,
+        content_type);
     IF previous_object IS NOT NULL THEN
-        PERFORM @extschema@._storage_forget(previous_object);
+        PERFORM @extschema@._storage_forget(previous_object, previous_storage);
     END IF;
     PERFORM @extschema@._register_document(file_id, previous);
     RETURN file_id;

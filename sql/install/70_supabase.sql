@@ -7,7 +7,10 @@
 -- The object a storage.objects row describes, if it is one for the pipeline: bucket 'resumes',
 -- a key laid out as "<user uuid>/…" with an acceptable name, and every owner column that is
 -- set (owner, owner_id) naming that same user. Anything else is not the pipeline's business
--- and is left alone (the upload itself goes through untouched).
+-- and is left alone (the upload itself goes through untouched). That includes the pipeline's
+-- own objects, which Supabase announces here when resume_pipeline.s3_bucket is one of its
+-- buckets: "<database oid>/objects/…" has no user folder, whatever the bucket, and is named
+-- here besides so that no later change to the rules above registers them a second time.
 CREATE FUNCTION _storage_object_owner(o jsonb) RETURNS uuid
     LANGUAGE plpgsql IMMUTABLE
     SET search_path = @extschema@, pg_catalog, pg_temp
@@ -16,6 +19,9 @@ DECLARE
     uuid_re constant text := '^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$';
     top text := split_part(o ->> 'name', '/', 1);
 BEGIN
+    IF o ->> 'name' ~ '^[0-9]+/objects/' THEN
+        RETURN NULL;  -- written by upload() or a ZIP expansion with storage_backend = 's3'
+    END IF;
     IF o ->> 'bucket_id' IS DISTINCT FROM 'resumes' OR top !~ uuid_re
        OR NOT _object_name_ok('resumes', o ->> 'name')
        OR (o ->> 'owner' IS NULL AND o ->> 'owner_id' IS NULL) THEN
@@ -85,12 +91,13 @@ BEGIN
         RETURN NULL;  -- nothing about the bytes changed
     END IF;
     PERFORM @extschema@._check_storage_quota(owner, n ->> 'name', 0);
-    INSERT INTO @extschema@.files AS f (user_id, bucket, name, size, mime_type, checksum, metadata)
+    -- Its bytes are on S3 (<bucket>/<name>), whatever storage_backend says.
+    INSERT INTO @extschema@.files AS f (user_id, bucket, name, size, mime_type, checksum, storage, metadata)
     VALUES (owner, 'resumes', n ->> 'name', 0,
             CASE WHEN n ->> 'name' ~* '\.pdf$' THEN 'application/pdf'
                  WHEN n ->> 'name' ~* '\.docx$' THEN 'application/vnd.openxmlformats-officedocument.wordprocessingml.document'
                  WHEN n ->> 'name' ~* '\.zip$' THEN 'application/zip' END,
-            NULL, meta)
+            NULL, 's3', meta)
     ON CONFLICT (bucket, name) DO UPDATE SET metadata = excluded.metadata, checksum = NULL
       WHERE f.user_id = excluded.user_id
     RETURNING id INTO file_id;

@@ -15,7 +15,7 @@ SELECT kind, state, count(*) AS jobs, min(created_at) AS oldest, now() - min(cre
   FROM jobs
  GROUP BY kind, state;
 
--- One look at the pipeline: database, storage, model, queue, workers, circuits.
+-- One look at the pipeline: database, storage, model (and its rate limit), queue, workers, circuits.
 CREATE FUNCTION health() RETURNS jsonb
     LANGUAGE sql STABLE
     SET search_path = @extschema@, pg_catalog, pg_temp
@@ -29,6 +29,7 @@ BEGIN ATOMIC
             'directory', (SELECT d.oid::text FROM pg_database d WHERE d.datname = current_database()),
             'circuit', _circuit_state('storage')),
         'model', jsonb_build_object('provider', 'builtin', 'circuit', _circuit_state('model')),
+        'model_rate_limit', _rate_limit_health(),
         'queue_depth', (SELECT count(*) FROM jobs WHERE state = 'queued'),
         'running', (SELECT count(*) FROM jobs WHERE state = 'running'),
         'done', (SELECT count(*) FROM jobs WHERE state = 'done'),

@@ -1,10 +1,7 @@
-/* Filesystem storage backend (see fs_storage.c). */
+/* The storage group's interface is storage.h; this name stays for the files that include it. */
 #ifndef RP_FS_STORAGE_H
 #define RP_FS_STORAGE_H
 
-#include "utils/uuid.h"
-
-extern void rp_storage_init(void);
-extern bytea *rp_storage_read(const pg_uuid_t *object_id, const char *display);
+#include "storage.h"
 
 #endif

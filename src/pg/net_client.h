@@ -84,7 +84,10 @@ typedef struct RpNetDone
 	char		message[1024];	/* one line; never a key */
 	double		milliseconds;	/* from start to finish */
 
-	/* S3 GET: the object (malloc'd); LIST: keys and sizes, "key\tsize\tlast_modified\n" each. */
+	/*
+	 * S3 GET: the object (malloc'd); LIST: keys and sizes, "key\tsize\tlast_modified\n" each (a
+	 * key's backslash, tab and newline written as \\, \t, \n).
+	 */
 	char	   *data;
 	size_t		len;
 	bool		list_truncated;
@@ -111,14 +114,16 @@ extern void rp_net_destroy(RpNet *net);
 
 /*
  * Starts a transfer; its result comes back from rp_net_next_done with this tag. False when it
- * cannot start (reason in message): nothing is in flight for it then.
+ * cannot start (reason in message): nothing is in flight for it then. A request refused before
+ * sending (S3: a bad key or header value; model: the schema unreadable, a bad URL or model name)
+ * does start: it comes back at once, done with outcome "refused" (S3) or "setup" (model).
  */
 extern bool rp_net_start_s3(RpNet *net, const RpS3Target *target, const RpS3Call *call, void *tag,
 							char *message, size_t message_size);
 extern bool rp_net_start_llm(RpNet *net, const RpLlmTarget *target, const char *text, size_t text_len,
 							 void *tag, char *message, size_t message_size);
 
-/* Stops a transfer in flight; it is not reported. */
+/* Stops every transfer in flight with this tag; none of them is reported, even one already done. */
 extern void rp_net_cancel(RpNet *net, void *tag);
 extern int	rp_net_in_flight(RpNet *net);
 
@@ -128,6 +133,7 @@ typedef struct RpNetSocket
 	int			fd;
 	int			want;
 } RpNetSocket;
+/* Returns how many sockets there are; at most max are written to out. */
 extern int	rp_net_sockets(RpNet *net, RpNetSocket *out, int max);
 extern long rp_net_timeout_ms(RpNet *net);	/* -1: no timer */
 
@@ -135,9 +141,17 @@ extern long rp_net_timeout_ms(RpNet *net);	/* -1: no timer */
 extern void rp_net_socket_ready(RpNet *net, int fd, bool readable, bool writable);
 extern void rp_net_timer_expired(RpNet *net);
 
-/* The next finished transfer, if any. */
+/* The next finished transfer, if any; or the next one with this tag. */
 extern bool rp_net_next_done(RpNet *net, RpNetDone *out);
+extern bool rp_net_take_done(RpNet *net, void *tag, RpNetDone *out);
 extern void rp_net_done_free(RpNetDone *done);
+
+/*
+ * The version ("resume-v1") of the résumé schema at path, read through the same per-path cache
+ * as the model calls; false with the reason in message.
+ */
+extern bool rp_net_schema_version(RpNet *net, const char *path, char *version, size_t version_size,
+								  char *message, size_t message_size);
 
 #ifdef __cplusplus
 }

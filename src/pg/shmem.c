@@ -49,6 +49,7 @@ rp_shmem_startup(void)
 		SpinLockInit(&rp_shared->circuit_mutex);
 		SpinLockInit(&rp_shared->latency_mutex);
 		pg_atomic_init_u64(&rp_shared->wakeups, 0);
+		rp_rate_limit_init(&rp_shared->rate_limit);
 	}
 	LWLockRelease(AddinShmemInitLock);
 }

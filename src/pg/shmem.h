@@ -7,6 +7,8 @@
 #include "storage/spin.h"
 #include "utils/timestamp.h"
 
+#include "rate_limit.h"
+
 #define RP_MAX_WORKERS 64
 
 typedef struct RpWorkerSlot
@@ -52,6 +54,7 @@ typedef struct RpShared
 	slock_t		latency_mutex;	/* protects the storage latency ring */
 	float4		storage_read_ms[RP_LATENCY_SAMPLES];
 	uint64		storage_reads;	/* total reads; the ring holds the last ones */
+	RpRateLimit rate_limit;		/* the model provider's limit (rate_limit.c) */
 } RpShared;
 
 extern RpShared *rp_shared;

@@ -117,3 +117,26 @@ if grep -q 'permission denied for function .*_on_storage_object' <<<"$hook" &&
 else
     t_fail "Supabase hook: nobody can attach it to another table, and it refuses to run on one" "$hook"
 fi
+
+# With storage_backend = 's3' and resume_pipeline.s3_bucket one of Supabase's buckets, Supabase
+# announces the pipeline's own objects (<database oid>/objects/<2 hex>/<object id>, a ZIP entry
+# with x-amz-meta-zip_id) through storage.objects: the hook never registers them a second time,
+# in whatever bucket, and its delete leaves the files rows alone. A user's own folder named
+# "objects" is still theirs.
+own=$(q -d rp_supabase <<'SQL'
+SELECT count(*) AS before FROM resume_pipeline.files \gset
+SET request.jwt.claim.sub = 'aaaaaaaa-0000-4000-8000-00000000000a';
+INSERT INTO storage.objects (bucket_id, name, owner, owner_id, user_metadata)
+SELECT b, d.oid || '/objects/6b/6bc9cdc3-b53b-48e1-b194-8de33268cf0c', 'aaaaaaaa-0000-4000-8000-00000000000a',
+       'aaaaaaaa-0000-4000-8000-00000000000a', jsonb_build_object('zip_id', (SELECT id FROM resume_pipeline.files LIMIT 1))
+  FROM pg_database d, unnest(ARRAY['resume-pipeline', 'resumes']) b WHERE d.datname = current_database();
+SELECT 'own=' || (count(*) - :before) FROM resume_pipeline.files;
+DELETE FROM storage.objects WHERE name LIKE '%/objects/6b/%';
+SELECT 'own_deleted=' || (count(*) - :before) FROM resume_pipeline.files;
+INSERT INTO storage.objects (bucket_id, name, owner) VALUES
+    ('resumes', 'aaaaaaaa-0000-4000-8000-00000000000a/objects/6b/cv.pdf', 'aaaaaaaa-0000-4000-8000-00000000000a');
+SELECT 'user_folder=' || count(*) FROM resume_pipeline.files WHERE name = 'aaaaaaaa-0000-4000-8000-00000000000a/objects/6b/cv.pdf';
+SQL
+)
+t_expect "Supabase hook: the pipeline's own S3 objects announced back are not registered a second time (either bucket); a user's 'objects' folder is" \
+    "own=0 own_deleted=0 user_folder=1" "$(grep -oE '^(own|own_deleted|user_folder)=[0-9-]+' <<<"$own" | tr '\n' ' ' | sed 's/ $//')"
