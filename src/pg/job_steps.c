@@ -17,9 +17,9 @@
  */
 #include "postgres.h"
 
+#include <openssl/evp.h>
+
 #include "catalog/pg_type.h"
-#include "common/cryptohash.h"
-#include "common/sha2.h"
 #include "lib/stringinfo.h"
 #include "utils/builtins.h"
 #include "utils/json.h"
@@ -135,19 +135,20 @@ fetch_start(Job *job)
 	return STEP_WAIT;
 }
 
+/* One call into libcrypto: the backend's own pg_cryptohash needs a resource owner, which a
+ * worker has only inside a transaction. */
 static char *
 sha256_hex(const char *data, size_t len)
 {
-	pg_cryptohash_ctx *ctx = pg_cryptohash_create(PG_SHA256);
-	uint8		digest[PG_SHA256_DIGEST_LENGTH];
-	char	   *hex = palloc(PG_SHA256_DIGEST_LENGTH * 2 + 1);
+	unsigned char digest[EVP_MAX_MD_SIZE];
+	unsigned int digest_len = 0;
+	char	   *hex;
 
-	if (ctx == NULL || pg_cryptohash_init(ctx) < 0 || pg_cryptohash_update(ctx, (const uint8 *) data, len) < 0 ||
-		pg_cryptohash_final(ctx, digest, sizeof(digest)) < 0)
+	if (EVP_Digest(data, len, digest, &digest_len, EVP_sha256(), NULL) != 1 || digest_len != 32)
 		elog(ERROR, "could not compute a SHA-256 digest");
-	pg_cryptohash_free(ctx);
-	hex_encode((const char *) digest, sizeof(digest), hex);
-	hex[PG_SHA256_DIGEST_LENGTH * 2] = '\0';
+	hex = palloc(digest_len * 2 + 1);
+	hex_encode((const char *) digest, digest_len, hex);
+	hex[digest_len * 2] = '\0';
 	return hex;
 }
 
@@ -355,8 +356,15 @@ model_done(Job *job)
 		strcmp(d->outcome, "timeout") == 0;
 	long long	used = (d->prompt_tokens >= 0 && d->completion_tokens >= 0) ? d->prompt_tokens + d->completion_tokens : -1;
 
-	rp_rate_settle(job->estimated_tokens, used, d->remaining_requests, d->remaining_tokens,
-				   d->reset_requests_ms, d->reset_tokens_ms);
+	/*
+	 * A 429 says when to come back (retry-after); its x-ratelimit-reset-* say when the whole
+	 * window is replenished, which is far later than one more request needs.
+	 */
+	if (strcmp(d->outcome, "rate_limited") == 0)
+		rp_rate_settle(job->estimated_tokens, used, -1, -1, -1, -1);
+	else
+		rp_rate_settle(job->estimated_tokens, used, d->remaining_requests, d->remaining_tokens,
+					   d->reset_requests_ms, d->reset_tokens_ms);
 	/* The provider pacing us is not the model failing: it neither opens nor closes the circuit. */
 	if (strcmp(d->outcome, "rate_limited") != 0)
 		rp_circuit_report(RP_DEP_MODEL, !server_trouble);
