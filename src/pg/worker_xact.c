@@ -57,6 +57,46 @@ rp_guarded(void (*fn) (void *), void *arg, MemoryContext cxt, int *code, char **
 	return ok;
 }
 
+/*
+ * The worker runs the same few statements for every job: each is parsed and planned once and
+ * kept (SPI_keepplan); the plan cache revalidates it if the extension is dropped and created
+ * again.
+ */
+#define RP_MAX_KEPT_PLANS 16
+
+typedef struct KeptPlan
+{
+	const char *sql;
+	SPIPlanPtr	plan;
+} KeptPlan;
+
+static KeptPlan kept_plans[RP_MAX_KEPT_PLANS];
+
+/* Runs sql with its arguments in the current SPI connection, through its kept plan. */
+static int
+execute_kept(const char *sql, int nargs, Oid *types, Datum *values, const char *nulls, long count)
+{
+	SPIPlanPtr	plan = NULL;
+	int			i;
+
+	for (i = 0; i < RP_MAX_KEPT_PLANS && kept_plans[i].sql != NULL; i++)
+		if (strcmp(kept_plans[i].sql, sql) == 0)
+		{
+			plan = kept_plans[i].plan;
+			break;
+		}
+	if (plan == NULL)
+	{
+		plan = SPI_prepare(sql, nargs, types);
+		if (plan == NULL)
+			elog(ERROR, "resume_pipeline worker: could not prepare \"%s\": %s", sql,
+				 SPI_result_code_string(SPI_result));
+		if (i < RP_MAX_KEPT_PLANS && SPI_keepplan(plan) == 0)
+			kept_plans[i] = (KeptPlan) {sql, plan};
+	}
+	return SPI_execute_plan(plan, values, nulls, false, count);
+}
+
 typedef struct SqlCall
 {
 	const char *sql;
@@ -81,7 +121,7 @@ sql_xact(void *arg)
 	PushActiveSnapshot(GetTransactionSnapshot());
 	SPI_connect();
 	pgstat_report_activity(STATE_RUNNING, call->sql);
-	if (SPI_execute_with_args(call->sql, call->nargs, call->types, call->values, call->nulls, false, 1) != SPI_OK_SELECT ||
+	if (execute_kept(call->sql, call->nargs, call->types, call->values, call->nulls, 1) != SPI_OK_SELECT ||
 		SPI_processed != 1)
 		elog(ERROR, "resume_pipeline worker: \"%s\" failed", call->sql);
 	else
@@ -167,8 +207,7 @@ claim_one_xact(void *arg)
 	PushActiveSnapshot(GetTransactionSnapshot());
 	SPI_connect();
 	pgstat_report_activity(STATE_RUNNING, "resume_pipeline: claiming a job");
-	if (SPI_execute_with_args("SELECT resume_pipeline._claim_job(NULL, $1, $2)", 2, types, values, NULL,
-							  false, 1) != SPI_OK_SELECT)
+	if (execute_kept("SELECT resume_pipeline._claim_job(NULL, $1, $2)", 2, types, values, NULL, 1) != SPI_OK_SELECT)
 		elog(ERROR, "could not claim a job");
 	if (SPI_processed == 1)
 		d = SPI_getbinval(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 1, &isnull);
