@@ -9,7 +9,7 @@ MODULE_big = resume_pipeline
 OBJS       = src/pg/module.o src/pg/settings.o src/pg/parser_client.o src/pg/document_functions.o \
              src/pg/fs_storage.o src/pg/storage.o src/pg/xact_functions.o src/pg/shmem.o src/pg/launcher.o \
              src/pg/worker.o src/pg/worker_xact.o src/pg/job_loop.o src/pg/job_steps.o src/pg/event_loop.o src/pg/circuit.o src/pg/metrics.o src/pg/applicant_trigger.o src/pg/job_id.o src/pg/identity.o src/pg/channel.o src/pg/core_bridge.o \
-             src/pg/llm_functions.o src/pg/net_client.o src/pg/net_loop.o src/pg/s3_storage.o src/pg/s3_bridge.o src/pg/rate_limit.o $(MODULE_CORE_OBJS)
+             src/pg/llm_functions.o src/pg/net_client.o src/pg/net_loop.o src/pg/s3_storage.o src/pg/rate_limit.o $(MODULE_CORE_OBJS)
 # The few core pieces the backend itself runs (name checks, the model client: reading the
 # model's answer is exception-safe and fuzzed); documents never are.
 MODULE_CORE_OBJS = src/core/object_path.o src/core/utf8_text.o src/core/llm_resume.o src/core/llm_schema.o \
@@ -44,6 +44,10 @@ override with_llvm = no
 PG_CONFIG ?= pg_config
 PGXS := $(shell $(PG_CONFIG) --pgxs)
 include $(PGXS)
+
+# The C layer's objects are rebuilt when any of its headers changes (PGXS tracks no headers, and
+# a struct that changed size under an old object is a stack smash, not a build error).
+$(filter src/pg/%,$(OBJS)): $(wildcard src/pg/*.h) src/protocol/parser_protocol.h
 
 # The core and the helper never see the server's include path: a Postgres header there is a
 # build error, not a convention.

@@ -1,4 +1,4 @@
-// For the C++ bridges of src/pg (core_bridge.cpp, s3_bridge.cpp): a C++ string
+// For the C++ bridge of src/pg (core_bridge.cpp): a C++ string
 // into a fixed C buffer, cut to fit and NUL-terminated. No Postgres header.
 #pragma once
 #include <cstring>

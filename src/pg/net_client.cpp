@@ -139,7 +139,8 @@ const char *s3_outcome(const rp::S3Result &r) {
     if (r.curl_code == CURLE_OPERATION_TIMEDOUT) return "timeout";
     if (r.curl_code != CURLE_OK) return "transport";
     if (r.ok()) return "ok";
-    if (r.not_found()) return "not_found";
+    // A missing bucket is the configuration's fault, not the object's.
+    if (r.not_found() && r.error_code != "NoSuchBucket") return "not_found";
     return "http";
 }
 
@@ -162,6 +163,7 @@ void s3_done(const rp::S3Result &r, const std::string &secret, bool list, RpNetD
     d.http_status = r.http_status;
     d.retryable = r.retryable();
     set_message(r.describe(), secret, d.message, sizeof d.message);
+    set_message(r.error_code, secret, d.error_code, sizeof d.error_code);
     set_message(r.content_type, secret, d.content_type, sizeof d.content_type);
     if (!r.metadata.empty()) {
         nlohmann::json meta = nlohmann::json::object();

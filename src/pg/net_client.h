@@ -82,6 +82,7 @@ typedef struct RpNetDone
 	char		outcome[32];
 	bool		retryable;		/* worth another attempt later */
 	char		message[1024];	/* one line; never a key */
+	char		error_code[64]; /* S3's Code ("SignatureDoesNotMatch", "NoSuchBucket"), or empty */
 	double		milliseconds;	/* from start to finish */
 
 	/*

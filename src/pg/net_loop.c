@@ -9,6 +9,8 @@
  */
 #include "postgres.h"
 
+#include <poll.h>
+
 #include "miscadmin.h"
 #include "storage/ipc.h"
 #include "utils/timestamp.h"
@@ -43,6 +45,19 @@ rp_backend_net(void)
 					(errcode(ERRCODE_SYSTEM_ERROR),
 					 errmsg("cannot start the HTTP client: %s", message)));
 		on_proc_exit(destroy_backend_net, (Datum) 0);
+	}
+	return backend_net;
+}
+
+RpNet *
+rp_backend_net_if_ready(void)
+{
+	if (backend_net == NULL)
+	{
+		char		message[256];
+
+		/* No exit callback (registering one may raise): the process's exit releases it. */
+		backend_net = rp_net_create(message, sizeof(message));
 	}
 	return backend_net;
 }
@@ -160,4 +175,49 @@ rp_net_wait_done(RpNet *net, void *tag, RpNetDone *out)
 	}
 	PG_END_TRY();
 	rp_loop_destroy(loop);
+}
+
+/*
+ * As rp_net_wait_done, for places where nothing may raise (the end of a transaction): plain
+ * poll() on libcurl's sockets, no latch, no interrupt processing, at most timeout_ms. False
+ * (and the transfer cancelled) when it did not finish in time.
+ */
+bool
+rp_net_wait_quietly(RpNet *net, void *tag, RpNetDone *out, long timeout_ms)
+{
+	TimestampTz deadline = TimestampTzPlusMilliseconds(GetCurrentTimestamp(), timeout_ms);
+
+	for (;;)
+	{
+		RpNetSocket socks[16];
+		struct pollfd fds[16];
+		int			n;
+		long		wait_ms = rp_net_timeout_ms(net);
+		long		left;
+
+		if (rp_net_take_done(net, tag, out))
+			return true;
+		left = TimestampDifferenceMilliseconds(GetCurrentTimestamp(), deadline);
+		if (left <= 0)
+			break;
+		n = Min(rp_net_sockets(net, socks, lengthof(socks)), (int) lengthof(socks));
+		for (int i = 0; i < n; i++)
+		{
+			fds[i].fd = socks[i].fd;
+			fds[i].events = ((socks[i].want & 1) ? POLLIN : 0) | ((socks[i].want & 2) ? POLLOUT : 0);
+			fds[i].revents = 0;
+		}
+		if (wait_ms < 0 || wait_ms > left)
+			wait_ms = left;
+		if (poll(fds, n, (int) Min(wait_ms, 1000)) > 0)
+		{
+			for (int i = 0; i < n; i++)
+				if (fds[i].revents)
+					rp_net_socket_ready(net, fds[i].fd, (fds[i].revents & (POLLIN | POLLHUP | POLLERR)) != 0,
+										(fds[i].revents & (POLLOUT | POLLERR)) != 0);
+		}
+		rp_net_timer_expired(net);
+	}
+	rp_net_cancel(net, tag);
+	return false;
 }

@@ -11,6 +11,8 @@
 
 /* The backend's client, created on first use (ERROR 58000 when libcurl cannot start). */
 extern RpNet *rp_backend_net(void);
+/* The same without raising (NULL when libcurl cannot start): for the end of a transaction. */
+extern RpNet *rp_backend_net_if_ready(void);
 
 /* For the next wait: libcurl's sockets (ready ones go to rp_net_socket_ready) and its timer. */
 extern void rp_net_watch(RpLoop *loop, RpNet *net);
@@ -34,5 +36,8 @@ extern void rp_llm_schema_path(char *path, size_t size);
  * cancelled and the error goes on.
  */
 extern void rp_net_wait_done(RpNet *net, void *tag, RpNetDone *out);
+
+/* The same where nothing may raise: poll() alone, at most timeout_ms; false when cut off. */
+extern bool rp_net_wait_quietly(RpNet *net, void *tag, RpNetDone *out, long timeout_ms);
 
 #endif

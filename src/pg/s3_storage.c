@@ -7,21 +7,24 @@
  *   - objects registered from Supabase's storage.objects: <bucket>/<object key> as Supabase
  *     stored them, only ever read (_s3_read), and only through a files row the hook made.
  * A missing object is that document's permanent failure (58P01); anything else is the storage's,
- * transient (58030), so the storage circuit sees it. Query cancel and termination stop a
- * transfer at once. Every S3 request of the C layer goes through s3_request() below, so a
- * non-blocking client can take them over in one place.
+ * transient (58030), so the storage circuit sees it. Every request goes through the backend's
+ * curl multi client (net_client.h) and is waited for in the event loop, so query cancel,
+ * statement_timeout and termination stop a transfer at once; only a removal at a transaction's
+ * end waits quietly (nothing may raise there) and briefly.
  */
 #include "postgres.h"
 
 #include <stdlib.h>
+#include <time.h>
 
 #include "fmgr.h"
+#include "nodes/pg_list.h"
 #include "miscadmin.h"
 #include "storage/ipc.h"
 #include "utils/builtins.h"
 #include "utils/timestamp.h"
 
-#include "s3_bridge.h"
+#include "net_loop.h"
 #include "settings.h"
 #include "shmem.h"
 #include "storage.h"
@@ -30,12 +33,6 @@ PG_FUNCTION_INFO_V1(rp_sql_s3_read);
 
 /* At a transaction's end a removal must not hold the session long: what fails is swept later. */
 #define END_TIMEOUT_MS 5000
-
-static bool
-interrupted(void *arg)
-{
-	return QueryCancelPending || ProcDiePending;
-}
 
 static bool
 configured(void)
@@ -53,27 +50,35 @@ require_configuration(void)
 				 errhint("Set the S3 settings in postgresql.conf or with ALTER SYSTEM, then reload.")));
 }
 
-/* Fills in the connection from the settings and runs one request; never raises. */
+/*
+ * One request to the configured endpoint, waited for in the event loop (cancel and termination
+ * raise their ERROR from the wait; the transfer is dropped). A request that cannot start comes
+ * back with outcome "refused". The result's malloc'd parts are the caller's (rp_net_done_free).
+ */
 static void
-s3_request(RpS3Call *call, long timeout_ms)
+s3_request(RpS3Call *call, uint64 max_bytes, RpNetDone *done)
 {
-	call->endpoint = rp_s3_endpoint ? rp_s3_endpoint : "";
-	call->region = rp_s3_region ? rp_s3_region : "";
-	call->access_key = rp_s3_access_key ? rp_s3_access_key : "";
-	call->secret_key = rp_s3_secret_key ? rp_s3_secret_key : "";
-	call->timeout_ms = timeout_ms;
-	if (call->max_bytes == 0)
-		call->max_bytes = (unsigned long long) rp_max_file_size_kb * 1024;
-	call->should_abort = interrupted;
-	rp_s3_call(call);
+	RpNet	   *net = rp_backend_net();
+	RpS3Target	target;
+	int			tag;			/* its address names the transfer */
+
+	rp_s3_target_from_settings(&target);
+	target.max_response_bytes = max_bytes;
+	memset(done, 0, sizeof(*done));
+	if (!rp_net_start_s3(net, &target, call, &tag, done->message, sizeof(done->message)))
+	{
+		strlcpy(done->outcome, "refused", sizeof(done->outcome));
+		return;
+	}
+	rp_net_wait_done(net, &tag, done);
 }
 
-/* What a failed request says, for errdetail: an invalid key is named as the thing to check. */
+/* What a failed request says, for errhint: an invalid key is named as the thing to check. */
 static int
-credentials_hint(const RpS3Call *call)
+credentials_hint(const RpNetDone *done)
 {
-	if (strcmp(call->error_code, "SignatureDoesNotMatch") == 0 || strcmp(call->error_code, "InvalidAccessKeyId") == 0 ||
-		call->http_status == 403)
+	if (strcmp(done->error_code, "SignatureDoesNotMatch") == 0 || strcmp(done->error_code, "InvalidAccessKeyId") == 0 ||
+		done->http_status == 403)
 		return errhint("Check resume_pipeline.s3_access_key and resume_pipeline.s3_secret_key.");
 	return 0;
 }
@@ -90,41 +95,41 @@ rp_s3_object_key(const pg_uuid_t *id)
 bytea *
 rp_s3_read(const char *bucket, const char *key, const char *display)
 {
-	RpS3Call	call;
+	RpS3Call	call = {0};
+	RpNetDone	done;
 	bytea	   *result = NULL;
 	TimestampTz start = GetCurrentTimestamp();
 
 	require_configuration();
-	memset(&call, 0, sizeof(call));
-	call.method = RP_S3_GET;
+	call.op = RP_S3_GET;
 	call.bucket = bucket;
 	call.key = key;
-	s3_request(&call, rp_request_timeout_ms);
-	if (call.ok)
+	s3_request(&call, (uint64) rp_max_file_size_kb * 1024, &done);
+	if (done.ok)
 	{
 		/* into palloc'd memory before anything can raise and leak the malloc'd copy */
-		result = palloc(VARHDRSZ + call.len);
-		SET_VARSIZE(result, VARHDRSZ + call.len);
-		memcpy(VARDATA(result), call.data, call.len);
-		rp_s3_call_free(&call);
+		result = palloc(VARHDRSZ + done.len);
+		SET_VARSIZE(result, VARHDRSZ + done.len);
+		if (done.len > 0)
+			memcpy(VARDATA(result), done.data, done.len);
 	}
-	CHECK_FOR_INTERRUPTS();
-	if (!call.ok)
+	rp_net_done_free(&done);
+	if (!done.ok)
 	{
-		if (call.not_found)
+		if (strcmp(done.outcome, "not_found") == 0)
 			ereport(ERROR,
 					(errcode(ERRCODE_UNDEFINED_FILE),
 					 errmsg("storage object \"%s\" is registered but S3 has no such object", display)));
-		if (call.too_large)
+		if (strcmp(done.outcome, "too_large") == 0)
 			ereport(ERROR,
 					(errcode(ERRCODE_PROGRAM_LIMIT_EXCEEDED),
 					 errmsg("storage object \"%s\" exceeds resume_pipeline.max_file_size (%d kB)",
 							display, rp_max_file_size_kb)));
 		ereport(ERROR,
 				(errcode(ERRCODE_IO_ERROR),
-				 errmsg("could not read storage object \"%s\" from S3: %s", display, call.message),
+				 errmsg("could not read storage object \"%s\" from S3: %s", display, done.message),
 				 errdetail("S3 object \"%s/%s\".", bucket, key),
-				 credentials_hint(&call)));
+				 credentials_hint(&done)));
 	}
 	rp_observe_storage_read((double) (GetCurrentTimestamp() - start) / 1000.0);
 	return result;
@@ -135,70 +140,102 @@ void
 rp_s3_write(const char *key, const char *data, size_t len, const char *content_type,
 			int nmeta, const char *const *names, const char *const *values)
 {
-	RpS3Call	call;
+	RpS3Call	call = {0};
+	RpNetDone	done;
 
 	require_configuration();
-	memset(&call, 0, sizeof(call));
-	call.method = RP_S3_PUT;
+	call.op = RP_S3_PUT;
 	call.bucket = rp_s3_bucket;
 	call.key = key;
 	call.body = data;
 	call.body_len = len;
 	call.content_type = content_type;
-	call.nmeta = nmeta;
-	call.meta_names = names;
-	call.meta_values = values;
-	call.max_bytes = 1024 * 1024;	/* the answer: headers and perhaps an error document */
-	s3_request(&call, rp_request_timeout_ms);
-	CHECK_FOR_INTERRUPTS();
-	if (!call.ok)
+	call.n_metadata = nmeta;
+	call.metadata_names = names;
+	call.metadata_values = values;
+	/* the answer: headers and perhaps an error document */
+	s3_request(&call, 1024 * 1024, &done);
+	rp_net_done_free(&done);
+	if (!done.ok)
 		ereport(ERROR,
 				(errcode(ERRCODE_IO_ERROR),
-				 errmsg("could not write storage object to S3 bucket \"%s\": %s", rp_s3_bucket, call.message),
+				 errmsg("could not write storage object to S3 bucket \"%s\": %s", rp_s3_bucket, done.message),
 				 errdetail("S3 object \"%s/%s\".", rp_s3_bucket, key),
-				 credentials_hint(&call)));
-	rp_s3_call_free(&call);
+				 credentials_hint(&done)));
 }
 
 /*
  * A DELETE; never raises, so it can run where a transaction has ended. There it waits at most
- * END_TIMEOUT_MS and not at all in a backend that is exiting. S3 answers 204 for a key it does
- * not have, so true means only that the object is not there now.
+ * END_TIMEOUT_MS, quietly, and not at all in a backend that is exiting. S3 answers 204 for a key
+ * it does not have, so true means only that the object is not there now.
  */
 bool
 rp_s3_remove(const char *bucket, const char *key, bool at_transaction_end, char *message, size_t size)
 {
-	RpS3Call	call;
-	long		timeout = rp_request_timeout_ms;
+	RpS3Call	call = {0};
+	RpNetDone	done;
+	RpNet	   *net;
+	RpS3Target	target;
+	int			tag;
+	bool		ok;
 
 	if (!configured())
 	{
 		strlcpy(message, "resume_pipeline.s3_endpoint is not set", size);
 		return false;
 	}
-	if (at_transaction_end)
+	if (at_transaction_end && proc_exit_inprogress)
 	{
-		if (proc_exit_inprogress)
-		{
-			strlcpy(message, "the session is exiting", size);
-			return false;
-		}
-		timeout = Min(timeout, END_TIMEOUT_MS);
-	}
-	memset(&call, 0, sizeof(call));
-	call.method = RP_S3_DELETE;
-	call.bucket = bucket;
-	call.key = key;
-	call.connect_timeout_ms = Min(timeout, END_TIMEOUT_MS);
-	call.max_bytes = 1024 * 1024;
-	s3_request(&call, timeout);
-	if (!call.ok && !call.not_found)
-	{
-		strlcpy(message, call.message, size);
+		strlcpy(message, "the session is exiting", size);
 		return false;
 	}
-	rp_s3_call_free(&call);
-	return true;
+	call.op = RP_S3_DELETE;
+	call.bucket = bucket;
+	call.key = key;
+	if (!at_transaction_end)
+	{
+		s3_request(&call, 1024 * 1024, &done);
+		ok = done.ok || strcmp(done.outcome, "not_found") == 0;
+		if (!ok)
+			strlcpy(message, done.message, size);
+		rp_net_done_free(&done);
+		return ok;
+	}
+	net = rp_backend_net_if_ready();
+	if (net == NULL)
+	{
+		strlcpy(message, "the HTTP client is not available", size);
+		return false;
+	}
+	rp_s3_target_from_settings(&target);
+	target.timeout_ms = Min(target.timeout_ms, END_TIMEOUT_MS);
+	target.max_response_bytes = 1024 * 1024;
+	if (!rp_net_start_s3(net, &target, &call, &tag, message, size))
+		return false;
+	if (!rp_net_wait_quietly(net, &tag, &done, END_TIMEOUT_MS))
+	{
+		strlcpy(message, "S3 did not answer in time", size);
+		return false;
+	}
+	ok = done.ok || strcmp(done.outcome, "not_found") == 0;
+	if (!ok)
+		strlcpy(message, done.message, size);
+	rp_net_done_free(&done);
+	return ok;
+}
+
+/* LastModified ("2026-11-30T01:00:00.000Z") as a timestamp; now when it cannot be read. */
+static TimestampTz
+modified_time(const char *s)
+{
+	struct tm	tm = {0};
+
+	if (sscanf(s, "%4d-%2d-%2dT%2d:%2d:%2d", &tm.tm_year, &tm.tm_mon, &tm.tm_mday,
+			   &tm.tm_hour, &tm.tm_min, &tm.tm_sec) != 6)
+		return GetCurrentTimestamp();
+	tm.tm_year -= 1900;
+	tm.tm_mon -= 1;
+	return time_t_to_timestamptz((pg_time_t) timegm(&tm));
 }
 
 /*
@@ -210,57 +247,74 @@ void
 rp_s3_list(RpObjectSeen seen, void *arg)
 {
 	char	   *prefix = psprintf("%u/objects/", MyDatabaseId);
+	size_t		prefix_len = strlen(prefix);
 	char	   *token = NULL;
 	int			pages = 0;
 
 	require_configuration();
 	for (;;)
 	{
-		RpS3Call	call;
-		pg_uuid_t  *ids;
-		TimestampTz *times;
-		int			n = 0;
+		RpS3Call	call = {0};
+		RpNetDone	done;
+		char	   *page;
+		char	   *line;
+		char	   *save = NULL;
+		List	   *ids = NIL;
+		List	   *times = NIL;
+		ListCell   *a,
+				   *b;
 
-		memset(&call, 0, sizeof(call));
-		call.method = RP_S3_LIST;
+		call.op = RP_S3_LIST;
 		call.bucket = rp_s3_bucket;
-		call.prefix = prefix;
+		call.key = prefix;
 		call.continuation_token = token;
-		call.max_bytes = 16 * 1024 * 1024;	/* one page of at most 1000 keys */
-		s3_request(&call, rp_request_timeout_ms);
-		CHECK_FOR_INTERRUPTS();	/* a failed call holds no memory */
-		if (!call.ok)
+		s3_request(&call, 16 * 1024 * 1024, &done);	/* one page of at most 1000 keys */
+		if (!done.ok)
+		{
+			char		message[sizeof(done.message)];
+
+			strlcpy(message, done.message, sizeof(message));
+			rp_net_done_free(&done);
 			ereport(ERROR,
 					(errcode(ERRCODE_IO_ERROR),
-					 errmsg("could not list S3 bucket \"%s\": %s", rp_s3_bucket, call.message),
-					 credentials_hint(&call)));
-		/* The page into palloc'd memory first: the callback may raise. */
-		ids = palloc(sizeof(pg_uuid_t) * (call.nlisted + 1));
-		times = palloc(sizeof(TimestampTz) * (call.nlisted + 1));
-		for (int i = 0; i < call.nlisted; i++)
-		{
-			const char *key = call.listed[i].key;
-			const char *name = strrchr(key, '/');
-
-			/* <prefix><2 hex>/<object id>, the shard being the id's first two characters */
-			if (name == NULL || name - key != (ptrdiff_t) strlen(prefix) + 2 ||
-				strncmp(key, prefix, strlen(prefix)) != 0 ||
-				strncmp(key + strlen(prefix), name + 1, 2) != 0 || !rp_parse_object_id(name + 1, &ids[n]))
-				continue;
-			times[n++] = call.listed[i].modified < 0 ? GetCurrentTimestamp()
-				: time_t_to_timestamptz((pg_time_t) call.listed[i].modified);
+					 errmsg("could not list S3 bucket \"%s\": %s", rp_s3_bucket, message),
+					 credentials_hint(&done)));
 		}
+		/* The page into palloc'd memory first: the callback may raise. */
+		page = pnstrdup(done.data ? done.data : "", done.len);
 		if (token)
 			pfree(token);
 		token = NULL;
 		/* A server that repeats itself or never ends a listing does not keep the sweep forever. */
-		if (call.truncated && call.next_token != NULL && ++pages < 100000)
-			token = pstrdup(call.next_token);
-		rp_s3_call_free(&call);
-		for (int i = 0; i < n; i++)
-			seen(&ids[i], times[i], arg);
-		pfree(ids);
-		pfree(times);
+		if (done.list_truncated && done.next_token[0] != '\0' && ++pages < 100000)
+			token = pstrdup(done.next_token);
+		rp_net_done_free(&done);
+		/* "key\tsize\tlast_modified\n" per object; the pipeline's keys need no unescaping */
+		for (line = strtok_r(page, "\n", &save); line != NULL; line = strtok_r(NULL, "\n", &save))
+		{
+			char	   *tab = strchr(line, '\t');
+			char	   *tab2 = tab ? strchr(tab + 1, '\t') : NULL;
+			char	   *name;
+			pg_uuid_t  *id = palloc(sizeof(pg_uuid_t));
+			TimestampTz *t = palloc(sizeof(TimestampTz));
+
+			if (tab == NULL)
+				continue;
+			*tab = '\0';
+			name = strrchr(line, '/');
+			/* <prefix><2 hex>/<object id>, the shard being the id's first two characters */
+			if (name == NULL || name - line != (ptrdiff_t) prefix_len + 2 || strncmp(line, prefix, prefix_len) != 0 ||
+				strncmp(line + prefix_len, name + 1, 2) != 0 || !rp_parse_object_id(name + 1, id))
+				continue;
+			*t = tab2 ? modified_time(tab2 + 1) : GetCurrentTimestamp();
+			ids = lappend(ids, id);
+			times = lappend(times, t);
+		}
+		forboth(a, ids, b, times)
+			seen((pg_uuid_t *) lfirst(a), *(TimestampTz *) lfirst(b), arg);
+		list_free_deep(ids);
+		list_free_deep(times);
+		pfree(page);
 		if (token == NULL)
 			break;
 	}

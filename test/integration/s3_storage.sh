@@ -303,9 +303,54 @@ SQL
     t_expect "s3_storage: with storage_backend back to filesystem, S3-written rows are still read from S3; new uploads go to the filesystem" \
         "fs_get=$chen fs_read=$chen local=filesystem|filesystem" \
         "$(grep -oE '^(fs_get|fs_read|local)=.*' <<<"$out" | tr '\n' ' ' | sed 's/ $//')"
+    # An S3 endpoint that accepts connections and never answers: statement_timeout and a query
+    # cancel stop storage_get at once (the transfer waits in the event loop), not after
+    # request_timeout_ms; the session goes on.
+    node -e 'const s = require("net").createServer(() => {}).listen(0, "127.0.0.1", () =>
+                 console.log("port=" + s.address().port))' >"$ss_dir/hang.out" 2>&1 &
+    local hang_pid=$! hang_port=
+    for _ in $(seq 1 100); do
+        hang_port=$(sed -n 's/^port=\([0-9]*\)$/\1/p' "$ss_dir/hang.out")
+        [ -n "$hang_port" ] && break
+        sleep 0.05
+    done
+    q -c "ALTER SYSTEM SET resume_pipeline.s3_endpoint = 'http://127.0.0.1:$hang_port'" \
+      -c "ALTER SYSTEM SET resume_pipeline.request_timeout_ms = 30000" -c "SELECT pg_reload_conf()" >/dev/null
+    sleep 0.3
+    local started=$SECONDS
+    out=$(q -d rp_s3 -v ON_ERROR_STOP=0 2>&1 <<SQL
+SET statement_timeout = '300ms';
+SELECT length(resume_pipeline.storage_get('resumes', '$user/up.pdf'));
+\echo state=:SQLSTATE
+RESET statement_timeout;
+SELECT 'after=' || 1;
+SQL
+)
+    if grep -q "state=57014" <<<"$out" && grep -q "after=1" <<<"$out" && [ $((SECONDS - started)) -lt 10 ]; then
+        t_pass "s3_storage: statement_timeout stops storage_get on a silent S3 at once; the session goes on"
+    else
+        t_fail "s3_storage: statement_timeout stops storage_get on a silent S3 at once; the session goes on" "$out"
+    fi
+    q -d rp_s3 -v ON_ERROR_STOP=0 >"$ss_dir/cancel" 2>&1 <<SQL &
+SET application_name = 'rp_s3_cancel';
+SELECT length(resume_pipeline.storage_get('resumes', '$user/up.pdf'));
+\echo state=:SQLSTATE
+SQL
+    local client=$!
+    sleep 0.5
+    started=$SECONDS
+    q -c "SELECT pg_cancel_backend(pid) FROM pg_stat_activity WHERE application_name = 'rp_s3_cancel'" >/dev/null
+    wait "$client"
+    if grep -q "state=57014" "$ss_dir/cancel" && [ $((SECONDS - started)) -lt 5 ]; then
+        t_pass "s3_storage: a query cancel stops storage_get on a silent S3 at once"
+    else
+        t_fail "s3_storage: a query cancel stops storage_get on a silent S3 at once" "$(cat "$ss_dir/cancel")"
+    fi
+    kill "$hang_pid" 2>/dev/null
+    wait "$hang_pid" 2>/dev/null
     q -c "ALTER SYSTEM RESET resume_pipeline.storage_backend" -c "ALTER SYSTEM RESET resume_pipeline.s3_endpoint" \
       -c "ALTER SYSTEM RESET resume_pipeline.s3_access_key" -c "ALTER SYSTEM RESET resume_pipeline.s3_secret_key" \
-      -c "SELECT pg_reload_conf()" >/dev/null
+      -c "ALTER SYSTEM RESET resume_pipeline.request_timeout_ms" -c "SELECT pg_reload_conf()" >/dev/null
 }
 ss_run
 ss_stop
