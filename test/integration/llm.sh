@@ -118,8 +118,24 @@ SQL
         "set_url=55P02 show_key=42501 settings_key=0 current_key=42501 health_has_key=false call=42501" \
         "$(grep -oE '^(set_url|show_key|current_key|call)=[0-9A-Z]+|settings_key=[0-9]+|health_has_key=[a-z]+' <<<"$out" | tr '\n' ' ' | sed 's/ $//')"
     if grep -q "$llm_key" <<<"$out"; then t_fail "the key appears nowhere in what a user saw" "$out"; else t_pass "the key appears nowhere in what a user saw"; fi
+    # process_pending() with llm_provider = 'openai': the same steps in the session, the model's
+    # data and cost on the row; a user's own jobs only, through the same answer cache.
+    q -c "ALTER SYSTEM SET resume_pipeline.llm_provider = 'openai'" -c "SELECT pg_reload_conf()" >/dev/null
+    sleep 0.2
+    load_files rp_llm samples build/samples/ada_whitfield.pdf >/dev/null
+    out=$(q -d rp_llm <<SQL
+SELECT resume_pipeline.upload('resumes', 'cv.pdf', data, '{}', 'aaaaaaaa-0000-4000-8000-00000000000a') IS NOT NULL
+  FROM samples;
+SELECT 'ran=' || resume_pipeline.process_pending();
+SELECT 'row=' || status || '|' || (parsed #>> '{basics,name}') || '|' || (llm_usage ->> 'model') || '|' ||
+       ((llm_usage ->> 'prompt_tokens')::int > 0)
+  FROM resume_pipeline.resumes WHERE object_name LIKE '%/cv.pdf';
+SQL
+)
+    t_expect "process_pending with llm_provider = 'openai': the model reads the résumé in the session, its cost on the row" \
+        "ran=1 row=completed|Ada Whitfield|gpt-4o-mini|true" "$(grep -oE '^(ran|row)=.*' <<<"$out" | tr '\n' ' ' | sed 's/ $//')"
     q -c "ALTER SYSTEM RESET resume_pipeline.openai_base_url" -c "ALTER SYSTEM RESET resume_pipeline.openai_api_key" \
       -c "ALTER SYSTEM RESET resume_pipeline.openai_model" -c "ALTER SYSTEM RESET resume_pipeline.request_timeout_ms" \
-      -c "SELECT pg_reload_conf()" >/dev/null
+      -c "ALTER SYSTEM RESET resume_pipeline.llm_provider" -c "SELECT pg_reload_conf()" >/dev/null
 fi
 llm_stop
