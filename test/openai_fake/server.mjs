@@ -273,6 +273,19 @@ function markerOutcome(messages) {
 
 // ---- Request validation (what the real API checks) -------------------------------------------
 
+// A schema is checked once, as the real API compiles it once: clients send the same one with
+// every request, and checking it each time would make the stand-in, not the client, the
+// bottleneck of a benchmark. Keyed by the schema's exact text; at most 100 kept.
+const strictChecks = new Map();
+function cachedStrictSchemaError(schema) {
+    const key = JSON.stringify(schema);
+    if (strictChecks.has(key)) return strictChecks.get(key);
+    const err = strictSchemaError(schema);
+    if (strictChecks.size >= 100) strictChecks.clear();
+    strictChecks.set(key, err);
+    return err;
+}
+
 const KNOWN_PARAMS = new Set(['model', 'messages', 'audio', 'frequency_penalty', 'function_call', 'functions', 'logit_bias',
     'logprobs', 'max_completion_tokens', 'max_tokens', 'metadata', 'modalities', 'n', 'parallel_tool_calls', 'prediction',
     'presence_penalty', 'prompt_cache_key', 'prompt_cache_retention', 'reasoning_effort', 'response_format', 'safety_identifier',
@@ -352,7 +365,7 @@ function checkRequest(body) {
                 return bad(`Invalid type for 'response_format.json_schema.schema': expected an object, but got ${typeof js.schema} instead.`, 'response_format.json_schema.schema', 'invalid_type');
             }
             if (js.strict === true) {
-                const err = strictSchemaError(js.schema ?? {});
+                const err = cachedStrictSchemaError(js.schema ?? {});
                 if (err) return bad(`Invalid schema for response_format '${js.name}': ${err}`, 'response_format', null);
             }
         }
