@@ -56,6 +56,14 @@ printf 'Caf\xe9 au lait, Latin-1 text\n' >"$out/latin1.txt"
     "ada_whitfield.pdf=$samples/ada_whitfield.pdf" "mateo_alvarez.pdf=$samples/mateo_alvarez.pdf" \
     "jonas_becker.pdf=$samples/jonas_becker.pdf" "chen_wei.pdf=$samples/chen_wei.pdf" \
     "fatima_okafor.pdf=$samples/fatima_okafor.pdf"
+# The same five stored (zip -0, Python's zipfile default): "%PDF-" then sits in the archive's first
+# kilobyte, and the archive must still be taken for an archive.
+"$mk" zip "$out/batch5_stored.zip" \
+    "ada_whitfield.pdf==$samples/ada_whitfield.pdf" "mateo_alvarez.pdf==$samples/mateo_alvarez.pdf" \
+    "jonas_becker.pdf==$samples/jonas_becker.pdf" "chen_wei.pdf==$samples/chen_wei.pdf" \
+    "fatima_okafor.pdf==$samples/fatima_okafor.pdf"
+# A polyglot: junk, a whole PDF in the first kilobytes, and a ZIP directory at the end.
+{ printf '\001%.0s' $(seq 1 16); cat "$samples/ada_whitfield.pdf" "$out/batch5.zip"; } >"$out/polyglot.bin"
 "$mk" zip "$out/bad_batch.zip" \
     "good/jonas_becker.pdf=$samples/jonas_becker.pdf" "bad/truncated.pdf=$out/truncated.pdf" \
     "notes.txt@text:not a résumé"

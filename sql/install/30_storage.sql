@@ -7,7 +7,24 @@
 -- can see.
 ------------------------------------------------------------------------------------------
 
--- What the bytes are: 'pdf', 'docx', 'zip', 'text' or 'other' (read in the parser process).
+-- What the bytes are, from the bytes alone (read in the parser process): 'pdf', 'docx', 'odt',
+-- 'doc', 'rtf', 'png', 'jpeg', 'tiff', 'zip', 'text', 'ambiguous' (a PDF/ZIP polyglot, refused) or
+-- 'other'. A ZIP is decided by its members before anything is searched inside it, so a ZIP of
+-- stored (uncompressed) PDFs is a 'zip', not a 'pdf'.
+CREATE FUNCTION _mime_type_of(kind text) RETURNS text
+    LANGUAGE sql IMMUTABLE PARALLEL SAFE
+RETURN CASE kind WHEN 'pdf' THEN 'application/pdf'
+                 WHEN 'docx' THEN 'application/vnd.openxmlformats-officedocument.wordprocessingml.document'
+                 WHEN 'odt' THEN 'application/vnd.oasis.opendocument.text'
+                 WHEN 'doc' THEN 'application/msword'
+                 WHEN 'rtf' THEN 'application/rtf'
+                 WHEN 'png' THEN 'image/png'
+                 WHEN 'jpeg' THEN 'image/jpeg'
+                 WHEN 'tiff' THEN 'image/tiff'
+                 WHEN 'zip' THEN 'application/zip'
+                 WHEN 'text' THEN 'text/plain'
+                 ELSE 'application/octet-stream' END;
+
 CREATE FUNCTION document_kind(data bytea) RETURNS text
     AS 'MODULE_PATHNAME', 'rp_document_kind'
     LANGUAGE C STRICT PARALLEL SAFE COST 1000;
@@ -199,16 +216,18 @@ BEGIN
     PERFORM @extschema@._check_object_name(bucket, key);
     PERFORM @extschema@._check_storage_quota(user_id, key, length(data));
     kind := @extschema@.document_kind(data);
+    IF kind = 'ambiguous' THEN
+        -- Both a PDF and a ZIP archive, with neither signature at the start: refused, not guessed.
+        RAISE EXCEPTION 'upload: "%" is both a PDF and a ZIP archive (a polyglot); refusing to guess which', name
+            USING ERRCODE = 'feature_not_supported',
+                  HINT = 'Upload the PDF, or the archive, on its own.';
+    END IF;
     SELECT f.checksum, f.object_id, f.storage INTO previous, previous_object, previous_storage
       FROM @extschema@.files f WHERE f.bucket = upload.bucket AND f.name = key;
     -- Every version is a new object; the one it replaces goes once this transaction commits.
     INSERT INTO @extschema@.files AS f (user_id, bucket, name, size, mime_type, checksum, object_id, storage, metadata)
     VALUES (user_id, bucket, key, length(data),
-            CASE kind WHEN 'pdf' THEN 'application/pdf'
-                      WHEN 'docx' THEN 'application/vnd.openxmlformats-officedocument.wordprocessingml.document'
-                      WHEN 'zip' THEN 'application/zip'
-                      WHEN 'text' THEN 'text/plain'
-                      ELSE 'application/octet-stream' END,
+            @extschema@._mime_type_of(kind),
             encode(sha256(data), 'hex'), gen_random_uuid(), backend, metadata)
     ON CONFLICT ON CONSTRAINT files_bucket_name_key DO UPDATE
         SET size = excluded.size, mime_type = excluded.mime_type, checksum = excluded.checksum,

@@ -34,10 +34,14 @@ BEGIN
 END
 $$;
 
+-- The types read as résumés: PDF, Word (DOCX and 97–2003 DOC), OpenDocument text, RTF, and images
+-- (read by OCR).
 CREATE FUNCTION _is_resume_type(mime_type text) RETURNS boolean
     LANGUAGE sql IMMUTABLE PARALLEL SAFE
 RETURN mime_type IN ('application/pdf',
-                     'application/vnd.openxmlformats-officedocument.wordprocessingml.document');
+                     'application/vnd.openxmlformats-officedocument.wordprocessingml.document',
+                     'application/vnd.oasis.opendocument.text', 'application/msword', 'application/rtf',
+                     'image/png', 'image/jpeg', 'image/tiff');
 
 -- True when a row version with this xmin was written by the current transaction or one of
 -- its subtransactions.
@@ -45,7 +49,7 @@ CREATE FUNCTION _written_by_this_transaction(xmin xid) RETURNS boolean
     AS 'MODULE_PATHNAME', 'rp_written_by_this_transaction'
     LANGUAGE C STRICT STABLE;
 
--- Registers a stored object: a PDF or DOCX becomes a résumé (a new version when its content
+-- Registers a stored object: a résumé document (PDF, Word, ODT, RTF, image) becomes a résumé (a new version when its content
 -- changed), a ZIP is queued for expansion. zip_id comes from the metadata and must name a file
 -- of the same user. upload() and the Supabase storage.objects trigger call it in the
 -- uploader's transaction, as the pipeline's owner. (It is not a trigger on files itself, so that restoring a dump,

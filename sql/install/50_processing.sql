@@ -140,7 +140,7 @@ END
 $$;
 -- Stores each document inside the archive as its own object under the archive's name, with
 -- the archive's id as zip_id; upload() makes each a résumé in this same transaction.
--- Entries that are not PDF or DOCX are listed in the archive's metadata as skipped.
+-- Entries that are not résumé documents are listed in the archive's metadata as skipped.
 CREATE FUNCTION _process_zip(zip_file_id uuid) RETURNS void
     LANGUAGE plpgsql
     SET search_path = @extschema@, pg_catalog, pg_temp
@@ -159,7 +159,7 @@ BEGIN
     END IF;
     base := regexp_replace(z.name, '\.zip$', '', 'i');
     FOR e IN SELECT * FROM zip_entries(_read_object(z)) LOOP
-        IF document_kind(e.data) IN ('pdf', 'docx') THEN
+        IF _is_resume_type(_mime_type_of(document_kind(e.data))) THEN
             PERFORM upload(z.bucket, base || '/' || e.name, e.data,
                            jsonb_build_object('zip_id', z.id, 'zip_entry', e.name), z.user_id);
             added := added + 1;

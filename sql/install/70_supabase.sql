@@ -94,9 +94,10 @@ BEGIN
     -- Its bytes are on S3 (<bucket>/<name>), whatever storage_backend says.
     INSERT INTO @extschema@.files AS f (user_id, bucket, name, size, mime_type, checksum, storage, metadata)
     VALUES (owner, 'resumes', n ->> 'name', 0,
-            CASE WHEN n ->> 'name' ~* '\.pdf$' THEN 'application/pdf'
-                 WHEN n ->> 'name' ~* '\.docx$' THEN 'application/vnd.openxmlformats-officedocument.wordprocessingml.document'
-                 WHEN n ->> 'name' ~* '\.zip$' THEN 'application/zip' END,
+            -- By its name until its bytes are read (the reader then decides by content).
+            @extschema@._mime_type_of(CASE lower(substring(n ->> 'name' FROM '\.([A-Za-z0-9]+)$'))
+                                          WHEN 'jpg' THEN 'jpeg' WHEN 'tif' THEN 'tiff'
+                                          ELSE lower(substring(n ->> 'name' FROM '\.([A-Za-z0-9]+)$')) END),
             NULL, 's3', meta)
     ON CONFLICT (bucket, name) DO UPDATE SET metadata = excluded.metadata, checksum = NULL
       WHERE f.user_id = excluded.user_id

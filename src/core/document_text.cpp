@@ -4,8 +4,13 @@
 #include <cstring>
 
 #include "document_error.h"
+#include "doc_text.h"
+#include "document_format.h"
 #include "docx_text.h"
+#include "image_text.h"
+#include "odt_text.h"
 #include "pdf_text.h"
+#include "rtf_text.h"
 #include "utf8_text.h"
 #include "zip_reader.h"
 
@@ -14,16 +19,6 @@ namespace {
 
 bool starts_with(const char *data, size_t len, const char *magic, size_t n) {
     return len >= n && std::memcmp(data, magic, n) == 0;
-}
-
-// Plain text: valid UTF-8, no NUL, and hardly any other control characters (binary formats
-// that happen to be valid UTF-8 are full of them).
-bool looks_like_text(std::string_view s) {
-    if (s.find('\0') != std::string_view::npos || !is_valid_utf8(s)) return false;
-    size_t controls = 0;
-    for (unsigned char c : s)
-        if ((c < 0x20 && c != '\t' && c != '\n' && c != '\r' && c != '\f') || c == 0x7F) ++controls;
-    return controls * 100 <= s.size();
 }
 
 std::string first_bytes_hex(const char *data, size_t len) {
@@ -67,42 +62,50 @@ std::string describe_binary_format(const char *data, size_t len) {
 }
 
 std::string document_kind(const char *data, size_t len, const Limits &limits) {
-    if (len == 0) return "other";
-    if (looks_like_pdf(data, len)) return "pdf";
-    if (looks_like_zip(data, len)) {
-        try {
-            ZipArchive archive(data, len, limits);
-            return is_docx(archive) ? "docx" : "zip";
-        } catch (const DocumentError &) {
-            return "zip";  // processing will say what is wrong with it
-        }
-    }
-    std::string_view text(data, len);
-    if (text.size() >= 3 && std::memcmp(text.data(), "\xEF\xBB\xBF", 3) == 0) text.remove_prefix(3);
-    if (describe_binary_format(data, len).empty() && looks_like_text(text)) return "text";
-    return "other";
+    return format_name(detect_format(data, len, limits));
 }
 
 std::string document_text(const char *data, size_t len, const Limits &limits) {
     check_document_size(len, limits, "document");
-    if (looks_like_pdf(data, len)) return pdf_text(data, len, limits);
-    if (looks_like_zip(data, len)) {
-        ZipArchive archive(data, len, limits);
-        if (!is_docx(archive))
-            throw DocumentError(ErrorKind::Unsupported, "unsupported document: found a ZIP archive that is not a DOCX",
+    switch (detect_format(data, len, limits)) {
+        case Format::Pdf: return pdf_text(data, len, limits);
+        case Format::Docx: {
+            ZipArchive archive(data, len, limits);
+            return docx_text(archive, limits);
+        }
+        case Format::Odt: return odt_text(data, len, limits);
+        case Format::Doc: return doc_text(data, len, limits);
+        case Format::Rtf: return rtf_text(data, len, limits);
+        case Format::Png:
+        case Format::Jpeg:
+        case Format::Tiff: return image_text(data, len, limits);
+        case Format::Zip:
+            // Opened for its own error first: a damaged archive says what is wrong with it.
+            { ZipArchive archive(data, len, limits); }
+            throw DocumentError(ErrorKind::Unsupported,
+                                "unsupported document: found a ZIP archive that is not a DOCX or ODT",
                                 "Use zip_entries() to list the documents inside an archive.");
-        return docx_text(archive, limits);
+        case Format::Ambiguous:
+            throw DocumentError(ErrorKind::Unsupported,
+                                "unsupported document: the file is both a PDF and a ZIP archive (a polyglot); "
+                                "refusing to guess which",
+                                "Upload the PDF, or the archive, on its own.");
+        case Format::Text: {
+            std::string_view text(data, len);
+            if (text.size() >= 3 && std::memcmp(text.data(), "\xEF\xBB\xBF", 3) == 0) text.remove_prefix(3);
+            return std::string(text);
+        }
+        case Format::Empty:
+        case Format::Other: break;
     }
     std::string kind = describe_binary_format(data, len);
     if (!kind.empty())
         throw DocumentError(ErrorKind::Unsupported, "unsupported document: found " + kind,
-                            "Supported formats are PDF, DOCX and UTF-8 text.");
+                            "Supported formats are PDF, DOCX, ODT, DOC, RTF, PNG, JPEG, TIFF and UTF-8 text.");
     std::string_view text(data, len);
-    if (text.size() >= 3 && std::memcmp(text.data(), "\xEF\xBB\xBF", 3) == 0) text.remove_prefix(3);
-    if (looks_like_text(text)) return std::string(text);
     if (is_valid_utf8(text) || text.find('\0') != std::string_view::npos)
         throw DocumentError(ErrorKind::Unsupported,
-                            "unsupported document: found binary data that is not PDF, DOCX or text",
+                            "unsupported document: found binary data that is not a document format read here",
                             "First bytes: " + first_bytes_hex(data, len));
     throw DocumentError(ErrorKind::BadEncoding,
                         "unsupported document: found text that is not valid UTF-8 (or binary data)",

@@ -14,6 +14,7 @@
 #include <vector>
 
 #include "../../src/core/document_error.h"
+#include "../../src/core/document_format.h"
 #include "../../src/core/document_text.h"
 #include "../../src/core/docx_text.h"
 #include "../../src/core/object_path.h"
@@ -29,6 +30,7 @@ struct Entry {
     std::string name;
     std::string data;
     bool symlink = false;
+    bool stored = false;  // ZIP_CM_STORE: the bytes appear as they are inside the archive
 };
 
 // Builds a ZIP through a temporary file (libzip writes archives to files most simply).
@@ -46,6 +48,7 @@ std::string make_zip(const std::vector<Entry> &entries) {
         zip_source_t *src = zip_source_buffer(za, e.data.data(), e.data.size(), 0);
         zip_int64_t i = zip_file_add(za, e.name.c_str(), src, ZIP_FL_ENC_UTF_8);
         if (e.symlink) zip_file_set_external_attributes(za, i, 0, ZIP_OPSYS_UNIX, 0120777u << 16);
+        zip_set_file_compression(za, i, e.stored ? ZIP_CM_STORE : ZIP_CM_DEFLATE, 0);
     }
     zip_close(za);
     std::ifstream in(path, std::ios::binary);
@@ -282,4 +285,69 @@ TEST(ObjectPath, RefusesNamesThatDisplayAsSomethingElse) {
         EXPECT_EQ(kind_of([&] { rp::object_relative_path("resumes", bad); }), ErrorKind::UnsafeName) << bad;
     // Ordinary non-ASCII letters, CJK and emoji stay allowed.
     EXPECT_NO_THROW(rp::object_relative_path("resumes", "u1/Ren\xc3\xa9" "e \xe6\x9d\x8e \xf0\x9f\x93\x84.pdf"));
+}
+
+// ---- Format detection: containers first -------------------------------------------------------
+
+namespace {
+
+const std::string kTinyPdf = "%PDF-1.4\n1 0 obj << /Type /Catalog >> endobj\ntrailer << /Root 1 0 R >>\n%%EOF\n";
+
+rp::Format format_of(const std::string &bytes) {
+    return rp::detect_format(bytes.data(), bytes.size(), rp::Limits{});
+}
+
+}  // namespace
+
+TEST(Format, StoredZipOfPdfsIsAZipNotAPdf) {
+    // %PDF- sits in the first kilobyte of such an archive (after a 30-byte local header).
+    std::string zip = make_zip({{"a.pdf", kTinyPdf, false, true}, {"b.pdf", kTinyPdf, false, true}});
+    ASSERT_NE(zip.substr(0, 1024).find("%PDF-"), std::string::npos);
+    EXPECT_EQ(format_of(zip), rp::Format::Zip);
+    EXPECT_EQ(rp::document_kind(zip.data(), zip.size(), rp::Limits{}), "zip");
+}
+
+TEST(Format, DeflatedAndMixedZipsAreZips) {
+    EXPECT_EQ(format_of(make_zip({{"a.pdf", kTinyPdf}, {"b.pdf", kTinyPdf}})), rp::Format::Zip);
+    EXPECT_EQ(format_of(make_zip({{"a.pdf", kTinyPdf, false, true}, {"b.pdf", kTinyPdf}})), rp::Format::Zip);
+}
+
+TEST(Format, StoredDocxAndOdtAreDecidedByTheirMembers) {
+    EXPECT_EQ(format_of(make_zip({{"word/document.xml", "<w:document/>", false, true}})), rp::Format::Docx);
+    EXPECT_EQ(format_of(make_zip({{"mimetype", "application/vnd.oasis.opendocument.text", false, true},
+                                  {"content.xml", "<office:document-content/>"}})),
+              rp::Format::Odt);
+    // A mimetype of another OpenDocument kind is not a text document.
+    EXPECT_EQ(format_of(make_zip({{"mimetype", "application/vnd.oasis.opendocument.spreadsheet", false, true},
+                                  {"content.xml", "<x/>"}})),
+              rp::Format::Zip);
+}
+
+TEST(Format, SignaturesAtTheStartDecide) {
+    EXPECT_EQ(format_of(kTinyPdf), rp::Format::Pdf);
+    EXPECT_EQ(format_of(std::string("\xD0\xCF\x11\xE0\xA1\xB1\x1A\xE1", 8) + std::string(600, '\0')), rp::Format::Doc);
+    EXPECT_EQ(format_of("{\\rtf1\\ansi Hello}"), rp::Format::Rtf);
+    EXPECT_EQ(format_of(std::string("\x89PNG\r\n\x1a\n", 8) + "rest"), rp::Format::Png);
+    EXPECT_EQ(format_of("\xFF\xD8\xFF\xE0 jpeg"), rp::Format::Jpeg);
+    EXPECT_EQ(format_of(std::string("II*\0", 4) + "tiff"), rp::Format::Tiff);
+    EXPECT_EQ(format_of("Jane Doe\njane@example.org\n"), rp::Format::Text);
+    EXPECT_EQ(format_of(""), rp::Format::Empty);
+}
+
+TEST(Format, PdfAfterJunkIsStillAPdf) {
+    EXPECT_EQ(format_of(std::string(100, '\x01') + kTinyPdf), rp::Format::Pdf);
+}
+
+TEST(Format, PdfZipPolyglotWithoutASignatureAtTheStartIsRefused) {
+    // Junk, a PDF header in the first KB, and a ZIP directory at the end: both readers would
+    // accept it. Neither is guessed.
+    std::string zip = make_zip({{"x.txt", "x"}});
+    std::string polyglot = std::string(16, '\x01') + kTinyPdf + zip;
+    EXPECT_EQ(format_of(polyglot), rp::Format::Ambiguous);
+    EXPECT_EQ(kind_of([&] { rp::document_text(polyglot.data(), polyglot.size(), rp::Limits{}); }),
+              ErrorKind::Unsupported);
+    // A PDF with an archive appended is a PDF: its signature is at the start.
+    EXPECT_EQ(format_of(kTinyPdf + zip), rp::Format::Pdf);
+    // An archive that starts as one is an archive, whatever PDF is inside or after it.
+    EXPECT_EQ(format_of(zip + kTinyPdf), rp::Format::Zip);
 }

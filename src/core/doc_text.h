@@ -1,0 +1,14 @@
+// Text of a Word 97-2003 document (.doc) (see doc_text.cpp).
+#pragma once
+#include "no_postgres.h"
+
+#include <string>
+
+#include "limits.h"
+
+namespace rp {
+
+// Throws DocumentError for bad input or an exceeded limit.
+std::string doc_text(const char *data, size_t len, const Limits &limits);
+
+}  // namespace rp
