@@ -30,7 +30,7 @@ PG_CFLAGS = -Wextra -Wno-unused-parameter -Wno-missing-field-initializers -Wno-s
 HELPER       = resume_pipeline_parser
 CORE_SRCS    = $(wildcard src/core/*.cpp)
 HELPER_OBJS  = src/helper/parser_main.o src/helper/document_process.o src/helper/request.o src/helper/sandbox.o $(CORE_SRCS:.cpp=.o)
-HELPER_PKGS  = poppler-cpp libzip libxml-2.0 re2 libseccomp
+HELPER_PKGS  = poppler-cpp libzip libxml-2.0 re2 libseccomp tesseract lept wv-1.0 libgsf-1
 CORE_CXXFLAGS = -std=c++17 -O2 -g -fPIC -fvisibility=hidden -Wall -Wextra $(WERROR) $(shell pkg-config --cflags $(HELPER_PKGS))
 
 # Not installed: builds the project's sample documents and hostile test inputs.
