@@ -17,10 +17,6 @@ constexpr const char *kWordNs = "http://schemas.openxmlformats.org/wordprocessin
 
 void ignore_xml_error(void *, xmlErrorPtr) {}
 
-struct ReaderDeleter {
-    void operator()(xmlTextReaderPtr r) const { xmlFreeTextReader(r); }
-};
-
 bool is_word(xmlTextReaderPtr r, const char *local) {
     const xmlChar *ns = xmlTextReaderConstNamespaceUri(r);
     const xmlChar *name = xmlTextReaderConstLocalName(r);
@@ -32,11 +28,7 @@ bool is_word(xmlTextReaderPtr r, const char *local) {
 // no DTD loading: a DOCX is untrusted input. Text comes only from w:t (so deleted text and
 // field codes stay out); w:tab, w:br and w:cr keep their meaning; each w:p ends a line.
 std::string paragraphs_from_xml(const std::string &xml) {
-    std::unique_ptr<xmlTextReader, ReaderDeleter> reader(
-        xmlReaderForMemory(xml.data(), static_cast<int>(xml.size()), kMainPart, nullptr,
-                           XML_PARSE_NONET | XML_PARSE_NOERROR | XML_PARSE_NOWARNING));
-    if (!reader) throw DocumentError(ErrorKind::Corrupt, "DOCX main document cannot be parsed as XML");
-    xmlTextReaderSetStructuredErrorHandler(reader.get(), ignore_xml_error, nullptr);
+    XmlReader reader = untrusted_xml_reader(xml, kMainPart, "DOCX main document cannot be parsed as XML");
     std::string out;
     std::string paragraph;
     int text_depth = -1;  // depth of the open w:t element, or -1
@@ -76,6 +68,18 @@ std::string paragraphs_from_xml(const std::string &xml) {
 }
 
 }  // namespace
+
+void XmlReaderDeleter::operator()(_xmlTextReader *reader) const {
+    xmlFreeTextReader(reader);
+}
+
+XmlReader untrusted_xml_reader(const std::string &xml, const char *url, const char *failure) {
+    XmlReader reader(xmlReaderForMemory(xml.data(), static_cast<int>(xml.size()), url, nullptr,
+                                        XML_PARSE_NONET | XML_PARSE_NOERROR | XML_PARSE_NOWARNING));
+    if (!reader) throw DocumentError(ErrorKind::Corrupt, failure);
+    xmlTextReaderSetStructuredErrorHandler(reader.get(), ignore_xml_error, nullptr);
+    return reader;
+}
 
 bool is_docx(const ZipArchive &archive) {
     return archive.has_member(kMainPart);
