@@ -243,12 +243,22 @@ int on_document(wvParseStruct *, wvTag) {
     return 0;
 }
 
+void discard_log(const gchar *, GLogLevelFlags, const gchar *, gpointer) {}
+
+GLogWriterOutput discard_structured_log(GLogLevelFlags, const GLogField *, gsize, gpointer) {
+    return G_LOG_WRITER_HANDLED;
+}
+
+// Once per process. libgsf reports damage with g_warning, and glib's default log writer probes
+// stderr with getpeername and ioctl (for journald and colours), which the parser's sandbox kills
+// the process for: the messages are dropped instead (the error says what was wrong).
 void init_gsf_once() {
     static bool done = false;
-    if (!done) {
-        gsf_init();
-        done = true;
-    }
+    if (done) return;
+    g_log_set_default_handler(discard_log, nullptr);
+    g_log_set_writer_func(discard_structured_log, nullptr, nullptr);
+    gsf_init();
+    done = true;
 }
 
 }  // namespace

@@ -52,7 +52,8 @@ long space_count(xmlTextReaderPtr r) {
 class ContentReader {
 public:
     std::string run(const std::string &xml) {
-        XmlReader reader = untrusted_xml_reader(xml, kContent, "ODT content.xml cannot be parsed as XML");
+        // No base URL: libxml2 makes a relative one absolute with getcwd, which the sandbox forbids.
+        XmlReader reader = untrusted_xml_reader(xml, nullptr, "ODT content.xml cannot be parsed as XML");
         xmlTextReaderPtr r = reader.get();
         int rc;
         int skip_depth = -1;  // depth of the element being skipped, or -1
