@@ -9,6 +9,9 @@
 //                                            NAME@symlink:TARGET, or DIR/ (a directory)
 //   make_documents many OUT.zip N            N tiny entries
 //   make_documents random OUT N SEED         N pseudo-random bytes (deterministic)
+//   make_documents scan OUT.pdf DPI DEG PNG...  a scan: each PNG (scanned at DPI) painted on a page
+//                                            of its size, turned DEG degrees, no text layer
+//   make_documents blankpdf OUT.pdf N W H    N empty pages of W × H points (no text layer)
 //
 // Entry names are written verbatim, so "../../etc/passwd" or "/abs" makes a hostile archive.
 #include <cairo-pdf.h>
@@ -16,6 +19,7 @@
 #include <sys/stat.h>
 #include <zip.h>
 
+#include <cmath>
 #include <cstdint>
 #include <cstdio>
 #include <cstdlib>
@@ -280,6 +284,49 @@ void make_random(const std::string &out, long n, uint64_t seed) {
 
 }  // namespace
 
+// --- Scans: images on PDF pages, no text layer ---------------------------------------------------
+
+void make_scan(const std::string &out, double dpi, double degrees, int n, char **pngs) {
+    if (dpi <= 0) die("scan: DPI must be positive");
+    cairo_surface_t *surface = cairo_pdf_surface_create(out.c_str(), 595, 842);
+    cairo_pdf_surface_set_metadata(surface, CAIRO_PDF_METADATA_CREATOR, "resume_pipeline make_documents (scan)");
+    cairo_pdf_surface_set_metadata(surface, CAIRO_PDF_METADATA_CREATE_DATE, "2026-01-15T09:30:00Z");
+    cairo_t *cr = cairo_create(surface);
+    for (int i = 0; i < n; i++) {
+        cairo_surface_t *img = cairo_image_surface_create_from_png(pngs[i]);
+        if (cairo_surface_status(img) != CAIRO_STATUS_SUCCESS) die(std::string("cannot read PNG ") + pngs[i]);
+        const double w = cairo_image_surface_get_width(img) * 72.0 / dpi;
+        const double h = cairo_image_surface_get_height(img) * 72.0 / dpi;
+        cairo_pdf_surface_set_size(surface, w, h);
+        cairo_save(cr);
+        cairo_set_source_rgb(cr, 1, 1, 1);  // what a scanner shows around a page turned on its glass
+        cairo_paint(cr);
+        cairo_translate(cr, w / 2, h / 2);
+        cairo_rotate(cr, degrees * M_PI / 180.0);
+        cairo_translate(cr, -w / 2, -h / 2);
+        cairo_scale(cr, 72.0 / dpi, 72.0 / dpi);
+        cairo_set_source_surface(cr, img, 0, 0);
+        cairo_paint(cr);
+        cairo_restore(cr);
+        cairo_show_page(cr);
+        cairo_surface_destroy(img);
+    }
+    cairo_destroy(cr);
+    cairo_surface_finish(surface);
+    if (cairo_surface_status(surface) != CAIRO_STATUS_SUCCESS) die("cannot write " + out);
+    cairo_surface_destroy(surface);
+}
+
+void make_blank_pdf(const std::string &out, long pages, double w, double h) {
+    cairo_surface_t *surface = cairo_pdf_surface_create(out.c_str(), w, h);
+    cairo_t *cr = cairo_create(surface);
+    for (long i = 0; i < pages; i++) cairo_show_page(cr);
+    cairo_destroy(cr);
+    cairo_surface_finish(surface);
+    if (cairo_surface_status(surface) != CAIRO_STATUS_SUCCESS) die("cannot write " + out);
+    cairo_surface_destroy(surface);
+}
+
 int main(int argc, char **argv) {
     if (argc < 3) die("usage: see the comment at the top of tools/make_documents.cpp");
     std::string cmd = argv[1], out = argv[2];
@@ -291,6 +338,10 @@ int main(int argc, char **argv) {
         make_zip(out, argc - 3, argv + 3);
     else if (cmd == "many" && argc == 4)
         make_many(out, std::atol(argv[3]));
+    else if (cmd == "scan" && argc >= 6)
+        make_scan(out, std::atof(argv[3]), std::atof(argv[4]), argc - 5, argv + 5);
+    else if (cmd == "blankpdf" && argc == 6)
+        make_blank_pdf(out, std::atol(argv[3]), std::atof(argv[4]), std::atof(argv[5]));
     else if (cmd == "random" && argc == 5)
         make_random(out, std::atol(argv[3]), std::strtoull(argv[4], nullptr, 10));
     else

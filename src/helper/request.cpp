@@ -107,6 +107,12 @@ Response handle(const rp_request_header &h, const std::string &data) {
     limits.zip_max_entries = h.zip_max_entries;
     limits.zip_max_total_size = h.zip_max_total_size;
     limits.zip_max_ratio = h.zip_max_ratio ? h.zip_max_ratio : 1;
+    limits.ocr = h.ocr != 0;
+    limits.ocr_dpi = h.ocr_dpi ? h.ocr_dpi : 1;
+    limits.ocr_max_pages = h.ocr_max_pages;
+    limits.ocr_max_pixels = h.ocr_max_pixels;
+    rp::OcrReport ocr;
+    limits.ocr_report = &ocr;
     Response r;
     const char *p = data.data();
     const size_t n = data.size();
@@ -147,6 +153,7 @@ Response handle(const rp_request_header &h, const std::string &data) {
             r.status = RP_STATUS_INTERNAL;
             r.message = "parser helper does not know operation " + std::to_string(h.op);
     }
+    if (ocr.any()) r.flags |= RP_RESPONSE_OCR;
     return r;
 }
 
@@ -246,6 +253,7 @@ bool send_response(int fd, const Response &r) {
     h.message_len = static_cast<uint32_t>(r.message.size());
     h.detail_len = static_cast<uint32_t>(r.detail.size());
     h.payload_len = ok ? r.payload.size() : r.hint.size();
+    h.flags = ok ? r.flags : 0;
     if (ok)
         for (const auto &e : r.entries) h.payload_len += 4 + e.name.size() + 8 + e.data.size();
     if (!write_full(fd, &h, sizeof h) || !write_full(fd, r.message.data(), r.message.size()) ||
@@ -279,12 +287,17 @@ void warm_up_libraries() {
         poppler::document::load_from_raw_data(pdf->data(), static_cast<int>(pdf->size()));
     (void)keep_open;
     rp::Limits limits;
-    try {
-        rp::pdf_text(pdf->data(), pdf->size(), limits);
-        rp::pdf_info_json(pdf->data(), pdf->size(), limits);
-        rp::parse_resume_json(kSampleResume);
-    } catch (...) {
-        // A warm-up that fails only costs each child the time it would have saved.
+    // Tesseract loads in the document process that needs it, not here: the page has no text
+    // layer, and pdf_text refuses it with OCR off (after extracting, which is what warms up).
+    limits.ocr = false;
+    for (int step = 0; step < 3; step++) {
+        try {
+            if (step == 0) rp::pdf_info_json(pdf->data(), pdf->size(), limits);
+            if (step == 1) rp::pdf_text(pdf->data(), pdf->size(), limits);
+            if (step == 2) rp::parse_resume_json(kSampleResume);
+        } catch (...) {
+            // A warm-up that fails only costs each child the time it would have saved.
+        }
     }
     // poppler converts UTF-16 metadata with iconv; an open descriptor keeps the module loaded.
     static iconv_t keep_utf16 = iconv_open("UTF-8", "UTF-16");

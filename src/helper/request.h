@@ -17,6 +17,7 @@ struct Response {
     std::string detail;
     std::string hint;                   // sent as the payload of a failure (see parser_protocol.h)
     std::string payload;                // of a success
+    uint32_t flags = 0;                 // RP_RESPONSE_* of a success
     std::vector<rp::ZipEntry> entries;  // RP_OP_ZIP_ENTRIES streams these as the payload
 };
 

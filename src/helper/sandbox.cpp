@@ -5,8 +5,8 @@
 //
 // Layers, from the outside in:
 //   - the zygote (once): Landlock, where the kernel has it, lets the zygote and its children
-//     open only the read-only system files a document may need (poppler's encoding data, iconv
-//     modules) and, from Landlock ABI 6, signal no process outside the sandbox; no_new_privs;
+//     open only the read-only system files a document may need (poppler's encoding data,
+//     Tesseract's language data, iconv modules) and, from Landlock ABI 6, signal no process outside the sandbox; no_new_privs;
 //     a system-call filter that allows what the zygote does (fork, wait, pipes, poll) on top of
 //     what a child does;
 //   - each document's child: hard rlimits (memory, CPU, no core, no file writes, few
@@ -42,6 +42,8 @@
 #include <string>
 #include <vector>
 
+#include "../core/ocr.h"
+
 namespace rp::sandbox {
 namespace {
 
@@ -68,10 +70,11 @@ struct __attribute__((packed)) PathBeneath {
     int32_t parent_fd;
 };
 
-// Directories a child may read: poppler's encoding data (CMaps, cidToUnicode) and glibc's
-// iconv modules (found next to the C library). Nothing of the database is under either.
+// Directories a child may read: poppler's encoding data (CMaps, cidToUnicode), Tesseract's
+// language data (loaded by the document process that needs OCR) and glibc's iconv modules
+// (found next to the C library). Nothing of the database is under any of them.
 std::vector<std::string> readable_dirs() {
-    std::vector<std::string> dirs = {"/usr/share/poppler", "/usr/local/share/poppler"};
+    std::vector<std::string> dirs = {"/usr/share/poppler", "/usr/local/share/poppler", rp::ocr_data_dir()};
     Dl_info info{};
     if (dladdr(reinterpret_cast<void *>(&iconv_open), &info) && info.dli_fname) {
         std::string libc = info.dli_fname;
@@ -170,6 +173,10 @@ void allow_document_work(Filter &f) {
     // Memory: malloc (brk, mmap, mremap for a growing large block, madvise when trimming),
     // mprotect for an iconv module being loaded.
     for (const char *name : {"brk", "mmap", "munmap", "mremap", "mprotect", "madvise"}) f.allow(name);
+    // glibc's qsort() of more than a few hundred bytes asks how much memory the machine has
+    // (sysconf(_SC_PHYS_PAGES)) before it picks a buffer: libtiff does, for Tesseract and
+    // Leptonica. It reveals only totals (memory, load, uptime).
+    f.allow("sysinfo");
     // Locks, time, leaving, what abort() needs to signal itself, and resuming a system call
     // after a stop (a debugger, SIGSTOP).
     for (const char *name : {"futex", "clock_gettime", "getrusage", "exit", "exit_group", "rt_sigreturn",

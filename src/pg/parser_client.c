@@ -7,8 +7,9 @@
  * Each helper is a sandboxed zygote (src/helper/): it lives as long as its slot, but reads no
  * document itself; every request is read and parsed by a fresh process it forked in advance,
  * under hard limits and a seccomp filter, and one that dies is answered for by the zygote
- * (crash, CPU limit, sandbox violation). The helper starts in "/" with an empty environment, no descriptor of the
- * backend but the socket, and /dev/null as stderr: nothing it prints reaches the server log.
+ * (crash, CPU limit, sandbox violation). The helper starts in "/" with an environment of LC_ALL=C
+ * and OMP_THREAD_LIMIT=1 only, no descriptor of the backend but the socket, and /dev/null as
+ * stderr: nothing it prints reaches the server log.
  *
  * Every wait goes through a WaitEventSet with the latch, so query cancel, statement_timeout
  * and backend termination interrupt a slow parse; an error in the middle of a request stops
@@ -136,7 +137,11 @@ helper_start(RpHelper *h)
 	char		path[MAXPGPATH];
 	char		parent[32];
 	char	   *argv[3];
-	char	   *envp[] = {"LC_ALL=C", NULL};
+	/*
+	 * OMP_THREAD_LIMIT: Tesseract parallelises with OpenMP, read when libgomp loads; a document
+	 * process may not create threads (its filter allows no clone), so OCR runs on one.
+	 */
+	char	   *envp[] = {"LC_ALL=C", "OMP_THREAD_LIMIT=1", NULL};
 	int			sv[2];
 	posix_spawn_file_actions_t actions;
 	posix_spawnattr_t attr;
@@ -284,6 +289,10 @@ fill_request(RpBatchItem *item)
 	req->zip_max_total_size = (uint64) rp_zip_max_total_size_kb * 1024;
 	req->zip_max_ratio = rp_zip_max_ratio;
 	req->data_len = item->len;
+	req->ocr = rp_ocr ? 1 : 0;
+	req->ocr_dpi = rp_ocr_dpi;
+	req->ocr_max_pages = rp_ocr_max_pages;
+	req->ocr_max_pixels = (uint64) rp_ocr_max_megapixels * 1000000;
 }
 
 /* The buffer of the item's current phase: where to send from or receive into, and how much. */
@@ -387,6 +396,7 @@ advance(RpBatchItem *item)
 		if (item->phase == FINISHED)
 		{
 			item->status = item->response.status;
+			item->flags = item->response.flags;
 			item->hint = "";
 			if (item->status != RP_STATUS_OK)
 			{
@@ -407,6 +417,7 @@ start_item(RpBatchItem *item)
 	item->phase = SEND_HEADER;
 	item->done = 0;
 	item->status = RP_STATUS_OK;
+	item->flags = 0;
 	item->payload = NULL;
 	item->payload_len = 0;
 	item->deadline = TimestampTzPlusMilliseconds(GetCurrentTimestamp(),
@@ -549,4 +560,5 @@ rp_parse(rp_op op, uint32 arg, const char *data, size_t len, RpParsed *out)
 				 item.hint[0] ? errhint("%s", item.hint) : 0));
 	out->payload = item.payload;
 	out->payload_len = item.payload_len;
+	out->flags = item.flags;
 }

@@ -11,6 +11,7 @@ typedef struct RpParsed
 {
 	char	   *payload;		/* palloc'd, NUL-terminated */
 	uint64		payload_len;
+	uint32		flags;			/* RP_RESPONSE_* */
 } RpParsed;
 
 /*
@@ -32,6 +33,7 @@ typedef struct RpBatchItem
 	char	   *hint;
 	char	   *payload;		/* palloc'd, NUL-terminated */
 	uint64		payload_len;
+	uint32		flags;			/* RP_RESPONSE_* of a success (RP_RESPONSE_OCR: text read by OCR) */
 	MemoryContext mcxt;			/* where the answer is allocated (null: the current context) */
 	/* private to parser_client.c */
 	TimestampTz deadline;		/* wall-clock limit of its current document */

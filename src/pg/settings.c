@@ -16,6 +16,10 @@ int			rp_zip_max_total_size_kb = 256 * 1024;
 int			rp_zip_max_ratio = 100;
 int			rp_parser_memory_limit_mb = 1024;
 int			rp_parser_cpu_time_limit_s = 30;
+bool		rp_ocr = true;
+int			rp_ocr_dpi = 300;
+int			rp_ocr_max_pages = 10;
+int			rp_ocr_max_megapixels = 40;
 char	   *rp_storage_root = NULL;
 char	   *rp_database = NULL;
 int			rp_workers = 2;
@@ -83,6 +87,19 @@ rp_define_settings(void)
 							"CPU time one document may take to parse; the wall-clock limit is three times this.",
 							NULL, &rp_parser_cpu_time_limit_s, 30, 1, 3600,
 							PGC_SUSET, GUC_UNIT_S, NULL, NULL, NULL);
+	/* OCR of scans and images: limits on untrusted documents like the others (superuser). */
+	DefineCustomBoolVariable("resume_pipeline.ocr",
+							 "Reads images (PNG, JPEG, TIFF) and PDF pages without a text layer by OCR.",
+							 NULL, &rp_ocr, true, PGC_SUSET, 0, NULL, NULL, NULL);
+	DefineCustomIntVariable("resume_pipeline.ocr_dpi",
+							"Resolution PDF pages without a text layer are rendered at for OCR.",
+							NULL, &rp_ocr_dpi, 300, 72, 600, PGC_SUSET, 0, NULL, NULL, NULL);
+	DefineCustomIntVariable("resume_pipeline.ocr_max_pages",
+							"Most pages of one document read by OCR; a document with more fails.",
+							NULL, &rp_ocr_max_pages, 10, 1, 1000, PGC_SUSET, 0, NULL, NULL, NULL);
+	DefineCustomIntVariable("resume_pipeline.ocr_max_megapixels",
+							"Most pixels (width × height, in millions) of one image or rendered page read by OCR, checked before decoding.",
+							NULL, &rp_ocr_max_megapixels, 40, 1, 1000, PGC_SUSET, 0, NULL, NULL, NULL);
 	DefineCustomStringVariable("resume_pipeline.storage_root",
 							   "Directory of the filesystem storage backend (empty: resume_pipeline_storage in the data directory).",
 							   NULL, &rp_storage_root, "", PGC_SUSET, 0, NULL, NULL, NULL);

@@ -84,7 +84,14 @@ typedef struct rp_request_header
 	uint64_t	zip_max_total_size; /* sum of uncompressed entry sizes, bytes */
 	uint64_t	zip_max_ratio;		/* uncompressed / compressed */
 	uint64_t	data_len;
+	uint32_t	ocr;				/* 1: read images and pages without a text layer by OCR */
+	uint32_t	ocr_dpi;			/* resolution PDF pages are rendered at for OCR */
+	uint64_t	ocr_max_pages;		/* most pages one document may have read by OCR */
+	uint64_t	ocr_max_pixels;		/* most pixels (width × height) of one page or image */
 } rp_request_header;
+
+/* rp_response_header.flags */
+#define RP_RESPONSE_OCR 0x1u	/* some of the text was read by OCR (an image, a scanned page) */
 
 typedef struct rp_response_header
 {
@@ -93,6 +100,8 @@ typedef struct rp_response_header
 	uint32_t	message_len;
 	uint32_t	detail_len;
 	uint64_t	payload_len;
+	uint32_t	flags;				/* RP_RESPONSE_*, of a success */
+	uint32_t	reserved;			/* zero */
 } rp_response_header;
 
 /* Upper bound either side accepts for one message body (1 GiB). */
