@@ -65,6 +65,7 @@ CREATE TABLE resumes (
     status            resume_status NOT NULL DEFAULT 'pending',
     zip_id            uuid,
     raw_text          text,
+    text_source       text CHECK (text_source IN ('text', 'ocr')),  -- raw_text from the text layer, or read by OCR (a scan, an image)
     parsed            jsonb,                  -- JSON Resume shape
     error             text,
     llm_usage         jsonb,                  -- what reading it cost: model, tokens, ms, cached (see README)

@@ -120,8 +120,9 @@ $$;
 -- transaction and writes the result in another, and in between the résumé may have been
 -- uploaded again (a new version, and a new job) or the CV replaced or asked for again. Then
 -- the result is dropped and the newer job does the work. _begin_document noted in the job's
--- payload what it read.
-CREATE FUNCTION _store_parsed(j jobs, content text, parsed jsonb, usage jsonb DEFAULT NULL) RETURNS void
+-- payload what it read. text_source: 'ocr' when some of the text was read by OCR, else 'text'.
+CREATE FUNCTION _store_parsed(j jobs, content text, parsed jsonb, usage jsonb DEFAULT NULL,
+                              text_source text DEFAULT NULL) RETURNS void
     LANGUAGE plpgsql
     SET search_path = @extschema@, pg_catalog, pg_temp
 AS $$
@@ -129,7 +130,8 @@ DECLARE
     read jsonb := (SELECT payload FROM jobs WHERE id = j.id);
 BEGIN
     IF j.kind = 'resume' THEN
-        UPDATE resumes SET raw_text = content, parsed = _store_parsed.parsed, status = 'completed',
+        UPDATE resumes SET raw_text = content, text_source = _store_parsed.text_source,
+                           parsed = _store_parsed.parsed, status = 'completed',
                            error = NULL, llm_usage = usage - 'cache_key', updated_at = now()
          WHERE id = j.target_id AND version = (read ->> 'read_version')::int;
     ELSE
@@ -413,6 +415,12 @@ BEGIN
 END
 $$;
 
+-- Where the text of this session's last document_text() came from: 'ocr' when some of it was
+-- read by OCR (an image, a scanned page), else 'text'. _execute_job stores it with the text.
+CREATE FUNCTION _last_text_source() RETURNS text
+    AS 'MODULE_PATHNAME', 'rp_last_text_source'
+    LANGUAGE C STRICT VOLATILE;
+
 -- Runs one claimed job whole, in a subtransaction, and records the outcome: 'done', 'retry',
 -- 'failed', 'waiting' (storage circuit open) or 'skipped' (another worker took it over).
 CREATE FUNCTION _execute_job(job_id uuid) RETURNS text
@@ -423,6 +431,7 @@ DECLARE
     j jobs := _my_job(job_id);
     f files;
     content text;
+    source text;
     answer record;
     message text;
     code text;
@@ -444,11 +453,12 @@ BEGIN
             f := _begin_document(j);
             IF f.id IS NOT NULL THEN
                 content := document_text(_read_object(f));
+                source := _last_text_source();
                 IF current_setting('resume_pipeline.llm_provider') = 'openai' THEN
                     answer := _llm_parse(content);
-                    PERFORM _store_parsed(j, content, answer.result, answer.usage);
+                    PERFORM _store_parsed(j, content, answer.result, answer.usage, source);
                 ELSE
-                    PERFORM _store_parsed(j, content, parse_resume_builtin(content));
+                    PERFORM _store_parsed(j, content, parse_resume_builtin(content), NULL, source);
                 END IF;
             END IF;
         END IF;
@@ -522,10 +532,11 @@ $$;
 -- that failure is the provider pacing us), for a job begun with _start_parse_job. fetched:
 -- the document's size and SHA-256 when the worker read it over S3 (a row registered from
 -- storage.objects learns them then). A text the database encoding cannot hold fails the job
--- like bad data.
+-- like bad data. text_source: 'ocr' when the parser read some of the text by OCR, else 'text'.
 CREATE FUNCTION _finish_parse_job(job_id uuid, content_utf8 bytea, parsed_utf8 bytea, error_state text,
                                   error_message text, usage jsonb DEFAULT NULL, retry_after_ms bigint DEFAULT NULL,
-                                  charge boolean DEFAULT true, fetched jsonb DEFAULT NULL)
+                                  charge boolean DEFAULT true, fetched jsonb DEFAULT NULL,
+                                  text_source text DEFAULT NULL)
     RETURNS text
     LANGUAGE plpgsql
     SET search_path = @extschema@, pg_catalog, pg_temp
@@ -548,7 +559,7 @@ BEGIN
     END IF;
     BEGIN
         parsed := convert_from(parsed_utf8, 'UTF8')::jsonb;
-        PERFORM _store_parsed(j, convert_from(content_utf8, 'UTF8'), parsed, usage);
+        PERFORM _store_parsed(j, convert_from(content_utf8, 'UTF8'), parsed, usage, text_source);
         IF usage IS NOT NULL THEN
             PERFORM _llm_remember(parsed, usage);
         END IF;

@@ -1,7 +1,8 @@
 /*
- * SQL functions that read documents: pdf_text, pdf_info, docx_text, document_text,
- * zip_entries, and the superuser-only debug_parser_crash. Each converts datums, asks the
- * isolated parser (parser_client.c) and converts the answer back; no parsing happens here.
+ * SQL functions that read documents: pdf_text, pdf_info, docx_text, document_text (and where
+ * its last text came from, _last_text_source), zip_entries, and the superuser-only
+ * debug_parser_crash. Each converts datums, asks the isolated parser (parser_client.c) and
+ * converts the answer back; no parsing happens here.
  */
 #include "postgres.h"
 
@@ -23,6 +24,10 @@ PG_FUNCTION_INFO_V1(rp_zip_entries);
 PG_FUNCTION_INFO_V1(rp_document_kind);
 PG_FUNCTION_INFO_V1(rp_parse_resume_builtin);
 PG_FUNCTION_INFO_V1(rp_debug_parser_crash);
+PG_FUNCTION_INFO_V1(rp_last_text_source);
+
+/* Whether this session's last document_text() read some of its text by OCR. */
+static bool last_text_by_ocr = false;
 
 /* The helper speaks UTF-8; the database may not. */
 text *
@@ -42,31 +47,50 @@ rp_utf8_to_text(const char *s, size_t len)
 }
 
 static text *
-parse_to_text(FunctionCallInfo fcinfo, rp_op op)
+parse_to_text(FunctionCallInfo fcinfo, rp_op op, uint32 *flags)
 {
 	bytea	   *data = PG_GETARG_BYTEA_PP(0);
 	RpParsed	parsed;
 
 	rp_parse(op, 0, VARDATA_ANY(data), VARSIZE_ANY_EXHDR(data), &parsed);
+	if (flags)
+		*flags = parsed.flags;
 	return rp_utf8_to_text(parsed.payload, parsed.payload_len);
 }
 
 Datum
 rp_pdf_text(PG_FUNCTION_ARGS)
 {
-	PG_RETURN_TEXT_P(parse_to_text(fcinfo, RP_OP_PDF_TEXT));
+	PG_RETURN_TEXT_P(parse_to_text(fcinfo, RP_OP_PDF_TEXT, NULL));
 }
 
 Datum
 rp_docx_text(PG_FUNCTION_ARGS)
 {
-	PG_RETURN_TEXT_P(parse_to_text(fcinfo, RP_OP_DOCX_TEXT));
+	PG_RETURN_TEXT_P(parse_to_text(fcinfo, RP_OP_DOCX_TEXT, NULL));
 }
 
 Datum
 rp_document_text(PG_FUNCTION_ARGS)
 {
-	PG_RETURN_TEXT_P(parse_to_text(fcinfo, RP_OP_DOCUMENT_TEXT));
+	uint32		flags = 0;
+	text	   *result;
+
+	last_text_by_ocr = false;
+	result = parse_to_text(fcinfo, RP_OP_DOCUMENT_TEXT, &flags);
+	last_text_by_ocr = (flags & RP_RESPONSE_OCR) != 0;
+	PG_RETURN_TEXT_P(result);
+}
+
+/*
+ * _last_text_source(): 'ocr' or 'text' for the last document_text() of this session, so the
+ * session path of the pipeline (_execute_job) records where a résumé's text came from as the
+ * workers do from the parser's answer.
+ */
+Datum
+rp_last_text_source(PG_FUNCTION_ARGS)
+{
+	PG_RETURN_TEXT_P(cstring_to_text(last_text_by_ocr ? "ocr" : "text"));
 }
 
 Datum

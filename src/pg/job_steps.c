@@ -409,9 +409,9 @@ model_done(Job *job)
 static StepResult
 store_start(Job *job)
 {
-	Oid			types[9] = {TEXTOID, BYTEAOID, BYTEAOID, TEXTOID, TEXTOID, TEXTOID, INT8OID, BOOLOID, TEXTOID};
-	Datum		values[9];
-	char		nulls[9] = {' ', 'n', 'n', 'n', 'n', 'n', 'n', ' ', 'n'};
+	Oid			types[10] = {TEXTOID, BYTEAOID, BYTEAOID, TEXTOID, TEXTOID, TEXTOID, INT8OID, BOOLOID, TEXTOID, TEXTOID};
+	Datum		values[10];
+	char		nulls[10] = {' ', 'n', 'n', 'n', 'n', 'n', 'n', ' ', 'n', 'n'};
 	SqlResult	r;
 
 	values[0] = CStringGetTextDatum(job->id);
@@ -420,6 +420,9 @@ store_start(Job *job)
 		values[1] = PointerGetDatum(bytes_datum(job->text, job->text_len));
 		values[2] = PointerGetDatum(bytes_datum(job->json, job->json_len));
 		nulls[1] = nulls[2] = ' ';
+		/* The parser step's answer says whether the text was read by OCR. */
+		values[9] = CStringGetTextDatum((job->item.flags & RP_RESPONSE_OCR) ? "ocr" : "text");
+		nulls[9] = ' ';
 		if (job->usage_json)
 		{
 			values[5] = CStringGetTextDatum(job->usage_json);
@@ -444,8 +447,8 @@ store_start(Job *job)
 		nulls[8] = ' ';
 	}
 	(void) rp_job_sql(job->id,
-					  "SELECT resume_pipeline._finish_parse_job($1::uuid, $2, $3, $4, $5, $6::jsonb, $7, $8, $9::jsonb)",
-					  9, types, values, nulls, job->cxt, &r);
+					  "SELECT resume_pipeline._finish_parse_job($1::uuid, $2, $3, $4, $5, $6::jsonb, $7, $8, $9::jsonb, $10)",
+					  10, types, values, nulls, job->cxt, &r);
 	return STEP_END;
 }
 
