@@ -8,6 +8,8 @@
 #include <linux/futex.h>
 #include <poppler-document.h>
 #include <poppler-global.h>
+#include <poppler-page-renderer.h>
+#include <poppler-page.h>
 #include <sys/syscall.h>
 #include <unistd.h>
 
@@ -15,6 +17,7 @@
 #include <cstdio>
 #include <cstring>
 #include <ctime>
+#include <memory>
 #include <new>
 
 #include "../core/document_error.h"
@@ -157,27 +160,33 @@ Response handle(const rp_request_header &h, const std::string &data) {
     return r;
 }
 
-// A one-page PDF with no content, with a correct cross-reference table.
+// A one-page PDF with a correct cross-reference table and one word in a font it does not embed,
+// so rendering it looks the font up through fontconfig (see warm_up_libraries).
 std::string tiny_pdf() {
-    const char *objects[] = {
+    const std::string text = "BT /F1 12 Tf 8 30 Td (warm) Tj ET";
+    const std::string objects[] = {
         "<< /Type /Catalog /Pages 2 0 R >>",
         "<< /Type /Pages /Kids [3 0 R] /Count 1 >>",
-        "<< /Type /Page /Parent 2 0 R /MediaBox [0 0 72 72] >>",
+        "<< /Type /Page /Parent 2 0 R /MediaBox [0 0 72 72] /Resources << /Font << /F1 5 0 R >> >> "
+        "/Contents 4 0 R >>",
+        "<< /Length " + std::to_string(text.size()) + " >>\nstream\n" + text + "\nendstream",
+        "<< /Type /Font /Subtype /TrueType /BaseFont /WarmUpSans >>",
     };
     std::string pdf = "%PDF-1.4\n";
     std::vector<size_t> offsets;
-    for (size_t i = 0; i < 3; i++) {
+    for (const std::string &object : objects) {
         offsets.push_back(pdf.size());
-        pdf += std::to_string(i + 1) + " 0 obj\n" + objects[i] + "\nendobj\n";
+        pdf += std::to_string(offsets.size()) + " 0 obj\n" + object + "\nendobj\n";
     }
     const size_t xref = pdf.size();
-    pdf += "xref\n0 4\n0000000000 65535 f \n";
+    pdf += "xref\n0 " + std::to_string(offsets.size() + 1) + "\n0000000000 65535 f \n";
     for (size_t off : offsets) {
         char line[32];
         std::snprintf(line, sizeof line, "%010zu 00000 n \n", off);
         pdf += line;
     }
-    pdf += "trailer\n<< /Size 4 /Root 1 0 R >>\nstartxref\n" + std::to_string(xref) + "\n%%EOF\n";
+    pdf += "trailer\n<< /Size " + std::to_string(offsets.size() + 1) + " /Root 1 0 R >>\nstartxref\n" +
+           std::to_string(xref) + "\n%%EOF\n";
     return pdf;
 }
 
@@ -302,6 +311,15 @@ void warm_up_libraries() {
     // poppler converts UTF-16 metadata with iconv; an open descriptor keeps the module loaded.
     static iconv_t keep_utf16 = iconv_open("UTF-8", "UTF-16");
     (void)keep_utf16;
+    // Rendering a page for OCR looks fonts a PDF does not embed up through fontconfig, whose
+    // first use reads its configuration and caches (access, readlink, directory scans: calls
+    // the document filter does not allow). Done here once, the children inherit it loaded; the
+    // font files themselves stay unreadable under Landlock, so such text is not drawn.
+    std::unique_ptr<poppler::page> page(keep_open ? keep_open->create_page(0) : nullptr);
+    if (page) {
+        poppler::page_renderer renderer;
+        renderer.render_page(page.get(), 10, 10);
+    }
 }
 
 }  // namespace rp::helper
