@@ -1,0 +1,195 @@
+// Pools the generator draws from: names in several scripts, countries with their phone and
+// address formats, employers, titles, schools. Everything is invented; a few school names are
+// real institutions because résumés name real schools.
+'use strict';
+
+// Given and family names per culture; `order` is how the name is printed.
+const cultures = {
+  en: { given: ['James', 'Olivia', 'Ethan', 'Grace', 'Marcus', 'Hannah', 'Tyler', 'Chloe', 'Nathan', 'Abigail', 'Connor', 'Megan'],
+        family: ['Whitaker', 'Holloway', 'Brennan', "O'Connor", 'McAllister', 'Fairbanks', 'Thornton', 'Reyes-Walsh', 'Donnelly', 'Prescott'] },
+  de: { given: ['Jürgen', 'Björn', 'Lena', 'Käthe', 'Matthias', 'Anneliese', 'Jörg', 'Sören'],
+        family: ['Müller', 'Schröder', 'Weißmann', 'Böhm', 'Großkopf', 'Jäger', 'von Ahlefeldt', 'Köhler-Brandt'] },
+  fr: { given: ['Amélie', 'Zoé', 'Hélène', 'François', 'Jérôme', 'Gaëlle', 'Loïc', 'Benoît'],
+        family: ['Lefèvre', 'Bérubé', 'Dupré', 'Moreau-Léger', 'Chênevert', 'Giraud', 'de la Fontaine', 'Deschênes'] },
+  es: { given: ['José', 'María', 'Íñigo', 'Begoña', 'Joaquín', 'Lucía', 'Ramón', 'Sofía'],
+        family: ['Núñez', 'Peña', 'García Márquez', 'Ibáñez', 'Muñoz', 'Castañeda', 'Hernández', 'Ordóñez'] },
+  pl: { given: ['Łukasz', 'Małgorzata', 'Paweł', 'Agnieszka', 'Wojciech', 'Żaneta', 'Grzegorz'],
+        family: ['Wiśniewski', 'Kowalczyk', 'Szczęsny', 'Łęcka', 'Żółtowski', 'Dąbrowska', 'Wróbel'] },
+  cs: { given: ['Jiří', 'Tereza', 'Ondřej', 'Kateřina', 'Přemysl', 'Šárka'],
+        family: ['Dvořák', 'Novotná', 'Kučera', 'Růžička', 'Šťastný', 'Hájková'] },
+  nordic: { given: ['Søren', 'Åsa', 'Øystein', 'Märta', 'Ægir', 'Björk', 'Linnéa'],
+            family: ['Ødegaard', 'Åberg', 'Sørensen', 'Lindqvist', 'Þórsdóttir', 'Hælstad'] },
+  tr: { given: ['Çağla', 'Gökhan', 'Şule', 'İlker', 'Öznur', 'Barış'],
+        family: ['Yıldırım', 'Öztürk', 'Şahin', 'Çelik', 'Güneş', 'Aydoğan'] },
+  vi: { given: ['Nguyễn Thị', 'Trần Văn', 'Lê Thị', 'Phạm Quốc'],
+        family: ['Hương', 'Minh', 'Thảo', 'Dũng'], order: 'given-first' },
+  ru: { given: ['Алексей', 'Мария', 'Дмитрий', 'Екатерина', 'Сергей', 'Анастасия', 'Юлия'],
+        family: ['Смирнов', 'Кузнецова', 'Попов', 'Васильева', 'Соколов', 'Новикова', 'Фёдоров'] },
+  uk: { given: ['Олександр', 'Їжачок', 'Ірина', 'Богдан', 'Оксана'],
+        family: ['Шевченко', 'Коваленко', 'Бондаренко', 'Ткачук', 'Мельник'] },
+  el: { given: ['Γιώργος', 'Ελένη', 'Νίκος', 'Κατερίνα', 'Δημήτρης', 'Σοφία'],
+        family: ['Παπαδόπουλος', 'Οικονόμου', 'Γεωργίου', 'Καραγιάννη', 'Βασιλείου', 'Αλεξίου'] },
+  zh: { given: ['伟', '芳', '秀英', '志强', '丽娟', '建国'], family: ['王', '李', '张', '刘', '陈', '欧阳'], order: 'family-first-nospace' },
+  ja: { given: ['太郎', '花子', '健一', '美咲', '翔太'], family: ['佐藤', '鈴木', '高橋', '田中', '渡辺'], order: 'family-first' },
+  ko: { given: ['민준', '서연', '지훈', '하은'], family: ['김', '이', '박', '최'], order: 'family-first-nospace' },
+  ar: { given: ['محمد', 'فاطمة', 'أحمد', 'ليلى', 'يوسف'], family: ['الهاشمي', 'العتيبي', 'منصور', 'حداد', 'الخطيب'] },
+  latinized: { given: ['Wei', 'Yuki', 'Min-jun', 'Aarav', 'Priya', 'Oluwaseun', 'Chidinma', 'Mehmet', 'Dmitri', 'Nikos'],
+               family: ['Zhang', 'Tanaka', 'Kim', 'Sharma', 'Iyer', 'Adeyemi', 'Okonkwo', 'Kaya', 'Volkov', 'Papadakis'] },
+};
+
+// Latin transliterations used for e-mail local parts of non-Latin names.
+const emailStems = ['alex', 'maria', 'dmitry', 'kate', 'giorgos', 'eleni', 'wei', 'fang', 'taro', 'hanako', 'minjun',
+                    'seoyeon', 'mohamed', 'fatima', 'yusuf', 'olek', 'iryna', 'nikos', 'sofia', 'layla'];
+
+// Countries: phone formats (digits as 'd'), the address line and the culture mostly met there.
+const countries = [
+  { code: 'US', cultures: ['en', 'latinized', 'es'], phones: ['(ddd) ddd-dddd', 'ddd-ddd-dddd', '+1 ddd ddd dddd', '+1 (ddd) ddd-dddd', 'ddd.ddd.dddd'],
+    places: [['Springfield', 'CA', '94588'], ['Austin', 'TX', '78701'], ['Portland', 'OR', '97205'], ['Boston', 'MA', '02116'], ['Raleigh', 'NC', '27601']],
+    address: (p, street) => ({ address: street, city: p[0], region: p[1], postalCode: p[2] }) },
+  { code: 'CA', cultures: ['en', 'fr', 'latinized'], phones: ['(ddd) ddd-dddd', '+1 ddd-ddd-dddd'],
+    places: [['Toronto', 'ON', 'M5V 2T6'], ['Montréal', 'QC', 'H2X 1Y4'], ['Vancouver', 'BC', 'V6B 1A1']],
+    address: (p, street) => ({ address: street, city: p[0], region: p[1], postalCode: p[2] }) },
+  { code: 'GB', cultures: ['en', 'latinized'], phones: ['+44 20 dddd dddd', '020 dddd dddd', '+44 7ddd dddddd', '07ddd dddddd'],
+    places: [['London', 'England', 'SW1A 1AA'], ['Manchester', 'England', 'M1 4BT'], ['Edinburgh', 'Scotland', 'EH1 1YZ']],
+    address: (p, street) => ({ address: street, city: p[0], region: p[1], postalCode: p[2] }) },
+  { code: 'DE', cultures: ['de', 'tr', 'pl'], phones: ['+49 30 dddddddd', '+49 (0)89 ddddddd', '030 ddddddd', '+49 1dd ddddddd'],
+    places: [['Berlin', 'Berlin', '10117'], ['München', 'Bayern', '80331'], ['Köln', 'NRW', '50667'], ['Hamburg', 'Hamburg', '20095']],
+    address: (p, street) => ({ address: street, city: p[0], region: p[1], postalCode: p[2] }) },
+  { code: 'FR', cultures: ['fr'], phones: ['+33 1 dd dd dd dd', '01 dd dd dd dd', '+33 6 dd dd dd dd', '06.dd.dd.dd.dd'],
+    places: [['Paris', 'Île-de-France', '75001'], ['Lyon', 'Auvergne-Rhône-Alpes', '69002'], ['Nantes', 'Pays de la Loire', '44000']],
+    address: (p, street) => ({ address: street, city: p[0], region: p[1], postalCode: p[2] }) },
+  { code: 'ES', cultures: ['es'], phones: ['+34 9dd ddd ddd', '+34 6dd dd dd dd'],
+    places: [['Madrid', 'Madrid', '28013'], ['Sevilla', 'Andalucía', '41001'], ['Bilbao', 'País Vasco', '48001']],
+    address: (p, street) => ({ address: street, city: p[0], region: p[1], postalCode: p[2] }) },
+  { code: 'PL', cultures: ['pl'], phones: ['+48 12 ddd dd dd', '+48 5dd ddd ddd'],
+    places: [['Warszawa', 'mazowieckie', '00-950'], ['Kraków', 'małopolskie', '31-042'], ['Gdańsk', 'pomorskie', '80-001']],
+    address: (p, street) => ({ address: street, city: p[0], region: p[1], postalCode: p[2] }) },
+  { code: 'CZ', cultures: ['cs'], phones: ['+420 6dd ddd ddd', '+420 2dd ddd ddd'],
+    places: [['Praha', 'Praha', '110 00'], ['Brno', 'Jihomoravský kraj', '602 00']],
+    address: (p, street) => ({ address: street, city: p[0], region: p[1], postalCode: p[2] }) },
+  { code: 'SE', cultures: ['nordic'], phones: ['+46 8 ddd ddd dd', '+46 7d-ddd dd dd'],
+    places: [['Stockholm', 'Stockholms län', '111 22'], ['Göteborg', 'Västra Götaland', '411 01']],
+    address: (p, street) => ({ address: street, city: p[0], region: p[1], postalCode: p[2] }) },
+  { code: 'NL', cultures: ['latinized', 'en'], phones: ['+31 20 ddd dddd', '+31 6 dddd dddd', '020-ddd dddd'],
+    places: [['Amsterdam', 'Noord-Holland', '1012 AB'], ['Utrecht', 'Utrecht', '3511 LX']],
+    address: (p, street) => ({ address: street, city: p[0], region: p[1], postalCode: p[2] }) },
+  { code: 'TR', cultures: ['tr'], phones: ['+90 212 ddd dd dd', '+90 5dd ddd dd dd'],
+    places: [['İstanbul', 'İstanbul', '34000'], ['Ankara', 'Ankara', '06000']],
+    address: (p, street) => ({ address: street, city: p[0], region: p[1], postalCode: p[2] }) },
+  { code: 'VN', cultures: ['vi'], phones: ['+84 28 dddd dddd', '+84 9dd ddd ddd'],
+    places: [['Hà Nội', 'Hà Nội', '100000'], ['Thành phố Hồ Chí Minh', 'Hồ Chí Minh', '700000']],
+    address: (p, street) => ({ address: street, city: p[0], region: p[1], postalCode: p[2] }) },
+  { code: 'RU', cultures: ['ru'], phones: ['+7 495 ddd-dd-dd', '+7 (9dd) ddd-dd-dd', '8 (812) ddd-dd-dd'],
+    places: [['Москва', 'Москва', '101000'], ['Санкт-Петербург', 'Санкт-Петербург', '190000'], ['Новосибирск', 'Новосибирская область', '630099']],
+    address: (p, street) => ({ address: street, city: p[0], region: p[1], postalCode: p[2] }) },
+  { code: 'UA', cultures: ['uk'], phones: ['+380 44 ddd dd dd', '+380 67 ddd dd dd'],
+    places: [['Київ', 'Київ', '01001'], ['Львів', 'Львівська область', '79000']],
+    address: (p, street) => ({ address: street, city: p[0], region: p[1], postalCode: p[2] }) },
+  { code: 'GR', cultures: ['el'], phones: ['+30 21 dddd dddd', '+30 69d ddd dddd'],
+    places: [['Αθήνα', 'Αττική', '105 57'], ['Θεσσαλονίκη', 'Κεντρική Μακεδονία', '546 21']],
+    address: (p, street) => ({ address: street, city: p[0], region: p[1], postalCode: p[2] }) },
+  { code: 'CN', cultures: ['zh', 'latinized'], phones: ['+86 138 dddd dddd', '+86 10 dddd dddd', '139-dddd-dddd'],
+    places: [['北京', '北京市', '100000'], ['上海', '上海市', '200000'], ['Shenzhen', 'Guangdong', '518000']],
+    address: (p, street) => ({ address: street, city: p[0], region: p[1], postalCode: p[2] }) },
+  { code: 'JP', cultures: ['ja', 'latinized'], phones: ['+81 3-dddd-dddd', '03-dddd-dddd', '+81 90-dddd-dddd'],
+    places: [['東京', '東京都', '100-0001'], ['大阪', '大阪府', '530-0001'], ['Yokohama', 'Kanagawa', '220-0012']],
+    address: (p, street) => ({ address: street, city: p[0], region: p[1], postalCode: p[2] }) },
+  { code: 'KR', cultures: ['ko', 'latinized'], phones: ['+82 10-dddd-dddd', '010-dddd-dddd', '+82 2-ddd-dddd'],
+    places: [['서울', '서울특별시', '04524'], ['Busan', 'Busan', '48058']],
+    address: (p, street) => ({ address: street, city: p[0], region: p[1], postalCode: p[2] }) },
+  { code: 'IN', cultures: ['latinized', 'en'], phones: ['+91 98ddd ddddd', '+91-80-dddd-dddd', '09ddd ddddd'],
+    places: [['Bengaluru', 'Karnataka', '560001'], ['Pune', 'Maharashtra', '411001'], ['Chennai', 'Tamil Nadu', '600001']],
+    address: (p, street) => ({ address: street, city: p[0], region: p[1], postalCode: p[2] }) },
+  { code: 'BR', cultures: ['es', 'latinized'], phones: ['+55 11 9dddd-dddd', '(11) 9dddd-dddd', '+55 21 dddd-dddd'],
+    places: [['São Paulo', 'SP', '01310-100'], ['Rio de Janeiro', 'RJ', '20040-020'], ['Florianópolis', 'SC', '88010-000']],
+    address: (p, street) => ({ address: street, city: p[0], region: p[1], postalCode: p[2] }) },
+  { code: 'AU', cultures: ['en', 'latinized'], phones: ['+61 2 dddd dddd', '04dd ddd ddd', '+61 4dd ddd ddd'],
+    places: [['Sydney', 'NSW', '2000'], ['Melbourne', 'VIC', '3000'], ['Brisbane', 'QLD', '4000']],
+    address: (p, street) => ({ address: street, city: p[0], region: p[1], postalCode: p[2] }) },
+  { code: 'EG', cultures: ['ar', 'latinized'], phones: ['+20 2 dddd dddd', '+20 10 dddd dddd'],
+    places: [['Cairo', 'Cairo Governorate', '11511'], ['القاهرة', 'القاهرة', '11511']],
+    address: (p, street) => ({ address: street, city: p[0], region: p[1], postalCode: p[2] }) },
+  { code: 'AE', cultures: ['ar', 'latinized', 'en'], phones: ['+971 4 ddd dddd', '+971 50 ddd dddd'],
+    places: [['Dubai', 'Dubai', '00000'], ['Abu Dhabi', 'Abu Dhabi', '00000']],
+    address: (p, street) => ({ address: street, city: p[0], region: p[1], postalCode: p[2] }) },
+];
+
+const streets = {
+  default: ['12 Harbour Street', '450 Oak Avenue, Apt 3B', '7 Mill Lane', '1200 Market St, Suite 400', '88 Riverside Drive'],
+  DE: ['Unter den Linden 5', 'Königsallee 12', 'Hauptstraße 101a'], FR: ['12 rue de la Paix', '3 avenue des Champs-Élysées'],
+  ES: ['Calle de Alcalá 45', 'Avenida de la Constitución 8'], PL: ['ul. Marszałkowska 10/12', 'ul. Floriańska 3'],
+  RU: ['ул. Тверская, д. 7', 'Невский пр., 28'], UA: ['вул. Хрещатик, 22'], GR: ['Οδός Ερμού 15', 'Λεωφόρος Βασιλίσσης Σοφίας 3'],
+  CN: ['朝阳区建国路 88 号', '浦东新区世纪大道 100 号'], JP: ['千代田区丸の内1-1-1', '渋谷区神南1-2-3'], KR: ['강남구 테헤란로 152'],
+  CZ: ['Václavské náměstí 1'], SE: ['Drottninggatan 53'], TR: ['İstiklal Caddesi No: 12'], BR: ['Av. Paulista, 1578'],
+};
+
+// Employers: about half carry a legal-form or organisation word, half are bare brand names, as in
+// real résumés. Some are in the candidate's script.
+const brandFirst = ['Brightwave', 'Kestrel', 'Northwind', 'Bluepeak', 'Quorra', 'Valtrix', 'Helix', 'Copperleaf', 'Ardent',
+                    'Silverline', 'Lumen', 'Tidewater', 'Orbital', 'Meridian', 'Cobalt', 'Evergreen', 'Parallax', 'Stonebridge',
+                    'Foxglove', 'Zephyr', 'Nimbus', 'Granite', 'Redwood', 'Sablefish', 'Juniper', 'Wrenfield', 'Cinder', 'Ostara'];
+const brandSecond = ['Analytics', 'Systems', 'Health', 'Logistics', 'Robotics', 'Media', 'Payments', 'Energy', 'Studios',
+                     'Foods', 'Mobility', 'Security', 'Software', 'Bank', 'Capital', 'Games', 'Biotech', 'Retail', 'Works'];
+const legalForms = ['Inc.', 'LLC', 'Ltd', 'GmbH', 'S.A.', 'AG', 'Corp.', 'plc', 'B.V.', 'SAS', 'Pty Ltd', 'AB', 'S.p.A.', 'Co.'];
+const localOrgs = {
+  ru: ['ООО «Вектор»', 'Яндекс', 'АО «Северсталь»', 'Сбербанк', 'ООО «Ромашка»'],
+  uk: ['ТОВ «Світанок»', 'Нова Пошта', 'ПриватБанк'],
+  el: ['Όμιλος Αθηνά', 'Τράπεζα Πειραιώς', 'ΟΤΕ Α.Ε.'],
+  zh: ['华为技术有限公司', '阿里巴巴集团', '腾讯科技有限公司', '北京星辰科技有限公司'],
+  ja: ['株式会社サクラ', 'ソニー株式会社', '楽天グループ株式会社', '株式会社ミライ'],
+  ko: ['삼성전자', '네이버', '카카오', '현대자동차'],
+  de: ['Müller & Söhne KG', 'Bäckerei Groß', 'Süddeutsche Wärme AG', 'Nordlicht Beratung'],
+  fr: ['Société Générale', 'Crédit Mutuel', 'Atelier Lumière', 'Bonne Étoile SARL'],
+  tr: ['Türk Telekom', 'Yıldız Holding', 'Koç Sistem'],
+  ar: ['شركة الأفق', 'مجموعة النخيل'],
+};
+
+const titles = ['Software Engineer', 'Senior Software Engineer', 'Data Analyst', 'Product Manager', 'Marketing Manager',
+                'Accountant', 'Registered Nurse', 'Research Assistant', 'Teaching Assistant', 'Sales Representative',
+                'UX Designer', 'Backend Developer', 'Frontend Developer', 'DevOps Engineer', 'Project Coordinator',
+                'Financial Analyst', 'Operations Manager', 'Head of Engineering', 'Intern', 'Customer Support Specialist',
+                'Mechanical Engineer', 'Data Scientist', 'Technical Writer', 'Chief Technology Officer', 'Consultant',
+                'Office Manager', 'Quality Assurance Engineer', 'Graphic Designer', 'Business Analyst', 'Team Lead'];
+
+const schools = {
+  en: ['University of Leeds', 'University of Michigan', 'Boston College', 'Georgia Institute of Technology',
+       'Imperial College London', 'University of Toronto', 'Carnegie Mellon University', 'Trinity College Dublin',
+       'Massachusetts Institute of Technology', 'King’s College London', 'Portland Community College', 'Monash University'],
+  de: ['Technische Universität München', 'Universität Wien', 'Ludwig-Maximilians-Universität München', 'Hochschule Darmstadt',
+       'Humboldt-Universität zu Berlin', 'Karlsruher Institut für Technologie'],
+  fr: ['École Polytechnique', 'Université Paris-Saclay', 'Université de Montréal', 'École Normale Supérieure de Lyon',
+       'Université Grenoble Alpes'],
+  es: ['Universidad de Sevilla', 'Universidad Complutense de Madrid', 'Universidad Politécnica de Valencia',
+       'Universidade de São Paulo', 'Instituto Tecnológico de Monterrey'],
+  pl: ['Uniwersytet Jagielloński', 'Politechnika Warszawska', 'Uniwersytet Gdański'],
+  cs: ['Univerzita Karlova', 'České vysoké učení technické v Praze', 'Masarykova univerzita'],
+  nordic: ['Kungliga Tekniska högskolan', 'Lunds universitet', 'Universitetet i Oslo', 'Aarhus Universitet'],
+  tr: ['Boğaziçi Üniversitesi', 'Orta Doğu Teknik Üniversitesi', 'İstanbul Teknik Üniversitesi'],
+  vi: ['Đại học Bách khoa Hà Nội', 'Đại học Quốc gia Thành phố Hồ Chí Minh'],
+  ru: ['Московский государственный университет', 'Санкт-Петербургский политехнический университет', 'МФТИ', 'Новосибирский государственный университет'],
+  uk: ['Київський національний університет', 'Львівська політехніка'],
+  el: ['Εθνικό Μετσόβιο Πολυτεχνείο', 'Πανεπιστήμιο Αθηνών', 'Αριστοτέλειο Πανεπιστήμιο Θεσσαλονίκης'],
+  zh: ['清华大学', '北京大学', '复旦大学', '浙江大学'],
+  ja: ['東京大学', '京都大学', '早稲田大学', '大阪大学'],
+  ko: ['서울대학교', '한국과학기술원', '연세대학교'],
+  ar: ['جامعة القاهرة', 'الجامعة الأمريكية في القاهرة', 'جامعة الملك سعود'],
+  latinized: ['Indian Institute of Technology Bombay', 'National University of Singapore', 'Seoul National University',
+              'University of Lagos', 'Tsinghua University', 'Middle East Technical University', 'ETH Zürich', 'INSEAD',
+              'Sciences Po', 'Delft University of Technology'],
+};
+const studyTypes = ['Bachelor of Science', 'Master of Science', 'B.Sc.', 'M.Sc.', 'PhD', 'Bachelor of Arts', 'MBA',
+                    'Master of Engineering', 'B.A.', 'Diploma', 'Associate Degree', 'M.A.'];
+const areas = ['Computer Science', 'Economics', 'Mechanical Engineering', 'Mathematics', 'Nursing', 'Business Administration',
+               'Physics', 'Graphic Design', 'Linguistics', 'Electrical Engineering', 'Statistics', 'Chemistry'];
+const skillGroups = [['Languages', ['Python', 'Go', 'TypeScript', 'C++', 'Java', 'Rust', 'SQL']],
+                     ['Cloud', ['AWS', 'Kubernetes', 'Terraform', 'Docker', 'GCP']],
+                     ['Data', ['PostgreSQL', 'Spark', 'pandas', 'Airflow', 'dbt']],
+                     ['Design', ['Figma', 'Sketch', 'Illustrator', 'Typography']],
+                     ['Office', ['Excel', 'PowerPoint', 'SAP', 'Salesforce']]];
+const verbs = ['Built', 'Led', 'Designed', 'Reduced', 'Migrated', 'Introduced', 'Automated', 'Negotiated', 'Coordinated', 'Improved'];
+const objects = ['the billing pipeline', 'a team of five engineers', 'onboarding for new customers', 'monthly reporting',
+                 'the mobile checkout flow', 'quarterly budget reviews', 'the on-call rotation', 'supplier contracts',
+                 'a design system used by four products', 'latency of the search service by 40%'];
+
+module.exports = { cultures, emailStems, countries, streets, brandFirst, brandSecond, legalForms, localOrgs, titles,
+                   schools, studyTypes, areas, skillGroups, verbs, objects };
