@@ -54,6 +54,55 @@ size_t count_digits(std::string_view s) {
     return static_cast<size_t>(std::count_if(s.begin(), s.end(), [](char c) { return c >= '0' && c <= '9'; }));
 }
 
+// The word before position `at` of the line, folded to ASCII lower case ("Springfield, CA 94588"
+// → "ca").
+std::string word_before(std::string_view line, size_t at) {
+    size_t e = at;
+    while (e > 0 && (line[e - 1] == ' ' || line[e - 1] == ',')) --e;
+    size_t b = e;
+    while (b > 0 && line[b - 1] != ' ' && line[b - 1] != ',') --b;
+    return lower_ascii(std::string(line.substr(b, e - b)));
+}
+
+bool is_phone_word(const std::string &w) {
+    static const char *const kWords[] = {"tel", "tel.", "tel:", "phone", "phone:", "mobile", "mobile:", "mob", "mob.",
+                                         "cell", "cell:", "fon", "fon:", "telefon", "telefon:", "handy", "gsm", "fax",
+                                         "t", "t:", "m", "m:", "p", "p:", "ph", "ph:", "whatsapp", "call", "at"};
+    for (const char *k : kWords)
+        if (w == k) return true;
+    return false;
+}
+
+// "Springfield, CA 94588 (555) 123-4567", "Sydney NSW 2000 0412 345 678": an address ends in a
+// postcode right before the phone, and the extractor joins them into one run of digits. The first
+// group is a postcode when it follows a place word (not a phone label), has the shape of one, and
+// what follows it is a whole phone number.
+bool postcode_before_phone(std::string_view line, size_t begin, size_t end) {
+    if (begin == 0 || line[begin] == '+' || line[begin] == '(') return false;
+    const std::string before = word_before(line, begin);
+    if (before.empty() || is_phone_word(before)) return false;
+    if (!std::any_of(before.begin(), before.end(), [](char c) { return (c >= 'a' && c <= 'z') || c < 0; }))
+        return false;
+    const std::string_view m = line.substr(begin, end - begin);
+    const size_t space = m.find(' ');
+    if (space == std::string_view::npos) return false;
+    static const RE2 *postcode = new RE2("\\d{4,6}|\\d{5}-\\d{3,4}|\\d{2}-\\d{3}|\\d{3}-\\d{4}");
+    if (!RE2::FullMatch(re2::StringPiece(m.data(), space), *postcode)) return false;
+    const std::string_view rest = m.substr(space + 1);
+    return count_digits(rest) >= 7 && (rest[0] == '(' || count_digits(rest) >= 9);
+}
+
+// A postcode on its own that has as many digits as a short phone: "SP 01310-100", "〒100-0001".
+bool is_postcode(std::string_view line, size_t begin, const std::string &m) {
+    static const RE2 *shape = new RE2("\\d{5}-\\d{3}|\\d{3}-\\d{4}|\\d{2}-\\d{3}");
+    if (!RE2::FullMatch(m, *shape)) return false;
+    if (begin >= 3 && line.substr(begin - 3, 3) == "\xE3\x80\x92") return true;  // 〒
+    const std::string before = word_before(line, begin);
+    return before.size() >= 2 && before.size() <= 3 &&
+           std::all_of(before.begin(), before.end(), [](char c) { return c >= 'a' && c <= 'z'; }) &&
+           !is_phone_word(before);
+}
+
 bool phone_looks_like_dates(std::string_view m) {
     static const RE2 *year_range = new RE2(
         "(?:19|20)\\d{2}\\s*[\\-/–]\\s*(?:(?:19|20)\\d{2}|\\d{1,2})\\b|\\b\\d{1,2}\\s*/\\s*(?:19|20)\\d{2}\\b|"
@@ -76,23 +125,32 @@ std::vector<std::string> find_emails(std::string_view line) {
 
 std::vector<std::string> find_phones(std::string_view line) {
     std::vector<std::string> out;
-    re2::StringPiece in(line.data(), line.size());
+    size_t pos = 0;
     std::string m;
-    while (out.size() < 8 && RE2::FindAndConsume(&in, phone_re(), &m)) {
+    while (out.size() < 8 && pos < line.size()) {
+        re2::StringPiece in(line.data() + pos, line.size() - pos);
+        if (!RE2::FindAndConsume(&in, phone_re(), &m)) break;
         const size_t end = static_cast<size_t>(in.data() - line.data());
+        size_t begin = end - m.size();
+        pos = end;
         // Masked numbers ("+49 176 *** ***") are not the candidate's phone.
         size_t k = end;
         while (k < line.size() && line[k] == ' ') ++k;
         if (k < line.size() && line[k] == '*') continue;
-        // A phone is not glued to letters ("FSAB1104") or part of an email.
-        const size_t begin = end - m.size();
-        if (begin > 0) {
-            const char before = line[begin - 1];
-            if ((before >= 'A' && before <= 'Z') || (before >= 'a' && before <= 'z') || before == '@' ||
-                before == '.' || before == '/' || before == '#')
-                continue;
-        }
         if (end < line.size() && (line[end] == '@' || line[end] == '%')) continue;
+        // A phone is not glued to letters ("FSAB1104", the "6" of "M5V 2T6") or part of an email:
+        // the number, if any, starts at the next group.
+        const auto glued = [&](size_t at) {
+            const char before = at > 0 ? line[at - 1] : ' ';
+            return (before >= 'A' && before <= 'Z') || (before >= 'a' && before <= 'z') || before == '@' ||
+                   before == '.' || before == '/' || before == '#';
+        };
+        if (glued(begin) || postcode_before_phone(line, begin, end)) {
+            const size_t space = line.find(' ', begin);
+            if (space == std::string_view::npos || space >= end) continue;
+            pos = space + 1;  // look again from the group after the postcode or glued digits
+            continue;
+        }
         std::string t = trim(m);
         while (!t.empty() && (t.back() == '(' || t.back() == '-' || t.back() == '.')) t.pop_back();
         if (!t.empty() && t.back() == ')' && std::count(t.begin(), t.end(), '(') < std::count(t.begin(), t.end(), ')'))
@@ -100,6 +158,7 @@ std::vector<std::string> find_phones(std::string_view line) {
         const size_t digits = count_digits(t);
         if (digits < 7 || digits > 15) continue;
         if (phone_looks_like_dates(t)) continue;
+        if (is_postcode(line, begin, t)) continue;
         // "3.66 (9.15/10.0)": decimals, not a number to call.
         static const RE2 *decimal = new RE2("(?:^|[^\\d])\\d\\.\\d");
         if (RE2::PartialMatch(t, *decimal)) continue;

@@ -249,6 +249,35 @@ TEST(ResumeParser, DateRangesAndDecimalsAreNotPhones) {
     EXPECT_TRUE(j["basics"]["phone"].is_null());
 }
 
+// An address line ending in a postcode right before the phone: the postcode is not part of
+// the number, whatever the country's postcode shape.
+TEST(ResumePhones, PostcodeBeforeThePhoneIsNotSwallowed) {
+    using rp::resume::find_phones;
+    const std::pair<const char *, const char *> cases[] = {
+        {"Springfield, CA 94588 (555) 123-4567", "(555) 123-4567"},         // US ZIP
+        {"Austin, TX 78701 512-555-0199", "512-555-0199"},                  // US ZIP, dashed phone
+        {"Boston, MA 02116 617.555.0142", "617.555.0142"},                  // ZIP with a leading zero
+        {"Toronto, ON M5V 2T6 (416) 555-0199", "(416) 555-0199"},          // Canada: letters and digits
+        {"Sydney NSW 2000 0412 345 678", "0412 345 678"},                   // Australia
+        {"Bengaluru, Karnataka 560001 98765 43210", "98765 43210"},         // India PIN
+        {"São Paulo, SP 01310-100 +55 11 91234-5678", "+55 11 91234-5678"},  // Brazil CEP
+        {"Warszawa 00-950 +48 12 345 67 89", "+48 12 345 67 89"},           // Poland
+        {"London SW1A 1AA 020 7946 0958", "020 7946 0958"},                 // UK
+        {"10117 Berlin +49 30 12345678", "+49 30 12345678"},                // Germany: postcode first
+        {"〒100-0001 東京 03-1234-5678", "03-1234-5678"},  // Japan
+    };
+    for (const auto &[line, phone] : cases) {
+        const auto got = find_phones(line);
+        ASSERT_FALSE(got.empty()) << line;
+        EXPECT_EQ(got.front(), phone) << line;
+    }
+    // A labelled number keeps all its groups.
+    EXPECT_EQ(find_phones("Tel 0412 345 678").front(), "0412 345 678");
+    EXPECT_EQ(find_phones("Phone: 030 1234 5678").front(), "030 1234 5678");
+    EXPECT_EQ(parse("Jane Roe\nSpringfield, CA 94588 (555) 123-4567\njane@roe.dev\n")["basics"]["phone"],
+              "(555) 123-4567");
+}
+
 TEST(ResumeParser, ReferencesContactsAreNotTheCandidates) {
     const json j = parse(
         "Nadia Farouk\n"
