@@ -70,3 +70,15 @@ printf 'Caf\xe9 au lait, Latin-1 text\n' >"$out/latin1.txt"
 
 # Two entries whose names collide on disk: a file and a folder of the same name.
 "$mk" zip "$out/collision.zip" "x.pdf=$samples/ada_whitfield.pdf" "x.pdf/y.pdf=$samples/jonas_becker.pdf"
+
+# OCR (test/integration/ocr.sh): a 150-dpi greyscale scan of a sample as a PNG "photo", the same
+# as JPEG and TIFF, and as an image-only PDF turned one degree on the glass; and bombs: more
+# pages without a text layer than resume_pipeline.ocr_max_pages, a PNG header declaring
+# 100000 × 100000 pixels, a PDF page of 200 × 200 inches.
+pdftoppm -r 150 -gray -png -singlefile "$samples/ada_whitfield.pdf" "$out/ocr_photo"
+pdftoppm -r 150 -gray -jpeg -singlefile "$samples/ada_whitfield.pdf" "$out/ocr_photo"
+pdftoppm -r 150 -gray -tiff -tiffcompression lzw -singlefile "$samples/ada_whitfield.pdf" "$out/ocr_photo"
+"$mk" scan "$out/ocr_scan.pdf" 150 1 "$out/ocr_photo.png"
+"$mk" blankpdf "$out/ocr_many_pages.pdf" 50 595 842
+"$mk" pngbomb "$out/ocr_pixel_bomb.png" 100000 100000
+"$mk" blankpdf "$out/ocr_huge_page.pdf" 1 14400 14400

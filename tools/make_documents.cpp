@@ -12,6 +12,7 @@
 //   make_documents scan OUT.pdf DPI DEG PNG...  a scan: each PNG (scanned at DPI) painted on a page
 //                                            of its size, turned DEG degrees, no text layer
 //   make_documents blankpdf OUT.pdf N W H    N empty pages of W × H points (no text layer)
+//   make_documents pngbomb OUT.png W H       a valid PNG header declaring W × H pixels, little data
 //
 // Entry names are written verbatim, so "../../etc/passwd" or "/abs" makes a hostile archive.
 #include <cairo-pdf.h>
@@ -327,6 +328,32 @@ void make_blank_pdf(const std::string &out, long pages, double w, double h) {
     cairo_surface_destroy(surface);
 }
 
+// A PNG whose header declares W × H 8-bit grey pixels but whose data is a few bytes: what a
+// decoder would allocate is the attack, not what the file holds.
+uint32_t crc32_of(const std::string &bytes) {
+    uint32_t crc = 0xFFFFFFFFu;
+    for (unsigned char c : bytes) {
+        crc ^= c;
+        for (int k = 0; k < 8; k++) crc = (crc >> 1) ^ (0xEDB88320u & (0u - (crc & 1u)));
+    }
+    return ~crc;
+}
+
+void make_png_bomb(const std::string &out, uint32_t w, uint32_t h) {
+    auto be32 = [](uint32_t v) {
+        return std::string{char(v >> 24), char(v >> 16), char(v >> 8), char(v)};
+    };
+    auto chunk = [&](const std::string &type, const std::string &data) {
+        return be32(static_cast<uint32_t>(data.size())) + type + data + be32(crc32_of(type + data));
+    };
+    const std::string ihdr = be32(w) + be32(h) + std::string{8, 0, 0, 0, 0};
+    // A stored (uncompressed) zlib block holding one empty row: valid, and far too short.
+    const std::string idat = std::string{0x78, 0x01, 0x01, 0x01, 0x00, char(0xFE), char(0xFF), 0x00} + be32(0x00010001);
+    std::ofstream f(out, std::ios::binary);
+    f << std::string("\x89PNG\r\n\x1a\n", 8) << chunk("IHDR", ihdr) << chunk("IDAT", idat) << chunk("IEND", "");
+    if (!f) die("cannot write " + out);
+}
+
 int main(int argc, char **argv) {
     if (argc < 3) die("usage: see the comment at the top of tools/make_documents.cpp");
     std::string cmd = argv[1], out = argv[2];
@@ -342,6 +369,8 @@ int main(int argc, char **argv) {
         make_scan(out, std::atof(argv[3]), std::atof(argv[4]), argc - 5, argv + 5);
     else if (cmd == "blankpdf" && argc == 6)
         make_blank_pdf(out, std::atol(argv[3]), std::atof(argv[4]), std::atof(argv[5]));
+    else if (cmd == "pngbomb" && argc == 5)
+        make_png_bomb(out, std::strtoul(argv[3], nullptr, 10), std::strtoul(argv[4], nullptr, 10));
     else if (cmd == "random" && argc == 5)
         make_random(out, std::atol(argv[3]), std::strtoull(argv[4], nullptr, 10));
     else
