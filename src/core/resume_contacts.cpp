@@ -483,6 +483,63 @@ std::optional<std::string> find_name(const std::vector<Line> &lines, const std::
     return std::nullopt;
 }
 
+namespace {
+
+std::optional<size_t> next_text_line(const std::vector<Line> &lines, size_t i, int step) {
+    for (int k = 1; k <= 2; ++k) {
+        const long j = static_cast<long>(i) + step * k;
+        if (j < 0 || j >= static_cast<long>(lines.size())) return std::nullopt;
+        if (!lines[static_cast<size_t>(j)].text.empty()) return static_cast<size_t>(j);
+    }
+    return std::nullopt;
+}
+
+// "james.mcallister@yand" / "ex.ru": a narrow column wraps an address; the rest is one
+// lower-case fragment on the next line, and only the joined domain ends in a real TLD.
+std::optional<std::string> wrapped_email(const std::vector<Line> &lines, size_t i) {
+    const std::string &t = lines[i].text;
+    if (t.find('@') == std::string::npos || t.find(' ') != std::string::npos) return std::nullopt;
+    const auto j = next_text_line(lines, i, 1);
+    if (!j) return std::nullopt;
+    const std::string &f = lines[*j].text;
+    if (f.size() > 24 || !std::all_of(f.begin(), f.end(), [](char c) {
+            return (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '.' || c == '-';
+        }))
+        return std::nullopt;
+    auto tld_ok = [](const std::string &email) {
+        const std::string domain = email.substr(email.find('@') + 1);
+        return RE2::FullMatch(domain, url_re());
+    };
+    const std::string joined = t + f;
+    const auto found = find_emails(joined);
+    if (found.size() != 1 || found[0] != joined || !tld_ok(joined)) return std::nullopt;
+    const auto alone = find_emails(t);
+    if (!alone.empty() && tld_ok(alone[0])) return std::nullopt;
+    return joined;
+}
+
+// "Phone" on one line and the number on the next; or a number alone next to an email or a link
+// alone: contact items stand together even where the columns put them under another heading.
+bool phone_in_contact_cluster(const std::vector<Line> &lines, size_t i) {
+    if (const auto p = next_text_line(lines, i, -1)) {
+        const Line &prev = lines[*p];
+        if (split_words(prev.text).size() <= 2 && has_phone_label(prev.folded) && find_phones(prev.text).empty())
+            return true;
+    }
+    size_t letters = 0;
+    for (char32_t ch : decode_utf8(lines[i].text)) letters += is_letter(ch);
+    if (letters > 0) return false;
+    for (int step : {-1, 1})
+        if (const auto n = next_text_line(lines, i, step)) {
+            const std::string &t = lines[*n].text;
+            if (t.find(' ') != std::string::npos) continue;
+            if (!find_emails(t).empty() || !find_urls(t).empty()) return true;
+        }
+    return false;
+}
+
+}  // namespace
+
 Contacts find_contacts(const std::vector<Line> &lines, const std::vector<SectionSpan> &sections) {
     Contacts c;
     c.name = find_name(lines, sections);
@@ -494,6 +551,10 @@ Contacts find_contacts(const std::vector<Line> &lines, const std::vector<Section
             const Section kind = index.of(i);
             if (kind == Section::References) continue;
             if (pass == 0 && !index.contact_region(i)) continue;
+            if (auto joined = wrapped_email(lines, i)) {
+                c.email = joined;
+                break;
+            }
             auto emails = find_emails(lines[i].text);
             if (!emails.empty()) c.email = emails.front();
         }
@@ -507,7 +568,9 @@ Contacts find_contacts(const std::vector<Line> &lines, const std::vector<Section
             auto phones = find_phones(line.text);
             if (phones.empty()) continue;
             if (pass == 0) {
-                if (!index.contact_region(i) && !has_phone_label(line.folded) && !is_contact_line(line)) continue;
+                if (!index.contact_region(i) && !has_phone_label(line.folded) && !is_contact_line(line) &&
+                    !phone_in_contact_cluster(lines, i))
+                    continue;
                 if (is_description_line(line)) continue;
             } else {
                 if (kind == Section::Work || kind == Section::Education || kind == Section::Projects ||

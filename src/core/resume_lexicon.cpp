@@ -241,9 +241,19 @@ bool has_school_word(std::string_view s) {
         "scuola",       "gymnasium",   "lycee",          "liceo",         "faculty",    "faculte",
         "facultad",     "fakultat",    "conservatory",   "conservatoire", "seminary",   "polytech",
         "tu",           "eth",         "epfl",           "iit",           "nit",
+        // Nordic, Slavic, Baltic, Turkish, Hungarian, Finnish spellings (folded: accents gone).
+        "universitet", "universitetet", "univerzita", "univerzitet", "universiteti", "universitatea",
+        "universitesi", "universiteit", "politechnika", "politecnica", "politehnica", "hogskolan", "hogskola",
+        "hoyskole", "hojskole", "yliopisto", "korkeakoulu", "egyetem", "akademia", "akademija", "insead",
+        // Cyrillic and Greek (folded to lower case; Greek keeps its tonos).
+        "университет", "університет", "институт", "інститут", "академия", "академія", "политехника",
+        "політехніка", "политехнический", "колледж", "коледж", "училище", "πανεπιστημιο", "πανεπιστήμιο",
+        "πολυτεχνειο", "πολυτεχνείο", "σχολη", "σχολή", "ακαδημια", "ακαδημία",
     });
     if (any_token_in(s, *words)) return true;
-    return contains_any(s, {"大学", "大學", "学院", "學院", "学校", "高中", "中学", "대학교", "대학"});
+    return contains_any(s, {"大学", "大學", "学院", "學院", "学校", "高中", "中学", "대학교", "대학", "과학기술원",
+                            "Đại học", "Đại Học", "ĐẠI HỌC", "Học viện", "جامعة", "الجامعة", "معهد", "كلية",
+                            "vysoké učení", "Sciences Po"});
 }
 
 bool has_title_word(std::string_view s) {

@@ -123,13 +123,18 @@ int main(int argc, char **argv) {
             verbose = true;
         else if (a == "--present-only")
             present_only = true;
-        else if (a == "--by" && i + 1 < argc)
+        else if (a == "--text" && i + 1 < argc) {  // print one document's text and its parse
+            const std::string data = slurp(argv[++i]);
+            const std::string text = rp::document_text(data.data(), data.size(), rp::Limits{});
+            std::printf("%s\n----\n%s\n", text.c_str(), json::parse(rp::parse_resume_json(text)).dump(1).c_str());
+            return 0;
+        } else if (a == "--by" && i + 1 < argc)
             by = argv[++i];
         else
             dirs.push_back(a);
     }
     if (dirs.empty()) {
-        std::fprintf(stderr, "usage: gt_score [--verbose] [--present-only] [--by KEY] DIR...\n");
+        std::fprintf(stderr, "usage: gt_score [--verbose] [--present-only] [--by KEY] DIR... | --text FILE\n");
         return 2;
     }
     std::vector<fs::path> truths;
