@@ -97,6 +97,13 @@ bool is_postcode(std::string_view line, size_t begin, const std::string &m) {
     static const RE2 *shape = new RE2("\\d{5}-\\d{3}|\\d{3}-\\d{4}|\\d{2}-\\d{3}");
     if (!RE2::FullMatch(m, *shape)) return false;
     if (begin >= 3 && line.substr(begin - 3, 3) == "\xE3\x80\x92") return true;  // 〒
+    // "1578, 20040-020 Rio de Janeiro", "530-0001 Osaka": a place name follows the postcode.
+    size_t after = begin + m.size();
+    if (after < line.size() && line[after] == ',') ++after;
+    if (after + 1 < line.size() && line[after] == ' ') {
+        const std::u32string next = decode_utf8(line.substr(after + 1, std::min<size_t>(4, line.size() - after - 1)));
+        if (!next.empty() && is_letter(next[0])) return true;
+    }
     const std::string before = word_before(line, begin);
     return before.size() >= 2 && before.size() <= 3 &&
            std::all_of(before.begin(), before.end(), [](char c) { return c >= 'a' && c <= 'z'; }) &&
@@ -486,7 +493,7 @@ std::optional<std::string> find_name(const std::vector<Line> &lines, const std::
 namespace {
 
 std::optional<size_t> next_text_line(const std::vector<Line> &lines, size_t i, int step) {
-    for (int k = 1; k <= 2; ++k) {
+    for (int k = 1; k <= 3; ++k) {  // blank lines between the items of a sidebar
         const long j = static_cast<long>(i) + step * k;
         if (j < 0 || j >= static_cast<long>(lines.size())) return std::nullopt;
         if (!lines[static_cast<size_t>(j)].text.empty()) return static_cast<size_t>(j);
