@@ -48,7 +48,8 @@ else
     t_expect "parser process: NoNewPrivs 1, Seccomp 2 (filter mode)" "1 2" \
         "$(sbx_status "$zygote" NoNewPrivs) $(sbx_status "$zygote" Seccomp)"
     t_expect "parser process: working directory is /" "/" "$(readlink "/proc/$zygote/cwd")"
-    t_expect "parser process: environment is LC_ALL=C only" "LC_ALL=C" "$(tr '\0' '\n' <"/proc/$zygote/environ")"
+    t_expect "parser process: environment is LC_ALL=C and OMP_THREAD_LIMIT=1 only" "LC_ALL=C OMP_THREAD_LIMIT=1" \
+        "$(tr '\0' ' ' <"/proc/$zygote/environ" | sed 's/ $//')"
     zygote_fds=$(sbx_fds "$zygote")
     stderr_target=$(readlink "/proc/$zygote/fd/2")
     if [ "$stderr_target" = /dev/null ] && [ "$stderr_target" != "$(readlink -f "$RP_SERVER_LOG")" ]; then
