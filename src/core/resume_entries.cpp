@@ -357,10 +357,23 @@ void work_in_span(const std::vector<Line> &lines, size_t begin, size_t end, bool
         };
 
         if (anchors.empty()) {
-            // No date: only a line with entry structure ("Tutor, UCL, Louvain") is an entry.
+            // No date: only a line with entry structure ("Tutor, UCL, Louvain") is an entry, or a
+            // title line with an organisation line next to it (the dates of a right-aligned
+            // column can be extracted after the entry's bullets).
+            const size_t before = out.size();
             for (const auto &it : groups[0]) {
                 Parsed p = parse_entry_line(it.text, false);
                 if (p.org && p.strong) out.push_back({*p.org, p.title, it.index, it.index, std::nullopt});
+            }
+            if (out.size() == before && !strict && groups[0].size() == 2) {
+                const std::string a = trim_field(groups[0][0].text), b = trim_field(groups[0][1].text);
+                const bool a_title = title_only(a), b_title = title_only(b);
+                if (a_title != b_title) {
+                    const std::string &org = a_title ? b : a;
+                    if (!is_location(org) && !has_title_word(org) && split_words(org).size() <= 6 &&
+                        (capitalised_phrase(org) || has_cjk(org)) && (!mixed || has_org_word(org)))
+                        out.push_back({org, a_title ? a : b, groups[0][0].index, groups[0][1].index, std::nullopt});
+                }
             }
             continue;
         }
