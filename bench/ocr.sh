@@ -20,7 +20,7 @@ if [ -z "${RP_BENCH_PINNED:-}" ]; then
     RP_BENCH_PINNED=1 exec taskset -c 0 "$0" "$@"
 fi
 CORPUS_DIR=$(realpath -m "${CORPUS_DIR:-$ROOT/../shared/corpus/resumes}")
-ROUNDS=${ROUNDS:-5}
+ROUNDS=${ROUNDS:-9}
 PAGES=${PAGES:-6}
 [[ $ROUNDS =~ ^[1-9][0-9]*$ && $PAGES =~ ^[1-9][0-9]*$ ]] || { echo "ROUNDS and PAGES must be positive integers" >&2; exit 1; }
 scan=$ROOT/build/fixtures/ocr_scan.pdf
@@ -79,8 +79,14 @@ echo "OCR, PNG photo (decoded and read):    $PAGES pages in $photo_ms ms: $(awk 
 echo "pdf_text over $n_texts text PDFs (of $n_all; the others have pages without a text layer), OCR on vs off:"
 on=() off=()
 for r in $(seq 1 "$ROUNDS"); do
-    read -r on_ms on_chars < <(timed "SET resume_pipeline.ocr = on;" pdf_text texts)
-    read -r off_ms off_chars < <(timed "SET resume_pipeline.ocr = off;" pdf_text texts)
+    # Which side goes first alternates, so a drift in the machine's load favours neither.
+    if [ $((r % 2)) = 1 ]; then
+        read -r on_ms on_chars < <(timed "SET resume_pipeline.ocr = on;" pdf_text texts)
+        read -r off_ms off_chars < <(timed "SET resume_pipeline.ocr = off;" pdf_text texts)
+    else
+        read -r off_ms off_chars < <(timed "SET resume_pipeline.ocr = off;" pdf_text texts)
+        read -r on_ms on_chars < <(timed "SET resume_pipeline.ocr = on;" pdf_text texts)
+    fi
     [ "$on_chars" = "$off_chars" ] || { echo "round $r: OCR on gave $on_chars chars, off $off_chars: not the same text" >&2; exit 1; }
     echo "  round $r: on $on_ms ms, off $off_ms ms"
     on+=("$on_ms") off+=("$off_ms")
