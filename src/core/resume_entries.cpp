@@ -320,6 +320,26 @@ void work_in_span(const std::vector<Line> &lines, size_t begin, size_t end, bool
             }
         }
         std::vector<bool> used(groups.size(), false);
+        // "Title / Org / Title / Org" with no date between: a table whose dates column was
+        // extracted apart. Each title line and the organisation line after it are one entry.
+        for (size_t g = 0; g < groups.size() && !strict; ++g) {
+            const std::vector<Item> &group = groups[g];
+            if (group.size() < 4 || group.size() % 2 != 0) continue;
+            bool pairs = true;
+            for (size_t k = 0; k + 1 < group.size() && pairs; k += 2) {
+                const std::string org = trim_field(group[k + 1].text);
+                pairs = title_only(trim_field(group[k].text)) && !has_title_word(org) && !is_location(org) &&
+                        split_words(org).size() <= 8 && (capitalised_phrase(org) || has_cjk(org));
+            }
+            if (!pairs) continue;
+            for (size_t k = 0; k + 1 < group.size() && out.size() < kMaxEntries; k += 2) {
+                // The title has its own line, so the organisation leads its line ("Org, City").
+                const std::vector<std::string> fields = split_fields(group[k + 1].text);
+                out.push_back({fields.empty() ? trim_field(group[k + 1].text) : fields.front(), trim_field(group[k].text),
+                               group[k].index, group[k + 1].index, std::nullopt});
+            }
+            used[g] = true;
+        }
 
         auto take_group = [&](size_t g, const Item *anchor) -> bool {
             if (used[g] || groups[g].empty()) return false;
