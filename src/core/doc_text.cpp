@@ -62,6 +62,49 @@ std::string other_office_kind(GsfInfile *ole) {
     return "an OLE2 compound file that is not a Word document";
 }
 
+// Word 97's structures that libwv indexes without bounds checks (found by fuzz/doc_fuzzer):
+// every FIB (offset, size) pair it reads must lie inside the table stream, the bin tables of
+// paragraph and character properties must be well-formed and name pages inside the WordDocument
+// stream, and each such page's run count must fit in its 512 bytes.
+void check_word8_tables(const guint8 *fib, GsfInput *word, GsfInput *table) {
+    auto damaged = [](const std::string &what) {
+        throw DocumentError(ErrorKind::Corrupt, "Word document is damaged: " + what);
+    };
+    const uint64_t word_size = static_cast<uint64_t>(gsf_input_size(word));
+    const uint64_t table_size = static_cast<uint64_t>(gsf_input_size(table));
+    const uint64_t fc_min = le32(fib + 0x18), fc_mac = le32(fib + 0x1C);
+    if (fc_min > fc_mac || fc_mac > word_size) damaged("its text lies outside the WordDocument stream");
+    // FibRgFcLcb97 pairs at 0x9A + 8 * i: style sheet, notes, sections, headers, bin tables,
+    // fonts, fields, bookmarks, document properties, piece table, end notes, lists.
+    static const int kPairs[] = {1,  2,  3,  4,  5,  6,  8,  11, 12, 13, 15, 16, 17,
+                                 18, 19, 21, 22, 23, 31, 32, 33, 46, 47, 73, 74};
+    for (int i : kPairs) {
+        const uint64_t fc = le32(fib + 0x9A + 8 * i), lcb = le32(fib + 0x9A + 8 * i + 4);
+        if (lcb && fc + lcb > table_size) damaged("a structure lies outside the table stream");
+    }
+    const uint64_t lcb_clx = le32(fib + 0x9A + 8 * 33 + 4);
+    if (lcb_clx == 0) damaged("it has no piece table");
+    // Bin tables (PlcfBteChpx = pair 12, PlcfBtePapx = pair 13): n+1 CPs then n page numbers.
+    for (int i : {12, 13}) {
+        const uint64_t fc = le32(fib + 0x9A + 8 * i), lcb = le32(fib + 0x9A + 8 * i + 4);
+        if (lcb < 12 || (lcb - 4) % 8 != 0) damaged("a formatting bin table has an impossible size");
+        std::vector<guint8> plc(lcb);
+        if (gsf_input_seek(table, static_cast<gsf_off_t>(fc), G_SEEK_SET) || !gsf_input_read(table, lcb, plc.data()))
+            damaged("a formatting bin table cannot be read");
+        const uint64_t n = (lcb - 4) / 8;
+        const unsigned max_runs = i == 12 ? 0x65 : 0x1D;  // CHPX / PAPX runs per 512-byte page
+        for (uint64_t k = 0; k < n; ++k) {
+            const uint64_t pn = le32(plc.data() + (n + 1) * 4 + k * 4) & 0x3FFFFF;
+            if ((pn + 1) * 512 > word_size) damaged("a formatting page lies outside the WordDocument stream");
+            guint8 crun;
+            if (gsf_input_seek(word, static_cast<gsf_off_t>(pn * 512 + 511), G_SEEK_SET) ||
+                !gsf_input_read(word, 1, &crun))
+                damaged("a formatting page cannot be read");
+            if (crun == 0 || crun > max_runs) damaged("a formatting page has an impossible run count");
+        }
+    }
+}
+
 // The checks libwv does not make, on the container and the file information block (FIB).
 // Returns the FIB's identifier (Word 97+ or Word 6/95).
 uint16_t check_container(const char *data, size_t len) {
@@ -110,10 +153,7 @@ uint16_t check_container(const char *data, size_t len) {
         if (!table)
             throw DocumentError(ErrorKind::Corrupt, std::string("Word document is damaged: its table stream (") +
                                                         table_name + ") is missing");
-        const uint64_t fc_clx = le32(fib + 0x01A2), lcb_clx = le32(fib + 0x01A6);
-        if (lcb_clx == 0 || fc_clx + lcb_clx > static_cast<uint64_t>(gsf_input_size(table.get())))
-            throw DocumentError(ErrorKind::Corrupt,
-                                "Word document is damaged: its piece table lies outside the table stream");
+        check_word8_tables(fib, word.get(), table.get());
     }
     return ident;
 }

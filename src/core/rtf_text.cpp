@@ -6,6 +6,7 @@
 
 #include <cstring>
 #include <string_view>
+#include <unordered_map>
 #include <vector>
 
 #include "code_pages.h"
@@ -30,12 +31,7 @@ struct Group {
     Skip skip = Skip::None;
     bool font_table = false;  // inside \fonttbl: font numbers and charsets are read, no text
     int uc = 1;               // characters that stand in for each \uN
-    int font = -1;            // current \fN, or -1
-};
-
-struct Font {
-    int number;
-    int code_page;  // 0: the document's code page
+    int code_page = 0;        // of the current font (\fN's \fcharset or \cpg); 0: the document's
 };
 
 // Destinations whose text is not the document's body.
@@ -82,7 +78,6 @@ bool skipped_destination(std::string_view w) {
                                            "pgdsctbl",
                                            "shppict",
                                            "nonshppict",
-                                           "shpinst",
                                            "sp",
                                            "sn",
                                            "sv",
@@ -177,11 +172,13 @@ private:
     int document_code_page() const { return ansi_code_page_; }
 
     int current_code_page() const {
-        int f = stack_.empty() ? -1 : stack_.back().font;
-        if (f < 0) f = default_font_;
-        for (const Font &font : fonts_)
-            if (font.number == f && font.code_page) return font.code_page;
-        return document_code_page();
+        const int cp = stack_.empty() ? 0 : stack_.back().code_page;
+        return cp ? cp : document_code_page();
+    }
+
+    int font_code_page(int font) const {
+        auto it = fonts_.find(font);
+        return it == fonts_.end() ? 0 : it->second;
     }
 
     void emit(uint32_t cp) {
@@ -230,7 +227,7 @@ private:
     }
 
     void finish_font() {
-        if (font_entry_ && fonts_.size() < kMaxFonts) fonts_.push_back(Font{font_number_, font_code_page_});
+        if (font_entry_ && fonts_.size() < kMaxFonts) fonts_.emplace(font_number_, font_code_page_);
         font_entry_ = false;
         font_code_page_ = 0;
     }
@@ -395,9 +392,9 @@ private:
         } else if (w == "deff" && has_param) {
             default_font_ = static_cast<int>(n);
         } else if (w == "f" && has_param) {
-            g.font = static_cast<int>(n);
+            g.code_page = font_code_page(static_cast<int>(n));
         } else if (w == "plain") {
-            g.font = -1;
+            g.code_page = font_code_page(default_font_);
         } else if (w == "uc" && has_param) {
             g.uc = n < 0 ? 0 : (n > kMaxSkipCount ? kMaxSkipCount : static_cast<int>(n));
         } else if (w == "u" && has_param) {
@@ -431,7 +428,7 @@ private:
     const char *end_;
     size_t max_out_;
     std::vector<Group> stack_;
-    std::vector<Font> fonts_;
+    std::unordered_map<int, int> fonts_;  // font number → code page (0: the document's)
     std::string out_;
     int ansi_code_page_ = 1252;
     int default_font_ = -1;
