@@ -340,9 +340,7 @@ uint32_t crc32_of(const std::string &bytes) {
 }
 
 void make_png_bomb(const std::string &out, uint32_t w, uint32_t h) {
-    auto be32 = [](uint32_t v) {
-        return std::string{char(v >> 24), char(v >> 16), char(v >> 8), char(v)};
-    };
+    auto be32 = [](uint32_t v) { return std::string{char(v >> 24), char(v >> 16), char(v >> 8), char(v)}; };
     auto chunk = [&](const std::string &type, const std::string &data) {
         return be32(static_cast<uint32_t>(data.size())) + type + data + be32(crc32_of(type + data));
     };

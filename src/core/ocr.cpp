@@ -162,7 +162,8 @@ std::string ocr_image(const char *data, size_t len, const Limits &limits) {
             throw DocumentError(ErrorKind::Corrupt, "the " + name + " declares an empty or negative size");
         check_ocr_pixels(w, h, limits, tiff ? "page " + std::to_string(pages + 1) + " of the " + name : "the " + name);
         if (static_cast<uint64_t>(pages) + 1 > limits.ocr_max_pages)
-            throw DocumentError(ErrorKind::Limit, "the " + name + " has more pages than resume_pipeline.ocr_max_pages (" +
+            throw DocumentError(ErrorKind::Limit, "the " + name +
+                                                      " has more pages than resume_pipeline.ocr_max_pages (" +
                                                       std::to_string(limits.ocr_max_pages) + ")");
         if (!tiff) {
             pages = 1;

@@ -9,8 +9,8 @@
 #include <cstring>
 #include <ctime>
 #include <memory>
-#include <vector>
 #include <nlohmann/json.hpp>
+#include <vector>
 
 #include "document_error.h"
 #include "ocr.h"
@@ -107,12 +107,14 @@ PageTexts page_texts(poppler::document &doc) {
 // page's size at the OCR resolution are checked before the first page is rendered.
 void read_by_ocr(poppler::document &doc, PageTexts &t, const Limits &limits) {
     if (t.without_layer.size() > limits.ocr_max_pages)
-        throw DocumentError(ErrorKind::Limit, "PDF has " + std::to_string(t.without_layer.size()) +
-                                                  " pages without a text layer to read by OCR, more than "
-                                                  "resume_pipeline.ocr_max_pages (" +
-                                                  std::to_string(limits.ocr_max_pages) + ")",
-                            "Nothing was rendered. Raise resume_pipeline.ocr_max_pages (and "
-                            "resume_pipeline.parser_cpu_time_limit: OCR takes seconds a page) if such scans are expected.");
+        throw DocumentError(
+            ErrorKind::Limit,
+            "PDF has " + std::to_string(t.without_layer.size()) +
+                " pages without a text layer to read by OCR, more than "
+                "resume_pipeline.ocr_max_pages (" +
+                std::to_string(limits.ocr_max_pages) + ")",
+            "Nothing was rendered. Raise resume_pipeline.ocr_max_pages (and "
+            "resume_pipeline.parser_cpu_time_limit: OCR takes seconds a page) if such scans are expected.");
     const double dpi = limits.ocr_dpi;
     std::vector<std::unique_ptr<poppler::page>> pages;
     for (int i : t.without_layer) {

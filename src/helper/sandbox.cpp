@@ -6,9 +6,9 @@
 // Layers, from the outside in:
 //   - the zygote (once): Landlock, where the kernel has it, lets the zygote and its children
 //     open only the read-only system files a document may need (poppler's encoding data,
-//     Tesseract's language data, iconv modules) and, from Landlock ABI 6, signal no process outside the sandbox; no_new_privs;
-//     a system-call filter that allows what the zygote does (fork, wait, pipes, poll) on top of
-//     what a child does;
+//     Tesseract's language data, iconv modules) and, from Landlock ABI 6, signal no process outside the sandbox;
+//     no_new_privs; a system-call filter that allows what the zygote does (fork, wait, pipes, poll) on top of what a
+//     child does;
 //   - each document's child: hard rlimits (memory, CPU, no core, no file writes, few
 //     descriptors, no processes) and a second, tighter filter stacked on the first: no fork,
 //     no exec, no socket, no signal to another process, open() only read-only.
