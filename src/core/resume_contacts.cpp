@@ -60,7 +60,8 @@ std::string word_before(std::string_view line, size_t at) {
     size_t e = at;
     while (e > 0 && (line[e - 1] == ' ' || line[e - 1] == ',')) --e;
     size_t b = e;
-    while (b > 0 && line[b - 1] != ' ' && line[b - 1] != ',') --b;
+    // Bounded: a long run without spaces must not make each phone match a scan of the line.
+    while (b > 0 && e - b < 32 && line[b - 1] != ' ' && line[b - 1] != ',') --b;
     return lower_ascii(std::string(line.substr(b, e - b)));
 }
 
@@ -153,9 +154,9 @@ std::vector<std::string> find_phones(std::string_view line) {
                    before == '.' || before == '/' || before == '#';
         };
         if (glued(begin) || postcode_before_phone(line, begin, end)) {
-            const size_t space = line.find(' ', begin);
-            if (space == std::string_view::npos || space >= end) continue;
-            pos = space + 1;  // look again from the group after the postcode or glued digits
+            const size_t space = line.substr(begin, end - begin).find(' ');
+            if (space == std::string_view::npos) continue;
+            pos = begin + space + 1;  // look again from the group after the postcode or glued digits
             continue;
         }
         std::string t = trim(m);
