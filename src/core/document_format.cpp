@@ -39,7 +39,8 @@ Format zip_format(const char *data, size_t len, const Limits &limits) {
     try {
         ZipArchive archive(data, len, limits);
         if (archive.has_member("word/document.xml")) return Format::Docx;
-        if (archive.has_member("mimetype") && archive.has_member("content.xml")) {
+        // The mimetype member decides (a package that says ODT but lacks content.xml is a damaged ODT).
+        if (archive.has_member("mimetype")) {
             std::string type = archive.read_member("mimetype", 256);
             while (!type.empty() && (type.back() == '\n' || type.back() == '\r' || type.back() == ' ')) type.pop_back();
             if (type == "application/vnd.oasis.opendocument.text") return Format::Odt;

@@ -318,6 +318,9 @@ TEST(Format, StoredDocxAndOdtAreDecidedByTheirMembers) {
     EXPECT_EQ(format_of(make_zip({{"mimetype", "application/vnd.oasis.opendocument.text", false, true},
                                   {"content.xml", "<office:document-content/>"}})),
               rp::Format::Odt);
+    // The mimetype decides: without content.xml it is a damaged ODT, for the ODT reader to say so.
+    EXPECT_EQ(format_of(make_zip({{"mimetype", "application/vnd.oasis.opendocument.text", false, true}})),
+              rp::Format::Odt);
     // A mimetype of another OpenDocument kind is not a text document.
     EXPECT_EQ(format_of(make_zip({{"mimetype", "application/vnd.oasis.opendocument.spreadsheet", false, true},
                                   {"content.xml", "<x/>"}})),
