@@ -2,6 +2,8 @@
 // backend can raise as an ERROR, and the test hook that makes the parser misbehave on purpose.
 #include "request.h"
 
+#include <malloc.h>
+
 #include <fcntl.h>
 #include <iconv.h>
 #include <libxml/parser.h>
@@ -320,6 +322,10 @@ void warm_up_libraries() {
         poppler::page_renderer renderer;
         renderer.render_page(page.get(), 10, 10);
     }
+    page.reset();
+    // What the warm-up freed goes back to the system: every document process is forked from
+    // this one, and a fork copies (and an exit tears down) the page tables of all it maps.
+    malloc_trim(0);
 }
 
 }  // namespace rp::helper
