@@ -21,6 +21,8 @@ USER_ID=aaaaaaaa-0000-4000-8000-00000000000a
 . scripts/lib/cluster.sh
 # shellcheck source=SCRIPTDIR/../scripts/lib/db.sh
 . scripts/lib/db.sh
+# shellcheck source=SCRIPTDIR/../scripts/lib/bench.sh
+. scripts/lib/bench.sh
 WORK=$(mktemp -d /tmp/rp-bench-corpus.XXXXXX)
 trap 'cluster_stop; rm -rf "$WORK"' EXIT
 cluster_start
@@ -29,22 +31,6 @@ load_files postgres corpus "$CORPUS"/*.pdf
 n_files=$(q -c "SELECT count(*) FROM corpus")
 n=$((n_files * ROUNDS))
 
-# wait_for SQL SECONDS — polled in one session (a psql per look would take CPU from the workers).
-bench_wait() {
-    q -c "DO \$w\$
-          DECLARE deadline timestamptz := clock_timestamp() + interval '$2 seconds'; ok boolean;
-          BEGIN
-              LOOP
-                  EXECUTE \$q\$$1\$q\$ INTO ok;
-                  EXIT WHEN ok;
-                  IF clock_timestamp() > deadline THEN
-                      RAISE EXCEPTION 'timed out waiting for: %', \$q\$$1\$q\$;
-                  END IF;
-                  COMMIT;
-                  PERFORM pg_sleep(0.02);
-              END LOOP;
-          END \$w\$" >/dev/null || exit 1
-}
 no_open_jobs="SELECT NOT EXISTS (SELECT 1 FROM resume_pipeline.jobs WHERE state IN ('queued', 'running'))"
 workers=$(q -c "SHOW resume_pipeline.workers")
 bench_wait "SELECT count(*) = $workers FROM pg_stat_activity WHERE backend_type = 'resume_pipeline worker'" 30

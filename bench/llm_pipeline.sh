@@ -26,6 +26,8 @@ SEEDS_REQ_S=20   # given: the seeds' service holds 10 in flight, 20 per second
 . scripts/lib/cluster.sh
 # shellcheck source=SCRIPTDIR/../scripts/lib/db.sh
 . scripts/lib/db.sh
+# shellcheck source=SCRIPTDIR/../scripts/lib/bench.sh
+. scripts/lib/bench.sh
 # shellcheck source=SCRIPTDIR/../test/lib/servers.sh
 . test/lib/servers.sh
 WORK=$(mktemp -d /tmp/rp-bench-llm.XXXXXX)
@@ -46,22 +48,6 @@ cluster_start "resume_pipeline.workers = 1" "resume_pipeline.llm_provider = 'ope
     "resume_pipeline.s3_bucket = 'resume-pipeline'" "resume_pipeline.request_timeout_ms = 60000"
 q -c 'CREATE EXTENSION resume_pipeline' >/dev/null
 
-# wait_for SQL SECONDS — polled in one session (a psql per look would take CPU from the worker).
-bench_wait() {
-    q -c "DO \$w\$
-          DECLARE deadline timestamptz := clock_timestamp() + interval '$2 seconds'; ok boolean;
-          BEGIN
-              LOOP
-                  EXECUTE \$q\$$1\$q\$ INTO ok;
-                  EXIT WHEN ok;
-                  IF clock_timestamp() > deadline THEN
-                      RAISE EXCEPTION 'timed out waiting for: %', \$q\$$1\$q\$;
-                  END IF;
-                  COMMIT;
-                  PERFORM pg_sleep(0.02);
-              END LOOP;
-          END \$w\$" >/dev/null || exit 1
-}
 no_open_jobs="SELECT NOT EXISTS (SELECT 1 FROM resume_pipeline.jobs WHERE state IN ('queued', 'running'))"
 bench_wait "SELECT count(*) = 1 FROM pg_stat_activity WHERE backend_type = 'resume_pipeline worker'" 30
 

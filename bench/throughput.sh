@@ -21,6 +21,8 @@ PG_NET_JOBS_S=161 # given: pg_net drains 1,000 queued requests at 161/s (500 ms 
 . "$ROOT/scripts/lib/cluster.sh"
 # shellcheck source=SCRIPTDIR/../scripts/lib/db.sh
 . "$ROOT/scripts/lib/db.sh"
+# shellcheck source=SCRIPTDIR/../scripts/lib/bench.sh
+. "$ROOT/scripts/lib/bench.sh"
 trap cluster_stop EXIT
 cluster_start # workers on, serving the default database 'postgres'
 
@@ -28,24 +30,6 @@ q -c 'CREATE EXTENSION resume_pipeline' >/dev/null
 load_files postgres samples "$SAMPLE"
 q -c 'CREATE TABLE marks(label text PRIMARY KEY, t timestamptz NOT NULL)'
 
-# wait_for SQL SECONDS — until the query answers t; bounded, fails the script on timeout.
-# Polled inside one session, a transaction per look (pg_stat_activity is read once per
-# transaction): a psql started every 50 ms would take CPU from the workers being measured.
-wait_for() {
-    q -c "DO \$w\$
-          DECLARE deadline timestamptz := clock_timestamp() + interval '$2 seconds'; ok boolean;
-          BEGIN
-              LOOP
-                  EXECUTE \$q\$$1\$q\$ INTO ok;
-                  EXIT WHEN ok;
-                  IF clock_timestamp() > deadline THEN
-                      RAISE EXCEPTION 'timed out waiting for: %', \$q\$$1\$q\$;
-                  END IF;
-                  COMMIT;
-                  PERFORM pg_sleep(0.02);
-              END LOOP;
-          END \$w\$" >/dev/null || exit 1
-}
 workers_up="SELECT count(*) = 2 FROM pg_stat_activity WHERE backend_type = 'resume_pipeline worker'"
 no_open_jobs="SELECT NOT EXISTS (SELECT 1 FROM resume_pipeline.jobs WHERE state IN ('queued', 'running'))"
 
@@ -63,15 +47,15 @@ SQL
 }
 
 # Warm-up (untimed): both workers start their parser processes, as on a long-running server.
-wait_for "$workers_up" 30
+bench_wait "$workers_up" 30
 for i in 1 2 3 4; do
     q -c "SELECT resume_pipeline.upload('resumes', 'warmup-$i.pdf', data, '{}', '$USER_ID') FROM samples" >/dev/null
 done
-wait_for "$no_open_jobs" 60
+bench_wait "$no_open_jobs" 60
 
 # (a) Worker pool: commit the batch, then wait (bounded) until every job is finished.
 upload_batch pool >/dev/null
-wait_for "$no_open_jobs" 900
+bench_wait "$no_open_jobs" 900
 pool=$(q -F ' ' <<SQL
 SELECT count(*), count(*) FILTER (WHERE j.state = 'done'),
        extract(epoch FROM max(j.started_at) - m.t), extract(epoch FROM max(j.finished_at) - m.t)
@@ -85,7 +69,7 @@ read -r pool_n pool_done pool_start_s pool_finish_s <<<"$pool"
 # (b) Baseline: switch the workers off (a reload; the launcher stops them) and wait until none
 # is left, so nothing but process_pending touches the second batch.
 q -c 'ALTER SYSTEM SET resume_pipeline.workers = 0' -c 'SELECT pg_reload_conf()' >/dev/null
-wait_for "SELECT NOT EXISTS (SELECT 1 FROM pg_stat_activity WHERE backend_type = 'resume_pipeline worker')" 30
+bench_wait "SELECT NOT EXISTS (SELECT 1 FROM pg_stat_activity WHERE backend_type = 'resume_pipeline worker')" 30
 upload_batch single >/dev/null
 # One session; its parser process is started (untimed) before the clock starts, like the
 # workers' were. Timed in the server around the one statement.
@@ -101,7 +85,7 @@ pp_done=$(q -c "SELECT count(*) FROM resume_pipeline.jobs j JOIN resume_pipeline
                  WHERE r.original_filename LIKE 'single-%' AND j.state = 'done'")
 # Workers back on, as the cluster was.
 q -c 'ALTER SYSTEM RESET resume_pipeline.workers' -c 'SELECT pg_reload_conf()' >/dev/null
-wait_for "$workers_up" 30
+bench_wait "$workers_up" 30
 
 [ "$pool_done" = "$UPLOADS" ] && [ "$pp_done" = "$UPLOADS" ] && [ "$pp_ran" = "$UPLOADS" ] ||
     { echo "not every job succeeded: pool $pool_done/$pool_n done, process_pending ran $pp_ran, $pp_done done" >&2; exit 1; }

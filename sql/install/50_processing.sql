@@ -359,6 +359,18 @@ BEGIN
 END
 $$;
 
+-- Queues a job again to wait for a dependency whose circuit is open, its attempt given back.
+CREATE FUNCTION _requeue_waiting(j jobs, dependency text) RETURNS void
+    LANGUAGE sql
+    SET search_path = @extschema@, pg_catalog, pg_temp
+BEGIN ATOMIC
+    UPDATE jobs SET state = 'queued', attempts = attempts - 1, lease_expires_at = NULL,
+                    run_after = clock_timestamp() + least(current_setting('resume_pipeline.circuit_open_ms')::interval,
+                                                          interval '1 second'),
+                    last_error = format('waiting: the %s circuit is open', dependency)
+     WHERE id = j.id;
+END;
+
 -- While a dependency's circuit is open a job waits, its attempt given back. True when it waits.
 CREATE FUNCTION _wait_for(j jobs, dependency text) RETURNS boolean
     LANGUAGE plpgsql
@@ -368,11 +380,7 @@ BEGIN
     IF _circuit_allow(dependency) THEN
         RETURN false;
     END IF;
-    UPDATE jobs SET state = 'queued', attempts = attempts - 1, lease_expires_at = NULL,
-                    run_after = clock_timestamp() + least(current_setting('resume_pipeline.circuit_open_ms')::interval,
-                                                          interval '1 second'),
-                    last_error = format('waiting: the %s circuit is open', dependency)
-     WHERE id = j.id;
+    PERFORM _requeue_waiting(j, dependency);
     RETURN true;
 END
 $$;
@@ -394,11 +402,7 @@ BEGIN
     IF j.id IS NULL THEN
         RETURN 'skipped';
     END IF;
-    UPDATE jobs SET state = 'queued', attempts = attempts - 1, lease_expires_at = NULL,
-                    run_after = clock_timestamp() + least(current_setting('resume_pipeline.circuit_open_ms')::interval,
-                                                          interval '1 second'),
-                    last_error = format('waiting: the %s circuit is open', dependency)
-     WHERE id = j.id;
+    PERFORM _requeue_waiting(j, dependency);
     RETURN 'waiting';
 END
 $$;

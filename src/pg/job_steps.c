@@ -326,28 +326,6 @@ model_start(Job *job)
 	return STEP_WAIT;
 }
 
-/* The SQLSTATE of a model outcome: transient ones (08, 53, 58) are retried. */
-static int
-model_sqlstate(const RpNetDone *d)
-{
-	const char *o = d->outcome;
-
-	if (strcmp(o, "transport") == 0 || strcmp(o, "timeout") == 0)
-		return ERRCODE_CONNECTION_FAILURE;
-	if (strcmp(o, "rate_limited") == 0)
-		return ERRCODE_INSUFFICIENT_RESOURCES;
-	if (strcmp(o, "server_error") == 0)
-		return ERRCODE_SYSTEM_ERROR;
-	if (strcmp(o, "insufficient_quota") == 0)
-		return ERRCODE_PROGRAM_LIMIT_EXCEEDED;
-	if (strcmp(o, "client_error") == 0)
-		return (d->http_status == 401 || d->http_status == 403) ? ERRCODE_INVALID_AUTHORIZATION_SPECIFICATION
-			: ERRCODE_INVALID_PARAMETER_VALUE;
-	if (strcmp(o, "setup") == 0)
-		return ERRCODE_CONFIG_FILE_ERROR;
-	return ERRCODE_DATA_EXCEPTION;	/* refusal, truncated, content_filter, not_json, schema_violation, malformed */
-}
-
 static StepResult
 model_done(Job *job)
 {
@@ -391,7 +369,7 @@ model_done(Job *job)
 	}
 	else
 	{
-		rp_job_fail(job, model_sqlstate(d), psprintf("model call failed (%s): %s", d->outcome, d->message));
+		rp_job_fail(job, rp_model_sqlstate(d), psprintf("model call failed (%s): %s", d->outcome, d->message));
 		if (strcmp(d->outcome, "rate_limited") == 0)
 		{
 			/* Everyone holds off as long as the server asked; this job is not charged for it. */

@@ -42,28 +42,6 @@ rp_sql_llm_schema_version(PG_FUNCTION_ARGS)
 	PG_RETURN_TEXT_P(cstring_to_text(version));
 }
 
-/* The SQLSTATE of an outcome: transient ones (08, 53, 58) are retried by the pipeline. */
-static int
-outcome_sqlstate(const RpNetDone *call)
-{
-	const char *o = call->outcome;
-
-	if (strcmp(o, "transport") == 0 || strcmp(o, "timeout") == 0)
-		return ERRCODE_CONNECTION_FAILURE;
-	if (strcmp(o, "rate_limited") == 0)
-		return ERRCODE_INSUFFICIENT_RESOURCES;
-	if (strcmp(o, "server_error") == 0)
-		return ERRCODE_SYSTEM_ERROR;
-	if (strcmp(o, "insufficient_quota") == 0)
-		return ERRCODE_PROGRAM_LIMIT_EXCEEDED;
-	if (strcmp(o, "client_error") == 0)
-		return (call->http_status == 401 || call->http_status == 403) ? ERRCODE_INVALID_AUTHORIZATION_SPECIFICATION
-			: ERRCODE_INVALID_PARAMETER_VALUE;
-	if (strcmp(o, "setup") == 0)
-		return ERRCODE_CONFIG_FILE_ERROR;
-	return ERRCODE_DATA_EXCEPTION;	/* refusal, truncated, content_filter, not_json, schema_violation, malformed */
-}
-
 Datum
 rp_llm_call(PG_FUNCTION_ARGS)
 {
@@ -100,7 +78,7 @@ rp_llm_call(PG_FUNCTION_ARGS)
 
 	if (!done.ok)
 	{
-		int			sqlstate = outcome_sqlstate(&done);
+		int			sqlstate = rp_model_sqlstate(&done);
 		long long	retry_after_ms = done.retry_after_ms;
 
 		/* A timeout names the setting that bounds it. */

@@ -221,3 +221,25 @@ rp_net_wait_quietly(RpNet *net, void *tag, RpNetDone *out, long timeout_ms)
 	rp_net_cancel(net, tag);
 	return false;
 }
+
+/* The SQLSTATE of a model call's outcome: transient ones (08, 53, 58) are retried by the pipeline. */
+int
+rp_model_sqlstate(const RpNetDone *done)
+{
+	const char *o = done->outcome;
+
+	if (strcmp(o, "transport") == 0 || strcmp(o, "timeout") == 0)
+		return ERRCODE_CONNECTION_FAILURE;
+	if (strcmp(o, "rate_limited") == 0)
+		return ERRCODE_INSUFFICIENT_RESOURCES;
+	if (strcmp(o, "server_error") == 0)
+		return ERRCODE_SYSTEM_ERROR;
+	if (strcmp(o, "insufficient_quota") == 0)
+		return ERRCODE_PROGRAM_LIMIT_EXCEEDED;
+	if (strcmp(o, "client_error") == 0)
+		return (done->http_status == 401 || done->http_status == 403) ? ERRCODE_INVALID_AUTHORIZATION_SPECIFICATION
+			: ERRCODE_INVALID_PARAMETER_VALUE;
+	if (strcmp(o, "setup") == 0)
+		return ERRCODE_CONFIG_FILE_ERROR;
+	return ERRCODE_DATA_EXCEPTION;	/* refusal, truncated, content_filter, not_json, schema_violation, malformed */
+}

@@ -40,4 +40,7 @@ extern void rp_net_wait_done(RpNet *net, void *tag, RpNetDone *out);
 /* The same where nothing may raise: poll() alone, at most timeout_ms; false when cut off. */
 extern bool rp_net_wait_quietly(RpNet *net, void *tag, RpNetDone *out, long timeout_ms);
 
+/* The SQLSTATE of a model call's outcome (22000 content, 28000 key, 53000 rate, 54000 quota, …). */
+extern int	rp_model_sqlstate(const RpNetDone *done);
+
 #endif
