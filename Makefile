@@ -29,14 +29,23 @@ PG_CFLAGS = -Wextra -Wno-unused-parameter -Wno-missing-field-initializers -Wno-s
 
 HELPER       = resume_pipeline_parser
 CORE_SRCS    = $(wildcard src/core/*.cpp)
-HELPER_OBJS  = src/helper/parser_main.o src/helper/document_process.o src/helper/request.o src/helper/sandbox.o $(CORE_SRCS:.cpp=.o)
+# Every library the core uses (unit tests, fuzzers and tools link the whole core).
 HELPER_PKGS  = poppler-cpp libzip libxml-2.0 re2 libseccomp tesseract lept wv-1.0 libgsf-1
+# The parser itself links only what most documents need. OCR and Word .doc, whose libraries pull in
+# some fifty more shared objects, are a plugin next to it that a document process loads when its
+# document needs them (src/helper/heavy_plugin.h): the zygote forks without them.
+HEAVY_PLUGIN = resume_pipeline_parser_heavy.so
+HEAVY_PKGS   = tesseract lept wv-1.0 libgsf-1
+HEAVY_CORE   = src/core/ocr.o src/core/doc_text.o
+HEAVY_OBJS   = src/helper/heavy_plugin.o $(HEAVY_CORE) src/core/ocr_limits.o src/core/limits.o src/core/utf8_text.o src/core/code_pages.o
+HELPER_OBJS  = src/helper/parser_main.o src/helper/document_process.o src/helper/request.o src/helper/sandbox.o \
+               src/helper/heavy_client.o $(filter-out $(HEAVY_CORE),$(CORE_SRCS:.cpp=.o))
 CORE_CXXFLAGS = -std=c++17 -O2 -g -fPIC -fvisibility=hidden -Wall -Wextra $(WERROR) $(shell pkg-config --cflags $(HELPER_PKGS))
 
 # Not installed: builds the project's sample documents and hostile test inputs.
 TOOL = tools/make_documents
 
-EXTRA_CLEAN = $(HELPER) $(HELPER_OBJS) $(TOOL) build/ results/ regression.diffs regression.out
+EXTRA_CLEAN = $(HELPER) $(HELPER_OBJS) $(HEAVY_PLUGIN) $(HEAVY_OBJS) $(TOOL) build/ results/ regression.diffs regression.out
 
 # PGXS would also emit LLVM bitcode with clang at C++14; the module is C and needs no JIT.
 override with_llvm = no
@@ -60,19 +69,23 @@ build/resume_pipeline--0.1.0.sql: $(sort $(wildcard sql/install/*.sql))
 	@mkdir -p build
 	cat $^ > $@
 
+# --as-needed: a library a pkg-config line names but nothing calls is not mapped by every process.
 $(HELPER): $(HELPER_OBJS)
-	$(CXX) -o $@ $^ $(shell pkg-config --libs $(HELPER_PKGS))
+	$(CXX) -o $@ $^ -Wl,--as-needed $(shell pkg-config --libs $(filter-out $(HEAVY_PKGS),$(HELPER_PKGS)))
+$(HEAVY_PLUGIN): $(HEAVY_OBJS)
+	$(CXX) -shared -o $@ $^ -Wl,-z,defs -Wl,--as-needed $(shell pkg-config --libs $(HEAVY_PKGS))
 
-all: $(HELPER)
+all: $(HELPER) $(HEAVY_PLUGIN)
 
 install: install-helper
-install-helper: $(HELPER)
+install-helper: $(HELPER) $(HEAVY_PLUGIN)
 	$(MKDIR_P) '$(DESTDIR)$(bindir)'
 	$(INSTALL_PROGRAM) $(HELPER) '$(DESTDIR)$(bindir)/$(HELPER)'
+	$(INSTALL_SHLIB) $(HEAVY_PLUGIN) '$(DESTDIR)$(bindir)/$(HEAVY_PLUGIN)'
 
 uninstall: uninstall-helper
 uninstall-helper:
-	rm -f '$(DESTDIR)$(bindir)/$(HELPER)'
+	rm -f '$(DESTDIR)$(bindir)/$(HELPER)' '$(DESTDIR)$(bindir)/$(HEAVY_PLUGIN)'
 
 $(TOOL): tools/make_documents.cpp
 	$(CXX) -std=c++17 -O2 -Wall -Wextra $(WERROR) $(shell pkg-config --cflags cairo libzip) -o $@ $< \

@@ -3,7 +3,8 @@
 // PNG can declare 100000 × 100000 pixels (40 GB once decoded), so every image's dimensions are
 // read from its header first (Leptonica's pixReadHeaderMem, one TIFF directory at a time) and a
 // page over resume_pipeline.ocr_max_pixels is a limit error before anything is decoded. The
-// caller checks a PDF page's size × DPI the same way before poppler renders it.
+// caller checks a PDF page's size × DPI the same way before poppler renders it (check_ocr_pixels
+// and ocr_data_dir, which need no Tesseract, are in ocr_limits.cpp).
 //
 // Tesseract parallelises with OpenMP; the parser starts with OMP_THREAD_LIMIT=1 (a document
 // process may not create threads), so all of this runs on the calling thread.
@@ -13,7 +14,6 @@
 #include <sys/stat.h>
 #include <tesseract/baseapi.h>
 
-#include <cmath>
 #include <cstdint>
 #include <fstream>
 #include <iterator>
@@ -21,10 +21,6 @@
 
 #include "document_error.h"
 #include "utf8_text.h"
-
-#ifndef RP_TESSDATA_DIR
-#define RP_TESSDATA_DIR "/usr/share/tesseract-ocr/5/tessdata"
-#endif
 
 namespace rp {
 
@@ -88,11 +84,6 @@ struct PixFree {
 };
 using PixPtr = std::unique_ptr<Pix, PixFree>;
 
-std::string megapixels(uint64_t pixels) {
-    if (pixels % 1000000 == 0) return std::to_string(pixels / 1000000) + " million";
-    return std::to_string(pixels);
-}
-
 const char *image_name(int format) {
     if (format == IFF_PNG) return "PNG image";
     if (format == IFF_JFIF_JPEG) return "JPEG image";
@@ -100,22 +91,6 @@ const char *image_name(int format) {
 }
 
 }  // namespace
-
-const char *ocr_data_dir() {
-    return RP_TESSDATA_DIR;
-}
-
-void check_ocr_pixels(double width, double height, const Limits &limits, const std::string &what) {
-    const double pixels = std::fabs(width) * std::fabs(height);
-    if (!(pixels <= static_cast<double>(limits.ocr_max_pixels)))
-        throw DocumentError(ErrorKind::Limit,
-                            what + " is " + std::to_string(static_cast<uint64_t>(std::fabs(width))) + " × " +
-                                std::to_string(static_cast<uint64_t>(std::fabs(height))) +
-                                " pixels, more than resume_pipeline.ocr_max_megapixels (" +
-                                megapixels(limits.ocr_max_pixels) + ")",
-                            "Nothing was decoded. Raise resume_pipeline.ocr_max_megapixels (or lower "
-                            "resume_pipeline.ocr_dpi for PDF pages) if such documents are expected.");
-}
 
 OcrEngine::OcrEngine() : state_(new State) {}
 OcrEngine::~OcrEngine() = default;

@@ -36,6 +36,7 @@
 
 #include "../protocol/parser_protocol.h"
 #include "document_process.h"
+#include "heavy_client.h"
 #include "request.h"
 #include "sandbox.h"
 
@@ -333,6 +334,7 @@ void detach_from_backend(const char *parent_pid) {
 
 int main(int argc, char **argv) {
     detach_from_backend(argc > 1 ? argv[1] : nullptr);
+    rp::heavy::locate_plugin();
     rp::helper::warm_up_libraries();
     std::string sandbox_error;
     if (!rp::sandbox::enter_zygote(sandbox_error)) refuse_everything(sandbox_error);

@@ -43,6 +43,7 @@
 #include <vector>
 
 #include "../core/ocr.h"
+#include "heavy_client.h"
 
 namespace rp::sandbox {
 namespace {
@@ -71,17 +72,38 @@ struct __attribute__((packed)) PathBeneath {
 };
 
 // Directories a child may read: poppler's encoding data (CMaps, cidToUnicode), Tesseract's
-// language data (loaded by the document process that needs OCR) and glibc's iconv modules
-// (found next to the C library). Nothing of the database is under any of them.
+// language data (loaded by the document process that needs OCR) and the system's library
+// directory, the one the C library was loaded from: glibc's iconv modules (its gconv
+// subdirectory) and the shared libraries of the heavy plugin (heavy_client.cpp), which the
+// document process that needs OCR or reads a .doc loads. Nothing of the database is under any of
+// them; the libraries are public files, read-only here as everywhere.
 std::vector<std::string> readable_dirs() {
     std::vector<std::string> dirs = {"/usr/share/poppler", "/usr/local/share/poppler", rp::ocr_data_dir()};
     Dl_info info{};
     if (dladdr(reinterpret_cast<void *>(&iconv_open), &info) && info.dli_fname) {
         std::string libc = info.dli_fname;
         size_t slash = libc.rfind('/');
-        if (slash != std::string::npos) dirs.push_back(libc.substr(0, slash) + "/gconv");
+        if (slash != std::string::npos) dirs.push_back(libc.substr(0, slash));
     }
     return dirs;
+}
+
+// Single files a child may read: the heavy plugin itself (next to the parser, whose directory
+// holds PostgreSQL's programs and is not opened to it) and the dynamic loader's cache, which
+// finds the plugin's libraries.
+std::vector<std::string> readable_files() {
+    std::vector<std::string> files = {"/etc/ld.so.cache"};
+    if (*rp::heavy::plugin_path()) files.push_back(rp::heavy::plugin_path());
+    return files;
+}
+
+void allow_reading(int ruleset, const std::string &path, uint64_t access) {
+    PathBeneath rule{};
+    rule.allowed_access = access;
+    rule.parent_fd = open(path.c_str(), O_PATH | O_CLOEXEC);
+    if (rule.parent_fd < 0) return;
+    syscall(__NR_landlock_add_rule, ruleset, LANDLOCK_RULE_PATH_BENEATH, &rule, 0);
+    close(rule.parent_fd);
 }
 
 // Best effort: a kernel without Landlock (before 5.13, or not enabled) leaves the filesystem
@@ -103,14 +125,8 @@ void restrict_filesystem() {
     }
     int ruleset = static_cast<int>(syscall(__NR_landlock_create_ruleset, &attr, size, 0));
     if (ruleset < 0) return;
-    for (const std::string &dir : readable_dirs()) {
-        PathBeneath rule{};
-        rule.allowed_access = kRead;
-        rule.parent_fd = open(dir.c_str(), O_PATH | O_DIRECTORY | O_CLOEXEC);
-        if (rule.parent_fd < 0) continue;
-        syscall(__NR_landlock_add_rule, ruleset, LANDLOCK_RULE_PATH_BENEATH, &rule, 0);
-        close(rule.parent_fd);
-    }
+    for (const std::string &dir : readable_dirs()) allow_reading(ruleset, dir, kRead);
+    for (const std::string &file : readable_files()) allow_reading(ruleset, file, LANDLOCK_ACCESS_FS_READ_FILE);
     if (prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) == 0) syscall(__NR_landlock_restrict_self, ruleset, 0);
     close(ruleset);
 }
@@ -147,6 +163,10 @@ public:
     void allow_if(const char *name, scmp_arg_cmp cmp) {
         if (ctx_ && nr(name) != __NR_SCMP_ERROR) check(seccomp_rule_add(ctx_, SCMP_ACT_ALLOW, nr(name), 1, cmp), name);
     }
+    // The call fails with `error` instead of killing the process.
+    void refuse(const char *name, int error) {
+        if (ctx_ && nr(name) != __NR_SCMP_ERROR) check(seccomp_rule_add(ctx_, SCMP_ACT_ERRNO(error), nr(name), 0), name);
+    }
     const std::string &error() const { return error_; }
     scmp_filter_ctx ctx() const { return ctx_; }
 
@@ -182,6 +202,15 @@ void allow_document_work(Filter &f) {
     for (const char *name : {"futex", "clock_gettime", "getrusage", "exit", "exit_group", "rt_sigreturn",
                              "rt_sigprocmask", "getpid", "gettid", "restart_syscall"})
         f.allow(name);
+    // Loading the heavy plugin (OCR, .doc: heavy_client.cpp) runs its libraries' constructors,
+    // which ask a few things as they load. GnuTLS seeds itself: getrandom reveals nothing and is
+    // allowed. libselinux looks for selinuxfs and its configuration (statfs, access) and libgomp
+    // for the CPUs it may use (sched_getaffinity): these fail with EACCES, as files Landlock hides
+    // do, and the libraries go on without (no SELinux; one thread, which OMP_THREAD_LIMIT asks
+    // anyway). newfstatat, allowed above, already tells more about a path than access or statfs.
+    f.allow("getrandom");
+    for (const char *name : {"statfs", "access", "faccessat", "faccessat2", "sched_getaffinity"})
+        f.refuse(name, EACCES);
 }
 
 // The document filter as BPF, with the positions of kOwnPid in it.
