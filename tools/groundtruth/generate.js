@@ -1,25 +1,34 @@
 #!/usr/bin/env node
 // Writes a ground-truth set for the built-in parser: JSON Resume documents drawn from a seeded
 // random source, each rendered to PDF through an npm JSON Resume theme or one of our own layouts
-// with headless Chromium. The truth is exact by construction: it is the document that was
-// rendered. Usage:
-//   node generate.js --out DIR [--count N] [--seed S] [--jobs J]
-// writes DIR/tuning/ and DIR/heldout/ (cases alternate between them, every renderer in both),
-// each case as <id>.pdf, <id>.resume.json and <id>.truth.json (the corpus truth format:
-// name, email, phone, urls, employers, schools; plus renderer and country).
+// with headless Chromium, or written as LaTeX for a CV class of Debian's TeX Live and compiled
+// with LuaLaTeX (latex.js), and "scans" of some of those PDFs (rasterised, rotated, noisy: an
+// image-only PDF, a PNG or a JPEG; scan.cpp). The truth is exact by construction: it is the
+// document that was rendered. Usage:
+//   node generate.js --out DIR [--count N] [--latex N] [--scans N] [--seed S] [--jobs J]
+// --count is the number of HTML cases (case i is the same document, renderer and half whatever
+// the other counts); --latex defaults to count/5 and --scans to count/10 (0 turns either off).
+// Writes DIR/tuning/ and DIR/heldout/ (cases alternate between them, every renderer in both; a
+// scan is in its source's half), each case as <id>.pdf (or .png/.jpg), <id>.resume.json and
+// <id>.truth.json (the corpus truth format: name, email, phone, urls, employers, schools; plus
+// renderer, medium (html, latex, scan) and country; a scan also names its source and format).
 'use strict';
 const fs = require('fs');
 const os = require('os');
 const path = require('path');
+const { execFile, execFileSync } = require('child_process');
 const P = require('./people');
 const layouts = require('./layouts');
+const latex = require('./latex');
 
 function args() {
-  const a = { out: null, count: 200, seed: 20240610, jobs: 2 };
+  const a = { out: null, count: 200, latex: null, scans: null, seed: 20240610, jobs: 2 };
   const v = process.argv.slice(2);
   for (let i = 0; i < v.length; i += 2) a[v[i].replace(/^--/, '')] = v[i + 1];
-  if (!a.out) throw new Error('usage: generate.js --out DIR [--count N] [--seed S] [--jobs J]');
+  if (!a.out) throw new Error('usage: generate.js --out DIR [--count N] [--latex N] [--scans N] [--seed S] [--jobs J]');
   a.count = Number(a.count); a.seed = Number(a.seed); a.jobs = Number(a.jobs);
+  a.latex = a.latex === null ? Math.round(a.count / 5) : Number(a.latex);
+  a.scans = a.scans === null ? Math.round(a.count / 10) : Number(a.scans);
   return a;
 }
 
@@ -191,61 +200,161 @@ function localAsset(url) {
   return null;
 }
 
+// The plan of a set: every case with its id, half, renderer and random stream. HTML case i is
+// what it was before the LaTeX and scan cases existed: stream seed·1000003 + i, renderer i mod 10,
+// blocks of ten alternating between the halves. LaTeX case j has a stream of its own (the same
+// numbers xor a constant), renderer j mod 5, blocks of five alternating. Scan k takes, in half
+// k mod 2, a case of renderer ⌊k/2⌋ mod 15 (HTML then LaTeX), the ⌊k/30⌋-th of that renderer there.
+function plan(a, html, tex) {
+  const halfOf = (i, n) => (Math.floor(i / n) % 2 === 0 ? 'tuning' : 'heldout');
+  const cases = [];
+  for (let i = 0; i < a.count; ++i) {
+    const r = html[i % html.length];
+    cases.push({ medium: 'html', i, renderer: r, half: halfOf(i, html.length), seed: a.seed * 1000003 + i,
+                 id: `gt${String(i).padStart(5, '0')}_${r.name}` });
+  }
+  for (let j = 0; j < a.latex; ++j) {
+    const r = tex[j % tex.length];
+    cases.push({ medium: 'latex', i: j, renderer: r, half: halfOf(j, tex.length), seed: (a.seed * 1000003 + j) ^ 0x2c1b3c6d,
+                 id: `lx${String(j).padStart(5, '0')}_${r.name}` });
+  }
+  const scans = [];
+  const all = html.length + tex.length;
+  for (let k = 0; k < a.scans; ++k) {
+    const r = Math.floor(k / 2) % all, h = k % 2, m = Math.floor(k / (2 * all));
+    const src = r < html.length
+      ? cases.find((c) => c.medium === 'html' && c.i === html.length * (2 * m + h) + r)
+      : cases.find((c) => c.medium === 'latex' && c.i === tex.length * (2 * m + h) + (r - html.length));
+    if (!src) continue;  // a small set: no such case to scan
+    const format = ['pdf', 'pdf', 'pdf', 'png', 'jpeg'][k % 5];
+    scans.push({ medium: 'scan', i: k, source: src, half: src.half, format, seed: (a.seed * 1000003 + k) ^ 0x5ca7a11d,
+                 id: `sc${String(k).padStart(5, '0')}_scan-${src.renderer.name}` });
+  }
+  return { cases, scans };
+}
+
+// Runs `work(item, worker)` over `items`, `jobs` at a time; worker is 0 … jobs-1.
+async function pool(items, jobs, work) {
+  let next = 0;
+  await Promise.all(Array.from({ length: Math.min(jobs, items.length) }, async (_, w) => {
+    while (next < items.length) await work(items[next++], w);
+  }));
+}
+
+const run = (cmd, argv, opts = {}) => new Promise((resolve, reject) => {
+  execFile(cmd, argv, { timeout: 120000, killSignal: 'SIGKILL', ...opts }, (err, stdout, stderr) =>
+    (err ? reject(new Error(`${cmd}: ${err.killed ? 'timed out' : String(stderr).trim() || err.message}`)) : resolve(stdout)));
+});
+
 async function main() {
   const a = args();
-  const puppeteer = require('puppeteer-core');
   const renderers = await loadRenderers();
+  const texRenderers = Object.entries(latex.renderers).map(([name, render]) => ({ name, render }));
+  const { cases, scans } = plan(a, renderers, texRenderers);
   for (const half of ['tuning', 'heldout']) fs.mkdirSync(path.join(a.out, half), { recursive: true });
-  const profile = fs.mkdtempSync(path.join(os.tmpdir(), 'rp-groundtruth-'));
-  const browser = await puppeteer.launch({
-    executablePath: process.env.CHROMIUM || '/usr/bin/chromium',
-    userDataDir: profile,
-    args: ['--headless', '--no-sandbox', '--disable-gpu', '--no-first-run', '--disable-background-networking',
-           '--disable-component-update', '--disable-sync'],
-  });
+  const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'rp-groundtruth-'));
   // moment (in some themes) warns on every non-ISO date; the warnings are noise here.
   console.warn = () => {};
   const started = Date.now();
-  let next = 0, failed = 0;
-  const counts = {};
-  async function worker() {
-    const page = await browser.newPage();
-    await page.setRequestInterception(true);
-    page.on('request', (req) => {
-      const url = req.url();
-      if (url.startsWith('data:') || url === 'about:blank') return req.continue();
-      const local = localAsset(url);
-      if (local && fs.existsSync(local[0])) return req.respond({ status: 200, contentType: local[1], body: fs.readFileSync(local[0]) });
-      return req.abort();
+  let failed = 0;
+  const counts = {}, secs = {};
+  const made = new Set();
+  const save = (c, resume, country, extra = {}) => {
+    const base = path.join(a.out, c.half, c.id);
+    fs.writeFileSync(`${base}.resume.json`, JSON.stringify(resume, null, 1));
+    fs.writeFileSync(`${base}.truth.json`, JSON.stringify({ ...truthOf(resume), renderer: extra.renderer || c.renderer.name,
+                                                            medium: c.medium, country: country.code, ...extra }, null, 1));
+    const name = extra.renderer || c.renderer.name;
+    counts[name] = (counts[name] || 0) + 1;
+    made.add(c.id);
+  };
+  const fail = (c, e) => { ++failed; process.stderr.write(`${c.id}: ${e.message}\n`); };
+  const phase = async (name, f) => { const t = Date.now(); await f(); secs[name] = Number(((Date.now() - t) / 1000).toFixed(1)); };
+
+  // HTML through Chromium, two pages at a time (one browser).
+  await phase('html', async () => {
+    const htmlCases = cases.filter((c) => c.medium === 'html');
+    if (!htmlCases.length) return;
+    const puppeteer = require('puppeteer-core');
+    const browser = await puppeteer.launch({
+      executablePath: process.env.CHROMIUM || '/usr/bin/chromium',
+      userDataDir: path.join(tmp, 'chromium'),
+      args: ['--headless', '--no-sandbox', '--disable-gpu', '--no-first-run', '--disable-background-networking',
+             '--disable-component-update', '--disable-sync'],
     });
-    while (next < a.count) {
-      const i = next++;
-      // Each case has its own stream, so a case does not change when the count does.
-      const rnd = random(a.seed * 1000003 + i);
-      const renderer = renderers[i % renderers.length];
-      const half = Math.floor(i / renderers.length) % 2 === 0 ? 'tuning' : 'heldout';
-      const id = `gt${String(i).padStart(5, '0')}_${renderer.name}`;
-      const { resume, country } = makeResume(rnd);
-      const base = path.join(a.out, half, id);
-      try {
-        const html = await renderer.render(resume, rnd);
-        await page.setContent(html, { waitUntil: 'load', timeout: 20000 });
-        await page.pdf({ path: `${base}.pdf`, format: rnd.chance(0.5) ? 'A4' : 'Letter', printBackground: true });
-        fs.writeFileSync(`${base}.resume.json`, JSON.stringify(resume, null, 1));
-        fs.writeFileSync(`${base}.truth.json`, JSON.stringify({ ...truthOf(resume), renderer: renderer.name, country: country.code }, null, 1));
-        counts[renderer.name] = (counts[renderer.name] || 0) + 1;
-      } catch (e) {
-        ++failed;
-        process.stderr.write(`${id}: ${e.message}\n`);
-      }
+    const pages = [];
+    for (let p = 0; p < a.jobs; ++p) {
+      const page = await browser.newPage();
+      await page.setRequestInterception(true);
+      page.on('request', (req) => {
+        const url = req.url();
+        if (url.startsWith('data:') || url === 'about:blank') return req.continue();
+        const local = localAsset(url);
+        if (local && fs.existsSync(local[0])) return req.respond({ status: 200, contentType: local[1], body: fs.readFileSync(local[0]) });
+        return req.abort();
+      });
+      pages.push(page);
     }
-    await page.close();
-  }
-  await Promise.all(Array.from({ length: a.jobs }, worker));
-  await browser.close();
-  fs.rmSync(profile, { recursive: true, force: true });
-  const secs = ((Date.now() - started) / 1000).toFixed(1);
-  console.log(`${a.count - failed} résumés in ${secs} s (${failed} failed): ${JSON.stringify(counts)}`);
+    await pool(htmlCases, a.jobs, async (c, w) => {
+      const page = pages[w];
+      // Each case has its own stream, so a case does not change when the count does.
+      const rnd = random(c.seed);
+      const { resume, country } = makeResume(rnd);
+      try {
+        // A copy: some themes rewrite the document they are given (summaries as <p>…</p>).
+        const html = await c.renderer.render(structuredClone(resume), rnd);
+        await page.setContent(html, { waitUntil: 'load', timeout: 20000 });
+        await page.pdf({ path: path.join(a.out, c.half, `${c.id}.pdf`), format: rnd.chance(0.5) ? 'A4' : 'Letter', printBackground: true });
+        save(c, resume, country);
+      } catch (e) { fail(c, e); }
+    });
+    await browser.close();
+  });
+
+  // LaTeX with LuaLaTeX, `jobs` compiles at a time.
+  await phase('latex', () => pool(cases.filter((c) => c.medium === 'latex'), a.jobs, async (c) => {
+    const rnd = random(c.seed);
+    const { resume, country } = makeResume(rnd);
+    try {
+      await latex.compile(c.renderer.render(resume, rnd), path.join(a.out, c.half, `${c.id}.pdf`));
+      save(c, resume, country);
+    } catch (e) { fail(c, e); }
+  }));
+
+  // Scans: pdftoppm renders the source's first pages in grey (two for a PDF scan, one for a
+  // photo), gt_scan (scan.cpp, built here with Leptonica) rotates them and adds noise.
+  await phase('scans', async () => {
+    if (!scans.length) return;
+    const tool = path.join(tmp, 'gt_scan');
+    const lept = execFileSync('pkg-config', ['--cflags', '--libs', 'lept']).toString().trim().split(/\s+/);
+    execFileSync('g++', ['-std=c++17', '-O2', '-o', tool, path.join(__dirname, 'scan.cpp'), ...lept]);
+    await pool(scans, a.jobs, async (s) => {
+      if (!made.has(s.source.id)) return fail(s, new Error(`its source ${s.source.id} was not made`));
+      const rnd = random(s.seed);
+      const dpi = rnd.pick([150, 200, 200, 300]);
+      const angle = (rnd.chance(0.5) ? -1 : 1) * (0.4 + 1.1 * rnd.next());
+      const noise = 4 + 10 * rnd.next();
+      const work = fs.mkdtempSync(path.join(tmp, 'scan-'));
+      const srcBase = path.join(a.out, s.half, s.source.id);
+      const ext = { pdf: 'pdf', png: 'png', jpeg: 'jpg' }[s.format];
+      try {
+        await run('pdftoppm', ['-r', String(dpi), '-gray', '-f', '1', '-l', s.format === 'pdf' ? '2' : '1', `${srcBase}.pdf`, path.join(work, 'p')]);
+        const pageFiles = fs.readdirSync(work).filter((f) => f.endsWith('.pgm')).sort().map((f) => path.join(work, f));
+        await run(tool, ['--out', path.join(a.out, s.half, `${s.id}.${ext}`), '--format', s.format, '--dpi', String(dpi),
+                         '--angle', angle.toFixed(2), '--noise', noise.toFixed(1), '--seed', String(s.seed >>> 0),
+                         '--quality', String(rnd.int(60, 90)), '--gradient', s.format === 'pdf' ? '0' : (0.05 + 0.2 * rnd.next()).toFixed(2),
+                         ...pageFiles]);
+        const resume = JSON.parse(fs.readFileSync(`${srcBase}.resume.json`, 'utf8'));
+        const srcTruth = JSON.parse(fs.readFileSync(`${srcBase}.truth.json`, 'utf8'));
+        save(s, resume, { code: srcTruth.country }, { renderer: `scan-${s.source.renderer.name}`, scan: s.format,
+                                                       scan_of: s.source.id, scan_pages: pageFiles.length, dpi });
+      } catch (e) { fail(s, e); } finally { fs.rmSync(work, { recursive: true, force: true }); }
+    });
+  });
+  fs.rmSync(tmp, { recursive: true, force: true });
+  const total = cases.length + scans.length;
+  const took = ((Date.now() - started) / 1000).toFixed(1);
+  console.log(`${total - failed} résumés in ${took} s (${JSON.stringify(secs)}; ${failed} failed): ${JSON.stringify(counts)}`);
   process.exit(failed ? 1 : 0);
 }
 
