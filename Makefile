@@ -39,7 +39,9 @@ HEAVY_PKGS   = tesseract lept wv-1.0 libgsf-1
 HEAVY_CORE   = src/core/ocr.o src/core/doc_text.o
 HEAVY_OBJS   = src/helper/heavy_plugin.o $(HEAVY_CORE) src/core/ocr_limits.o src/core/limits.o src/core/utf8_text.o src/core/code_pages.o
 HELPER_OBJS  = src/helper/parser_main.o src/helper/document_process.o src/helper/request.o src/helper/sandbox.o \
-               src/helper/heavy_client.o $(filter-out $(HEAVY_CORE),$(CORE_SRCS:.cpp=.o))
+               src/helper/heavy_client.o src/helper/colour_management.o $(filter-out $(HEAVY_CORE),$(CORE_SRCS:.cpp=.o))
+# Little CMS: the parser turns poppler's colour management off (src/helper/colour_management.cpp).
+PARSER_PKGS  = $(filter-out $(HEAVY_PKGS),$(HELPER_PKGS)) lcms2
 CORE_CXXFLAGS = -std=c++17 -O2 -g -fPIC -fvisibility=hidden -Wall -Wextra $(WERROR) $(shell pkg-config --cflags $(HELPER_PKGS))
 
 # Not installed: builds the project's sample documents and hostile test inputs.
@@ -71,7 +73,7 @@ build/resume_pipeline--0.1.0.sql: $(sort $(wildcard sql/install/*.sql))
 
 # --as-needed: a library a pkg-config line names but nothing calls is not mapped by every process.
 $(HELPER): $(HELPER_OBJS)
-	$(CXX) -o $@ $^ -Wl,--as-needed $(shell pkg-config --libs $(filter-out $(HEAVY_PKGS),$(HELPER_PKGS)))
+	$(CXX) -o $@ $^ -Wl,--as-needed $(shell pkg-config --libs $(PARSER_PKGS))
 $(HEAVY_PLUGIN): $(HEAVY_OBJS)
 	$(CXX) -shared -o $@ $^ -Wl,-z,defs -Wl,--as-needed $(shell pkg-config --libs $(HEAVY_PKGS))
 

@@ -27,6 +27,7 @@
 #include "../core/docx_text.h"
 #include "../core/pdf_text.h"
 #include "../core/resume_parser.h"
+#include "colour_management.h"
 
 namespace rp::helper {
 namespace {
@@ -286,6 +287,8 @@ void ignore_poppler(const std::string &, void *) {}
 
 void warm_up_libraries() {
     poppler::set_debug_error_function(ignore_poppler, nullptr);
+    // Before poppler's first page: no colour transform is ever built (colour_management.cpp).
+    turn_off_colour_management();
     // The time zone: libzip converts every entry's DOS time with mktime().
     tzset();
     xmlInitParser();
