@@ -14,6 +14,7 @@
 
 #include "document_error.h"
 #include "ocr.h"
+#include "pdf_layout.h"
 #include "utf8_text.h"
 
 namespace rp {
@@ -80,6 +81,24 @@ size_t visible_chars(const std::string &utf8) {
     return n;
 }
 
+// The page's words with their boxes, in poppler's reading order.
+std::vector<PageWord> page_words(const poppler::page &page) {
+    std::vector<PageWord> words;
+    for (const poppler::text_box &box : page.text_list()) {
+        const poppler::rectf r = box.bbox();
+        PageWord w;
+        w.x0 = r.left();
+        w.y0 = r.top();
+        w.x1 = r.right();
+        w.y1 = r.bottom();
+        w.text = to_utf8(box.text());
+        w.space_after = box.has_space_after();
+        w.upright = box.rotation() == 0;
+        words.push_back(std::move(w));
+    }
+    return words;
+}
+
 // The text layer of each page (empty for a broken page object), and the 0-based pages that have
 // no usable one.
 struct PageTexts {
@@ -94,9 +113,7 @@ PageTexts page_texts(poppler::document &doc) {
     for (int i = 0; i < pages; ++i) {
         std::unique_ptr<poppler::page> page(doc.create_page(i));
         if (!page) continue;  // a broken page object: keep the page count honest, skip its text
-        std::string text = to_utf8(page->text(poppler::rectf(), poppler::page::non_raw_non_physical_layout));
-        // poppler ends each page with "\n\f"; the separator is ours to place.
-        while (!text.empty() && (text.back() == '\f' || text.back() == '\n')) text.pop_back();
+        std::string text = layout_page_text(page_words(*page));
         if (visible_chars(text) < kMinTextLayerChars) t.without_layer.push_back(i);
         t.text[i] = std::move(text);
     }
