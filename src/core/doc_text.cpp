@@ -96,7 +96,7 @@ void check_word8_tables(const guint8 *fib, GsfInput *word, GsfInput *table) {
         for (uint64_t k = 0; k < n; ++k) {
             const uint64_t pn = le32(plc.data() + (n + 1) * 4 + k * 4) & 0x3FFFFF;
             if ((pn + 1) * 512 > word_size) damaged("a formatting page lies outside the WordDocument stream");
-            guint8 crun;
+            guint8 crun = 0;
             if (gsf_input_seek(word, static_cast<gsf_off_t>(pn * 512 + 511), G_SEEK_SET) ||
                 !gsf_input_read(word, 1, &crun))
                 damaged("a formatting page cannot be read");
