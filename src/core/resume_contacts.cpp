@@ -447,7 +447,7 @@ bool plausible_name(const std::string &candidate, bool allow_single_word) {
         const std::u32string wc = decode_utf8(w);
         std::string fw = fold(w);
         if (is_particle(fw)) continue;
-        if (wc.empty() || !is_letter(wc[0]) || !is_upper(wc[0])) return false;
+        if (wc.empty() || !(is_upper(wc[0]) || is_caseless_letter(wc[0]))) return false;
         // "D." initials are fine; other dots ("e.g.", "Sr.") are not names.
         const size_t dots = static_cast<size_t>(std::count(w.begin(), w.end(), '.'));
         if (dots > 0 && !(wc.size() == 2 && wc[1] == '.')) return false;
@@ -476,6 +476,18 @@ std::optional<std::string> find_name(const std::vector<Line> &lines, const std::
         if (candidate.empty()) continue;
         const bool single = split_words(candidate).size() == 1;
         if (!plausible_name(candidate, single)) continue;
+        const std::u32string cps = decode_utf8(candidate);
+        if (!cps.empty() && is_cjk(cps[0])) return candidate;  // written without spaces, never wrapped
+        // The name wrapped in a narrow box ("Dmitri M." / "Sharma") and printed again in full
+        // below it, as some templates do: the full one.
+        for (size_t j = i + 1, seen = 0; j < limit && seen < 3; ++j) {
+            if (lines[j].text.empty()) continue;
+            ++seen;
+            const std::string longer = name_candidate_text(lines[j].text);
+            if (longer.size() > candidate.size() + 1 && starts_with(longer, candidate + " ") &&
+                plausible_name(longer, false) && !heading_kind(lines[j]))
+                return longer;
+        }
         if (!single) return candidate;
         // One word: a letter-spaced name broken over lines ("J O H N" / "D O E"), or a mononym.
         for (size_t j = i + 1; j < limit && j <= i + 3; ++j) {
@@ -485,8 +497,6 @@ std::optional<std::string> find_name(const std::vector<Line> &lines, const std::
                 return candidate + " " + next;
             break;
         }
-        const std::u32string cps = decode_utf8(candidate);
-        if (!cps.empty() && is_cjk(cps[0])) return candidate;
     }
     return std::nullopt;
 }
@@ -500,6 +510,34 @@ std::optional<size_t> next_text_line(const std::vector<Line> &lines, size_t i, i
         if (!lines[static_cast<size_t>(j)].text.empty()) return static_cast<size_t>(j);
     }
     return std::nullopt;
+}
+
+// "(https://github.com/jane-" / "doe)", "https://jane-" / "doe.dev • …": a narrow column broke a
+// link at a hyphen or a slash; the rest is the first word of the next line. Returns the joined
+// link, or nothing, and sets `fragment` to what it took from the next line.
+std::optional<std::string> wrapped_url(const std::vector<Line> &lines, size_t i, std::string &fragment) {
+    const std::string &t = lines[i].text;
+    const size_t space = t.rfind(' ');
+    std::string tail = t.substr(space == std::string::npos ? 0 : space + 1);
+    if (!tail.empty() && tail.front() == '(') tail.erase(0, 1);
+    const std::string lower = lower_ascii(tail);
+    if (!(starts_with(lower, "http://") || starts_with(lower, "https://") || starts_with(lower, "www.")) ||
+        tail.size() < 9 || std::string_view("-/_").find(tail.back()) == std::string_view::npos)
+        return std::nullopt;
+    const auto j = next_text_line(lines, i, 1);
+    if (!j) return std::nullopt;
+    const std::string &next = lines[*j].text;
+    std::string f = next.substr(0, next.find(' '));
+    if (!f.empty() && f.back() == ')') f.pop_back();
+    if (f.empty() || f.size() > 64 || !std::all_of(f.begin(), f.end(), [](char c) {
+            return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '.' ||
+                   c == '-' || c == '_' || c == '/' || c == '~' || c == '%';
+        }))
+        return std::nullopt;
+    const auto found = find_urls(tail + f);
+    if (found.size() != 1 || found[0] != tail + f) return std::nullopt;
+    fragment = f;
+    return tail + f;
 }
 
 // "james.mcallister@yand" / "ex.ru": a narrow column wraps an address; the rest is one
@@ -602,11 +640,24 @@ Contacts find_contacts(const std::vector<Line> &lines, const std::vector<Section
         email_domain = host_label(lower_ascii(c.email->substr(at + 1)));
     }
     std::vector<std::string> seen;
+    std::string fragment;
     for (size_t i = 0; i < lines.size() && !(c.url && c.profiles.size() >= kMaxProfiles); ++i) {
         const Section kind = index.of(i);
         if (kind == Section::Projects || kind == Section::References || kind == Section::Awards) continue;
         const Line &line = lines[i];
-        for (const std::string &url : find_urls(line.text)) {
+        const std::string taken = std::move(fragment);  // the start of this line, joined to a link above
+        fragment.clear();
+        std::vector<std::string> urls;
+        for (std::string &url : find_urls(line.text))
+            if (taken.empty() || url != taken || !starts_with(line.text, taken)) urls.push_back(std::move(url));
+        if (auto joined = wrapped_url(lines, i, fragment)) {
+            // The broken link's first half may have matched on its own ("https://jane-doe.").
+            urls.erase(std::remove_if(urls.begin(), urls.end(),
+                                      [&](const std::string &u) { return starts_with(*joined, u); }),
+                       urls.end());
+            urls.push_back(*joined);
+        }
+        for (const std::string &url : urls) {
             const size_t at = line.text.find(url);
             if (at != std::string::npos) {
                 const std::string before = fold(line.text.substr(at >= 6 ? at - 6 : 0, at >= 6 ? 6 : at));

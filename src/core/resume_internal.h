@@ -18,7 +18,8 @@ void append_utf8(std::string &out, char32_t c);
 bool is_letter(char32_t c);
 bool is_upper(char32_t c);
 bool is_lower(char32_t c);
-bool is_cjk(char32_t c);  // Han, Hiragana, Katakana, Hangul: scripts without case or spaces
+bool is_cjk(char32_t c);
+bool is_caseless_letter(char32_t c);  // Hebrew, Arabic, Indic, Thai, Georgian, Ethiopic: no capitals  // Han, Hiragana, Katakana, Hangul: scripts without case or spaces
 char32_t to_lower(char32_t c);
 // Lower case, Latin accents stripped (é → e, ß → ss), for keyword comparison only.
 std::string fold(std::string_view s);

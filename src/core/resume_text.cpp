@@ -148,7 +148,12 @@ bool is_letter(char32_t c) {
     if (c < 0x80) return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z');
     if (in(c, 0xC0, 0x24F)) return c != 0xD7 && c != 0xF7;
     return in(c, 0x370, 0x3FF) || in(c, 0x400, 0x52F) || in(c, 0x5D0, 0x5EA) || in(c, 0x620, 0x64A) ||
-           in(c, 0x900, 0xDFF) || in(c, 0xE01, 0xE30) || in(c, 0x1E00, 0x1EFF) || is_cjk(c);
+           in(c, 0x671, 0x6D3) || in(c, 0x900, 0xDFF) || in(c, 0xE01, 0xE30) || in(c, 0x10D0, 0x10FF) ||
+           in(c, 0x1200, 0x137F) || in(c, 0x1E00, 0x1EFF) || is_cjk(c);
+}
+
+bool is_caseless_letter(char32_t c) {
+    return (in(c, 0x590, 0x10FF) || in(c, 0x1200, 0x137F)) && is_letter(c);
 }
 
 char32_t to_lower(char32_t c) {

@@ -2,6 +2,7 @@
 // for the test; each test names the layout or pitfall it protects.
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <chrono>
 #include <fstream>
 #include <nlohmann/json.hpp>
@@ -376,6 +377,35 @@ TEST(ResumeParser, HeadingGluedToThePreviousLine) {
         "2015–2020 Engineer, Fjord Energy AS, Bergen.\n");
     EXPECT_EQ(schools(j), std::vector<std::string>{"University of Bergen"});
     EXPECT_EQ(employers(j), std::vector<std::string>{"Fjord Energy AS"});
+}
+
+TEST(ResumeParser, LinkBrokenAtAHyphenInANarrowColumn) {
+    const json j = parse(
+        "Min-jun Adeyemi\n"
+        "Utrecht \xE2\x80\xA2 adeyemi.min@outlook.com \xE2\x80\xA2 https://adeyemi-\n"
+        "min.dev \xE2\x80\xA2 https://github.com/adeyemi-min\n"
+        "GitHub\n(https://www.linkedin.com/in/jane-\ndoe42)\n\nEXPERIENCE\n");
+    const auto u = urls(j);
+    EXPECT_NE(std::find(u.begin(), u.end(), "https://adeyemi-min.dev"), u.end()) << j.dump();
+    EXPECT_NE(std::find(u.begin(), u.end(), "https://www.linkedin.com/in/jane-doe42"), u.end()) << j.dump();
+    EXPECT_EQ(std::find(u.begin(), u.end(), "min.dev"), u.end()) << j.dump();
+}
+
+TEST(ResumeParser, NamesInScriptsWithoutCapitals) {
+    EXPECT_EQ(parse("\xD9\x81\xD8\xA7\xD8\xB7\xD9\x85\xD8\xA9 \xD8\xA7\xD9\x84\xD8\xB9\xD8\xAA\xD9\x8A\xD8\xA8\xD9\x8A\n"
+                    "Abu Dhabi\nfatima@example.ae\n")["basics"]["name"],
+              "\xD9\x81\xD8\xA7\xD8\xB7\xD9\x85\xD8\xA9 \xD8\xA7\xD9\x84\xD8\xB9\xD8\xAA\xD9\x8A\xD8\xA8\xD9\x8A");
+    EXPECT_EQ(parse("\xD7\x99\xD7\xA2\xD7\x9C \xD7\x9B\xD7\x94\xD7\x9F\nTel Aviv\nyael@example.co.il\n")["basics"]["name"],
+              "\xD7\x99\xD7\xA2\xD7\x9C \xD7\x9B\xD7\x94\xD7\x9F");
+}
+
+TEST(ResumeParser, NameWrappedInABoxAndPrintedInFull) {
+    // A template that prints the name small beside a photo (wrapped) and again large.
+    const json j = parse("Dmitri M.\nSharma\nDmitri M. Sharma\nProject Coordinator\ndmitri@example.org\n");
+    EXPECT_EQ(j["basics"]["name"], "Dmitri M. Sharma");
+    // A Japanese name is written without a space and never joined to the address below it.
+    EXPECT_EQ(parse("\xE7\x94\xB0\xE4\xB8\xAD\xE7\xBF\x94\xE5\xA4\xAA\n\xE6\xB8\x8B\xE8\xB0\xB7\xE5\x8C\xBA\xE7\xA5\x9E\xE5\x8D\x97\n")["basics"]["name"],
+              "\xE7\x94\xB0\xE4\xB8\xAD\xE7\xBF\x94\xE5\xA4\xAA");
 }
 
 TEST(ResumeParser, InvalidUtf8AndControlBytesDoNotBreakJson) {
