@@ -252,7 +252,7 @@ async function main() {
   const texRenderers = Object.entries(latex.renderers).map(([name, render]) => ({ name, render }));
   const { cases, scans } = plan(a, renderers, texRenderers);
   for (const half of ['tuning', 'heldout']) fs.mkdirSync(path.join(a.out, half), { recursive: true });
-  const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'rp-groundtruth-'));
+  const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'gt-generate-'));
   // moment (in some themes) warns on every non-ISO date; the warnings are noise here.
   console.warn = () => {};
   const started = Date.now();
@@ -311,15 +311,21 @@ async function main() {
     await browser.close();
   });
 
-  // LaTeX with LuaLaTeX, `jobs` compiles at a time.
-  await phase('latex', () => pool(cases.filter((c) => c.medium === 'latex'), a.jobs, async (c) => {
-    const rnd = random(c.seed);
-    const { resume, country } = makeResume(rnd);
-    try {
-      await latex.compile(c.renderer.render(resume, rnd), path.join(a.out, c.half, `${c.id}.pdf`));
-      save(c, resume, country);
-    } catch (e) { fail(c, e); }
-  }));
+  // LaTeX with LuaLaTeX, `jobs` compiles at a time after a first one alone (on a new machine it
+  // builds luaotfload's font database, which two compiles should not both write).
+  await phase('latex', async () => {
+    const texCases = cases.filter((c) => c.medium === 'latex');
+    const one = async (c) => {
+      const rnd = random(c.seed);
+      const { resume, country } = makeResume(rnd);
+      try {
+        await latex.compile(c.renderer.render(resume, rnd), path.join(a.out, c.half, `${c.id}.pdf`), { tmp });
+        save(c, resume, country);
+      } catch (e) { fail(c, e); }
+    };
+    if (texCases.length) await one(texCases[0]);
+    await pool(texCases.slice(1), a.jobs, one);
+  });
 
   // Scans: pdftoppm renders the source's first pages in grey (two for a PDF scan, one for a
   // photo), gt_scan (scan.cpp, built here with Leptonica) rotates them and adds noise.

@@ -219,23 +219,24 @@ const renderers = {
   currvita,
 };
 
-// Compiles a .tex source to `pdfPath` with LuaLaTeX in a fresh temporary directory: no shell
-// escape, a minute at most. Rejects with the end of the log when LaTeX fails.
-function compile(source, pdfPath, { timeout = 60000 } = {}) {
-  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'rp-latex-'));
+// Compiles a .tex source to `pdfPath` with LuaLaTeX in a fresh directory under `tmp`: no shell
+// escape, a minute at most. Rejects with LaTeX's first error lines when it fails.
+function compile(source, pdfPath, { timeout = 60000, tmp = os.tmpdir() } = {}) {
+  const dir = fs.mkdtempSync(path.join(tmp, 'latex-'));
   fs.writeFileSync(path.join(dir, 'cv.tex'), source);
   return new Promise((resolve, reject) => {
     execFile('lualatex', ['-interaction=nonstopmode', '-halt-on-error', '-no-shell-escape', 'cv.tex'],
       { cwd: dir, timeout, killSignal: 'SIGKILL', maxBuffer: 16 << 20, env: { ...process.env, max_print_line: '1000' } },
       (err, stdout) => {
         try {
-          if (err || !fs.existsSync(path.join(dir, 'cv.pdf'))) {
-            const log = String(stdout).split('\n').filter((l) => l.startsWith('!') || /error/i.test(l)).slice(0, 5).join(' | ');
-            reject(new Error(`lualatex ${err && err.killed ? 'timed out' : 'failed'}: ${log}`));
-          } else {
-            fs.copyFileSync(path.join(dir, 'cv.pdf'), pdfPath);
-            resolve();
+          if (err) {
+            const log = String(stdout).split('\n').filter((l) => l.startsWith('!')).slice(0, 5).join(' | ');
+            throw new Error(`lualatex ${err.killed ? 'timed out' : 'failed'}: ${log || err.message}`);
           }
+          fs.copyFileSync(path.join(dir, 'cv.pdf'), pdfPath);
+          resolve();
+        } catch (e) {
+          reject(e);
         } finally {
           fs.rmSync(dir, { recursive: true, force: true });
         }
