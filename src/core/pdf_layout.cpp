@@ -148,18 +148,45 @@ bool same_row(const Segment &a, const Segment &b) {
     return std::fabs(a.y1 - b.y1) <= tol || std::fabs(a.y0 - b.y0) <= tol;
 }
 
-// A table (dates in a column beside the entries, "Company ... 2019 – 2021" lines) has pieces
-// on both sides of its gutter row by row; two columns of running text do not, except by chance.
-bool looks_like_table(const std::vector<Segment> &segs, const std::vector<size_t> &narrow,
-                      const std::vector<size_t> &wide) {
+// The first piece of each block of one side: pieces stacked at ordinary leading form a block, a
+// wider gap starts the next.
+std::vector<size_t> block_starts(const std::vector<Segment> &segs, std::vector<size_t> side) {
+    std::sort(side.begin(), side.end(), [&](size_t a, size_t b) { return segs[a].y0 < segs[b].y0; });
+    std::vector<size_t> starts;
+    double bottom = -1e300, height = 0;
+    for (size_t i : side) {
+        const Segment &s = segs[i];
+        if (s.y0 - bottom > 0.6 * std::min(height, s.height())) starts.push_back(i);
+        if (s.y1 > bottom) {
+            bottom = s.y1;
+            height = s.height();
+        }
+    }
+    return starts;
+}
+
+// Share of `side`'s pieces that sit on the row of a piece of `other`.
+double row_paired(const std::vector<Segment> &segs, const std::vector<size_t> &side, const std::vector<size_t> &other) {
     size_t paired = 0;
-    for (size_t i : narrow)
-        for (size_t j : wide)
+    for (size_t i : side)
+        for (size_t j : other)
             if (same_row(segs[i], segs[j])) {
                 paired++;
                 break;
             }
-    return paired * 10 >= narrow.size() * 6;
+    return side.empty() ? 0 : static_cast<double>(paired) / static_cast<double>(side.size());
+}
+
+// A table's cells start together. Either each piece of the narrow side is level with a line of
+// the other and its blocks are short (a date or a place beside each entry's title), or its
+// blocks start where blocks of the other side start (profile cards side by side). Two independent
+// columns start their blocks (sections, entries) wherever their own text puts them, even when
+// both follow one line grid.
+bool looks_like_table(const std::vector<Segment> &segs, const std::vector<size_t> &narrow,
+                      const std::vector<size_t> &wide) {
+    const std::vector<size_t> ns = block_starts(segs, narrow), ws = block_starts(segs, wide);
+    if (row_paired(segs, narrow, wide) >= 0.6 && narrow.size() * 10 < ns.size() * 22) return true;
+    return ns.size() >= 2 && row_paired(segs, ns, ws) >= 0.6;
 }
 
 // A column of text has lines stacked at ordinary leading (an address, a list of skills, a

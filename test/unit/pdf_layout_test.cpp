@@ -66,6 +66,27 @@ TEST(PdfLayout, ReadsASidebarAndTheMainColumnOneAfterTheOther) {
         << text;
 }
 
+TEST(PdfLayout, ColumnsOnOneLineGridAreStillColumns) {
+    // Main column and sidebar in one font on one 12 pt grid: every sidebar line is level with a
+    // main line, but the sidebar's blocks (sections) start where the main column has none.
+    std::vector<PageWord> page;
+    const char *main_col[] = {"WORK EXPERIENCE", "2022 - 2023", "Head of Engineering", "Helix Security",
+                              "Built the checkout flow", "Automated budget reviews", "Led a team of five",
+                              "2019 - 2022", "Graphic Designer", "CinderHub", "Migrated the reports",
+                              "Reduced the on-call load", "Designed contracts", "Improved the pipeline"};
+    const char *side[] = {"CONTACT", "7 Mill Lane, London", "tyler@example.org", "+44 20 8923 0378", "", "",
+                          "EDUCATION", "Imperial College London", "B.Sc., Economics", "2016 - 2020", "", "SKILLS",
+                          "Go, TypeScript", "Docker, GCP"};
+    for (int i = 0; i < 14; i++) {
+        put(page, 27, 74 + 12.0 * i, main_col[i]);
+        if (*side[i]) put(page, 400, 74 + 12.0 * i, side[i]);
+    }
+    const std::string text = rp::layout_page_text(page);
+    EXPECT_NE(text.find("2022 - 2023\nHead of Engineering\nHelix Security\nBuilt the checkout flow"), std::string::npos)
+        << text;
+    EXPECT_NE(text.find("EDUCATION\nImperial College London\nB.Sc., Economics"), std::string::npos) << text;
+}
+
 TEST(PdfLayout, KeepsTheRowsOfATable) {
     // Dates in a left column beside each entry's title: read row by row, not as two columns.
     std::vector<PageWord> page;
