@@ -16,9 +16,13 @@ namespace {
     "spring|summer|fall|autumn|winter|fr[uü]hling|sommer|herbst|printemps|[eé]t[eé]|automne|hiver|"          \
     "primavera|verano|oto[nñ]o|invierno)"
 #define RP_YEAR "(?:19|20)\\d{2}"
+// A point in time: "Mar. 2021", "March 3, 2021", "06/2019", "15.06.2019", "06/15/2019",
+// "2015 / 07", "2019-06", "2019-06-01", "2019.06", "2013 年 6 月", "2017".
 #define RP_POINT                                                                                                       \
-    "(?:\\b" RP_MONTH "\\b\\.?,?\\s*(?:\\d{1,2}(?:st|nd|rd|th)?,?\\s*)?" RP_YEAR "\\b|\\b\\d{1,2}\\s*[/.]\\s*" RP_YEAR \
-    "\\b|\\b" RP_YEAR "\\s*/\\s*\\d{1,2}\\b|" RP_YEAR "\\s*年(?:\\s*\\d{1,2}\\s*月)?|\\b" RP_YEAR "\\b)"
+    "(?:\\b" RP_MONTH "\\b\\.?,?\\s*(?:\\d{1,2}(?:st|nd|rd|th)?,?\\s*)?" RP_YEAR                                         \
+    "\\b|\\b\\d{1,2}[/.]\\d{1,2}[/.]" RP_YEAR "\\b|\\b\\d{1,2}\\s*[/.]\\s*" RP_YEAR "\\b|\\b" RP_YEAR                        \
+    "-(?:0[1-9]|1[0-2])(?:-(?:0[1-9]|[12]\\d|3[01]))?\\b|\\b" RP_YEAR "\\.(?:0[1-9]|1[0-2])\\b|\\b" RP_YEAR              \
+    "\\s*/\\s*\\d{1,2}\\b|" RP_YEAR "\\s*年(?:\\s*\\d{1,2}\\s*月)?|\\b" RP_YEAR "\\b)"
 #define RP_NOW                                                                                                          \
     "(?:\\b(?:present|current(?:ly)?|now|today|ongoing|heute|aktuell|jetzt|laufend|aujourd['’]hui|actuel(?:lement)?|" \
     "en cours|pr[eé]sent|presente|actualidad|actual|hoy|oggi|in corso)\\b|至今)"
@@ -84,11 +88,21 @@ int month_number(std::string_view point) {
 std::string iso_of_point(std::string_view point) {
     static const RE2 *year = new RE2("(" RP_YEAR ")");
     static const RE2 *num_before = new RE2("^(\\d{1,2})\\s*[/.]\\s*" RP_YEAR);
-    static const RE2 *num_after = new RE2(RP_YEAR "\\s*[/年]\\s*(\\d{1,2})");
+    static const RE2 *num_after = new RE2(RP_YEAR "\\s*[-./年]\\s*(\\d{1,2})");
+    static const RE2 *day_month = new RE2("^(\\d{1,2})([/.])(\\d{1,2})[/.]" RP_YEAR);
     std::string y;
     if (!RE2::PartialMatch(point, *year, &y)) return std::string(point);
     int month = month_number(point);
-    int n = 0;
+    int n = 0, a = 0, b = 0;
+    std::string sep;
+    // "15.06.2019" and "15/06/2019" are day first, "06/15/2019" month first; a number over 12
+    // settles it, otherwise dots are read day first and slashes month first.
+    if (!month && RE2::PartialMatch(point, *day_month, &a, &sep, &b)) {
+        if (a >= 1 && a <= 12 && (b > 12 || sep == "/"))
+            month = a;
+        else if (b >= 1 && b <= 12)
+            month = b;
+    }
     if (!month && RE2::PartialMatch(point, *num_before, &n) && n >= 1 && n <= 12) month = n;
     if (!month && RE2::PartialMatch(point, *num_after, &n) && n >= 1 && n <= 12) month = n;
     if (!month) return y;

@@ -449,6 +449,19 @@ TEST(ResumeDates, RangesInSeveralForms) {
     EXPECT_TRUE(rp::resume::is_date_only("since January 2016"));
     EXPECT_TRUE(rp::resume::is_date_only("Date: Oct 2010 \xE2\x80\x93 July 2012"));
     EXPECT_FALSE(rp::resume::is_date_only("Senior Engineer, Acme Inc. 2019 - 2020"));
+    // ISO dates (JSON Resume themes print them as stored), day-first and month-first numbers.
+    d = parse_dates("2016-04-01 \xE2\x80\x94 2018-06-01");
+    EXPECT_EQ(d.start, "2016-04");
+    EXPECT_EQ(d.end, "2018-06");
+    d = parse_dates("2019-06 \xE2\x80\x94");
+    EXPECT_EQ(d.start, "2019-06");
+    EXPECT_TRUE(rp::resume::is_date_only("2019-06-01 \xE2\x80\x94"));
+    d = parse_dates("2016-2018");
+    EXPECT_EQ(d.start, "2016");
+    EXPECT_EQ(d.end, "2018");
+    EXPECT_EQ(parse_dates("15.06.2019 - 31.12.2020").start, "2019-06");
+    EXPECT_EQ(parse_dates("06/15/2019 - 12/31/2020").start, "2019-06");
+    EXPECT_EQ(parse_dates("2019.06 - 2020.01").end, "2020-01");
 }
 
 TEST(ResumeEntries, OrganisationOfOneLine) {
