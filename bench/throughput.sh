@@ -4,7 +4,8 @@
 #   (b) one session running process_pending(1000) with the workers switched off,
 # in the same run, on the same machine. Input: 1,000 uploads of build/samples/ada_whitfield.pdf
 # (a small one-page PDF, ~21 KB) under distinct object names, so every job is a real 'resume'
-# step: read the object, extract text in the parser process, parse it, write the row.
+# step: read the object, extract text in the parser process, parse it, write the row. Also the
+# CPU the cluster used per job on each side (every process of it, parser processes included).
 #
 #   bench/throughput.sh               UPLOADS=2000 bench/throughput.sh
 set -euo pipefail
@@ -23,7 +24,10 @@ PG_NET_JOBS_S=161 # given: pg_net drains 1,000 queued requests at 161/s (500 ms 
 . "$ROOT/scripts/lib/db.sh"
 # shellcheck source=SCRIPTDIR/../scripts/lib/bench.sh
 . "$ROOT/scripts/lib/bench.sh"
-trap cluster_stop EXIT
+# shellcheck source=SCRIPTDIR/cpu.sh
+. "$ROOT/bench/cpu.sh"
+MARKS=$(mktemp -d /tmp/rp-bench-throughput.XXXXXX)
+trap 'cluster_stop; rm -rf "$MARKS"' EXIT
 cluster_start # workers on, serving the default database 'postgres'
 
 q -c 'CREATE EXTENSION resume_pipeline' >/dev/null
@@ -35,13 +39,15 @@ no_open_jobs="SELECT NOT EXISTS (SELECT 1 FROM resume_pipeline.jobs WHERE state 
 
 # upload_batch PREFIX — UPLOADS uploads in ONE transaction (the jobs become visible together at
 # COMMIT). The mark is taken just before COMMIT in the same transaction, so the measured span
-# includes the commit itself (1,000 storage renames): conservative for the pool.
+# includes the commit itself (1,000 storage renames): conservative for the pool. The cluster's CPU
+# count (bench/cpu.sh) is read at the same point, into $MARKS/cpu_PREFIX.
 upload_batch() {
     q <<SQL
 BEGIN;
 SELECT count(resume_pipeline.upload('resumes', '$1-' || i || '.pdf', s.data, '{}', '$USER_ID'))
   FROM samples s, generate_series(1, $UPLOADS) i;
 INSERT INTO marks VALUES ('$1', clock_timestamp());
+\\! RP_CLUSTER_DIR=$RP_CLUSTER_DIR bash $ROOT/bench/cpu.sh >$MARKS/cpu_$1
 COMMIT;
 SQL
 }
@@ -56,6 +62,7 @@ bench_wait "$no_open_jobs" 60
 # (a) Worker pool: commit the batch, then wait (bounded) until every job is finished.
 upload_batch pool >/dev/null
 bench_wait "$no_open_jobs" 900
+pool_cpu_ms=$(($(cluster_cpu_ms) - $(cat "$MARKS/cpu_pool")))
 pool=$(q -F ' ' <<SQL
 SELECT count(*), count(*) FILTER (WHERE j.state = 'done'),
        extract(epoch FROM max(j.started_at) - m.t), extract(epoch FROM max(j.finished_at) - m.t)
@@ -81,6 +88,7 @@ SELECT :ran, extract(epoch FROM clock_timestamp() - :'t0');
 SQL
 )
 read -r pp_ran pp_s <<<"$pp"
+pp_cpu_ms=$(($(cluster_cpu_ms) - $(cat "$MARKS/cpu_single")))
 pp_done=$(q -c "SELECT count(*) FROM resume_pipeline.jobs j JOIN resume_pipeline.resumes r ON r.id = j.target_id
                  WHERE r.original_filename LIKE 'single-%' AND j.state = 'done'")
 # Workers back on, as the cluster was.
@@ -90,7 +98,7 @@ bench_wait "$workers_up" 30
 [ "$pool_done" = "$UPLOADS" ] && [ "$pp_done" = "$UPLOADS" ] && [ "$pp_ran" = "$UPLOADS" ] ||
     { echo "not every job succeeded: pool $pool_done/$pool_n done, process_pending ran $pp_ran, $pp_done done" >&2; exit 1; }
 
-awk -v n="$UPLOADS" -v ps="$pool_start_s" -v pf="$pool_finish_s" -v bs="$pp_s" -v net="$PG_NET_JOBS_S" \
+awk -v n="$UPLOADS" -v pc="$pool_cpu_ms" -v bc="$pp_cpu_ms" -v ps="$pool_start_s" -v pf="$pool_finish_s" -v bs="$pp_s" -v net="$PG_NET_JOBS_S" \
     -v cores="$(nproc)" 'BEGIN {
     pool = n / pf; started = n / ps; single = n / bs
     printf "\nthroughput benchmark: %d uploads of ada_whitfield.pdf (one-page PDF, 21 KB) queued in one transaction, %d cores\n", n, cores
@@ -98,5 +106,6 @@ awk -v n="$UPLOADS" -v ps="$pool_start_s" -v pf="$pool_finish_s" -v bs="$pp_s" -
     printf "                            %7.1f jobs/s started (last job started %.2f s after COMMIT)\n", started, ps
     printf "process_pending (1 session): %6.1f jobs/s done    (%.2f s, workers off)\n", single, bs
     printf "ratio pool / process_pending: %.2fx  (target >= 1.6 on 2 cores)\n", pool / single
+    printf "CPU per job (the whole cluster, parser processes included, from COMMIT): pool %.2f ms, process_pending %.2f ms\n", pc / n, bc / n
     printf "ratio pool / pg_net         : %.2fx  (pg_net: %d jobs/s, given, with a 500 ms endpoint; 224/s at 0 ms)\n", pool / net, net
 }'
