@@ -15,8 +15,9 @@
 # floor fails; the figures are printed either way.
 declare -A pa_corpus_floor=([name]=0.95 [email]=1.00 [phone]=1.00 [urls]=1.00 [employers]=0.96 [schools]=0.94)
 declare -A pa_html_floor=([name]=0.91 [email]=0.99 [phone]=0.92 [urls]=0.98 [employers]=0.70 [schools]=0.88)
-declare -A pa_latex_floor=([name]=0.99 [email]=0.95 [phone]=0.92 [urls]=0.95 [employers]=0.66 [schools]=0.83)
-# Scans (15 a half, read by OCR): most misses are the OCR's (names in scripts or with letters its
+declare -A pa_latex_floor=([name]=0.99 [email]=0.95 [phone]=0.89 [urls]=0.95 [employers]=0.66 [schools]=0.83)
+# LaTeX and scans are 30 and 15 documents a half: one document moves a figure by 0.033 or 0.067.
+# Scans (read by OCR): most misses are the OCR's (names in scripts or with letters its
 # English, German, French and Spanish data lack; "name. surname@mail. com"; a lost "+").
 declare -A pa_scan_floor=([name]=0.12 [email]=0.72 [phone]=0.59 [urls]=0.55 [employers]=0.51 [schools]=0.60)
 pa_count=300
