@@ -115,6 +115,11 @@ bool has_date(std::string_view s) {
     return RE2::PartialMatch(s, point_re());
 }
 
+bool is_month_only(std::string_view s) {
+    static const RE2 *re = new RE2("\\s*" RP_MONTH "\\.?,?\\s*", case_insensitive());
+    return RE2::FullMatch(s, *re);
+}
+
 bool is_date_only(std::string_view s) {
     const bool dated = has_date(s);
     if (!dated && !RE2::PartialMatch(s, now_re())) return false;

@@ -98,7 +98,9 @@ Kind classify(const Line &line, const std::optional<std::string> &name) {
     const std::string &t = line.text;
     if (t.empty()) return Kind::Skip;
     if (is_date_only(t)) return Kind::Date;
+    if (is_month_only(t)) return Kind::Skip;
     if (letter_count(t) == 0) return Kind::Skip;  // page numbers, rules
+    if (is_entry_label(trim_field(t))) return Kind::Skip;  // "Highlights" above an entry's bullets
     if (name && name->size() >= 5 && line.folded.find(fold(*name)) != std::string::npos) return Kind::Skip;  // footer
     const std::vector<std::string> words = split_words(t);
     const auto urls = find_urls(t);
@@ -475,7 +477,9 @@ std::optional<EducationEntry> parse_education_line(const std::string &text) {
     }
     if (!school) {
         Parsed p = parse_entry_line(text, true);
-        if (p.org && p.title) school = p.org;  // "PhD in Computer Science, CalTech, Pasadena"
+        // "PhD in Computer Science, CalTech, Pasadena"; not "M.Sc., Physics", where the second
+        // field is the subject.
+        if (p.org && p.title && !is_field_of_study(*p.org)) school = p.org;
     }
     if (!school) return std::nullopt;
     EducationEntry e;

@@ -56,7 +56,9 @@ bool has_degree_word(std::string_view s);             // Bachelor, Master, PhD, 
 bool is_location(std::string_view s);                 // "Atlanta, GA", "Seoul, S.Korea", "Germany", "Location: …"
 bool is_country(std::string_view s);                  // a country or US state code on its own
 bool is_name_stopword(std::string_view folded_word);  // resume, cv, curriculum, vitae, lebenslauf …
-bool is_company_suffix(std::string_view field);       // "Inc.", "Ltd", "LLC" as a whole field
+bool is_company_suffix(std::string_view field);
+bool is_field_of_study(std::string_view s);  // "Physics", "Computer Science", "Electrical" (wrapped)
+bool is_entry_label(std::string_view s);     // "Highlights", "Key achievements", "Responsibilities"       // "Inc.", "Ltd", "LLC" as a whole field
 
 enum class Section {
     Header,  // before the first heading
@@ -91,6 +93,7 @@ void split_glued_headings(std::vector<Line> &lines);
 bool has_date(std::string_view s);
 // True when nothing but dates, "present", "since" and separators is on the line.
 bool is_date_only(std::string_view s);
+bool is_month_only(std::string_view s);  // "Sep", "March": half of a date the layout split
 // The line with date ranges removed and the separators around them trimmed.
 std::string strip_dates(std::string_view s);
 struct DateRange {

@@ -444,6 +444,52 @@ bool has_degree_word(std::string_view s) {
     return contains_any(s, {"学士", "硕士", "博士", "本科", "研究生", "学位"});
 }
 
+// A subject of study on its own ("Physics", "Computer Science", "Betriebswirtschaftslehre"), or
+// the first word of one that wrapped ("Electrical" / "Engineering"): the area of a degree, never
+// an institution. Every word must be a subject word.
+bool is_field_of_study(std::string_view s) {
+    static const WordSet *words = make_set({
+        "physics", "chemistry", "biology", "biochemistry", "mathematics", "maths", "math", "statistics",
+        "economics", "econometrics", "finance", "accounting", "marketing", "management", "business",
+        "administration", "law", "medicine", "nursing", "pharmacy", "dentistry", "psychology", "sociology",
+        "philosophy", "history", "linguistics", "literature", "english", "languages", "anthropology", "geography",
+        "geology", "astronomy", "neuroscience", "architecture", "education", "music", "art", "arts", "fine",
+        "design", "graphic", "industrial", "engineering", "mechanical", "electrical", "electronic", "electronics",
+        "civil", "chemical", "aerospace", "biomedical", "software", "computer", "computing", "science",
+        "sciences", "studies", "information", "systems", "technology", "data", "political", "international",
+        "relations", "public", "health", "policy", "environmental", "communication", "communications",
+        "journalism", "media", "applied", "and", "&", "of", "in",
+        // German, French, Spanish, Italian
+        "informatik", "physik", "chemie", "mathematik", "wirtschaftsinformatik", "betriebswirtschaftslehre",
+        "volkswirtschaftslehre", "maschinenbau", "elektrotechnik", "rechtswissenschaft", "informatique",
+        "economie", "mathematiques", "physique", "chimie", "droit", "gestion", "fisica", "quimica",
+        "matematicas", "economia", "derecho", "medicina", "ingenieria", "informatica", "matematica", "chimica",
+        "giurisprudenza", "ingegneria",
+    });
+    const std::vector<std::string> tokens = folded_tokens(s);
+    if (tokens.empty() || tokens.size() > 5) return false;
+    for (const auto &t : tokens)
+        if (!words->count(t)) return false;
+    return !(tokens.size() == 1 && (tokens[0] == "and" || tokens[0] == "&" || tokens[0] == "of" || tokens[0] == "in"));
+}
+
+// A label inside an entry ("Highlights", "Key achievements", "Responsibilities:").
+bool is_entry_label(std::string_view s) {
+    static const WordSet *labels = make_set({
+        "highlights", "key highlights", "achievements", "key achievements", "accomplishments",
+        "key accomplishments", "responsibilities", "key responsibilities", "main responsibilities", "tasks",
+        "duties", "projects", "key projects", "selected projects", "technologies", "tech stack", "tools",
+        "courses", "coursework", "relevant coursework", "thesis", "aufgaben", "erfolge", "taches",
+        "realisations", "missions", "responsabilites", "logros", "responsabilidades", "tareas",
+    });
+    std::string f;
+    for (const auto &t : folded_tokens(s)) {
+        if (!f.empty()) f += ' ';
+        f += t;
+    }
+    return labels->count(f) > 0;
+}
+
 bool is_country(std::string_view s) {
     static const WordSet *codes = make_set({
         "AL", "AK", "AZ", "AR", "CA", "CO",  "CT",  "DE",   "FL",     "GA",   "HI", "ID", "IL", "IN",  "IA",  "KS",

@@ -408,6 +408,19 @@ TEST(ResumeParser, NameWrappedInABoxAndPrintedInFull) {
               "\xE7\x94\xB0\xE4\xB8\xAD\xE7\xBF\x94\xE5\xA4\xAA");
 }
 
+TEST(ResumeParser, SubjectsAndEntryLabelsAreNotOrganisations) {
+    const json j = parse(
+        "Jane Doe\njane@example.org\n\nEXPERIENCE\nSilverlineSoft\n2019-06-01 \xE2\x80\x94\nIntern\nHighlights\n"
+        "Improved latency of the search service.\n\nEDUCATION\nImperial College London\n2012 - 2014\nM.Sc., Physics\n"
+        "Bachelor of Science, Economics\n2008 - 2012\n");
+    EXPECT_EQ(employers(j), std::vector<std::string>{"SilverlineSoft"}) << j.dump();
+    EXPECT_EQ(schools(j), std::vector<std::string>{"Imperial College London"}) << j.dump();
+    EXPECT_TRUE(rp::resume::is_field_of_study("Computer Science"));
+    EXPECT_TRUE(rp::resume::is_field_of_study("Electrical"));
+    EXPECT_FALSE(rp::resume::is_field_of_study("Trinity College"));
+    EXPECT_FALSE(rp::resume::is_field_of_study("INSEAD"));
+}
+
 TEST(ResumeParser, InvalidUtf8AndControlBytesDoNotBreakJson) {
     std::string text = "Bad \xFF\xFE Bytes\x01\x02\nname@example.com\n";
     text += std::string("\0\0\0", 3);
