@@ -606,7 +606,16 @@ Contacts find_contacts(const std::vector<Line> &lines, const std::vector<Section
         }
 
     // Phone: the contact block or a labelled line first; then a line that is mostly the number.
-    for (int pass = 0; pass < 2 && !c.phone; ++pass)
+    // A short bare number alone on its line ("88010-000", "530-0001") may be an address's postal
+    // code: it is taken only when the pass finds no number that looks more like a phone.
+    auto weak_phone = [](const Line &line, const std::string &phone) {
+        if (count_digits(phone) > 9 || phone.find('+') != std::string::npos || phone.find('(') != std::string::npos)
+            return false;
+        if (has_phone_label(line.folded)) return false;
+        return trim_field(line.text) == trim_field(phone);
+    };
+    for (int pass = 0; pass < 2 && !c.phone; ++pass) {
+        std::optional<std::string> weak;
         for (size_t i = 0; i < lines.size() && !c.phone; ++i) {
             const Section kind = index.of(i);
             if (kind == Section::References) continue;
@@ -626,8 +635,14 @@ Contacts find_contacts(const std::vector<Line> &lines, const std::vector<Section
                 for (char32_t ch : decode_utf8(line.text)) letters += is_letter(ch);
                 if (letters > 12) continue;
             }
+            if (weak_phone(line, phones.front())) {
+                if (!weak) weak = phones.front();
+                continue;
+            }
             c.phone = phones.front();
         }
+        if (!c.phone) c.phone = weak;
+    }
 
     // URLs: personal links of the contact block, profile links anywhere, a homepage named like
     // the candidate; never links in project or job descriptions.

@@ -421,6 +421,14 @@ TEST(ResumeParser, SubjectsAndEntryLabelsAreNotOrganisations) {
     EXPECT_FALSE(rp::resume::is_field_of_study("INSEAD"));
 }
 
+TEST(ResumeParser, PostcodeAloneOnALineIsNotThePhone) {
+    EXPECT_EQ(parse("M\xC3\xA4rta B\nAv. Paulista, 1578\n88010-000\nFlorian\xC3\xB3polis\nBR\nT  (11) 99775-7255\n"
+                    "marta@example.org\n")["basics"]["phone"],
+              "(11) 99775-7255");
+    // A short number is still taken when it is the only one.
+    EXPECT_EQ(parse("Jane Doe\njane@example.org\n555-1234\n")["basics"]["phone"], "555-1234");
+}
+
 TEST(ResumeParser, InvalidUtf8AndControlBytesDoNotBreakJson) {
     std::string text = "Bad \xFF\xFE Bytes\x01\x02\nname@example.com\n";
     text += std::string("\0\0\0", 3);
