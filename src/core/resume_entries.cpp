@@ -513,8 +513,83 @@ std::optional<std::string> org_of_line(std::string_view line) {
     return p.org;
 }
 
+namespace {
+
+// Form-like CVs (Europass) label each field of an entry on the left: "Dates", "Occupation or
+// position held", "Name and address of employer". A label may wrap around its value.
+bool key_is(const Line &l, std::initializer_list<const char *> keys) {
+    for (const char *k : keys)
+        if (l.key == k) return true;
+    return false;
+}
+bool employer_label(const Line &l) {
+    return key_is(l, {"nameandaddressofemployer", "nameandaddressof", "employer", "employername", "nameofemployer",
+                      "arbeitgeber", "nameundadressedesarbeitgebers", "employeur", "nometadressedelemployeur",
+                      "empleador", "nombreydirecciondelempleador", "datoredilavoro", "nomeeindirizzodeldatoredilavoro"});
+}
+bool label_fragment(const Line &l) {
+    return employer_label(l) ||
+           key_is(l, {"dates", "date", "occupationorpositionheld", "occupationorposition", "held", "mainactivitiesand",
+                      "responsibilities", "mainactivitiesandresponsibilities", "typeofbusinessorsector",
+                      "typeofbusiness", "orsector", "beruflichepositionoderfunktion", "fonctionoupostesoccupes",
+                      "funcionocargoocupados"});
+}
+
+// The value after the label at line i: the next line that is not a piece of a label.
+std::optional<size_t> labelled_value(const std::vector<Line> &lines, size_t i, size_t end) {
+    for (size_t j = i + 1; j < end && j <= i + 3; ++j) {
+        if (lines[j].text.empty() || label_fragment(lines[j])) continue;
+        return j;
+    }
+    return std::nullopt;
+}
+
+std::vector<WorkEntry> labelled_work(const std::vector<Line> &lines, const std::vector<SectionSpan> &sections) {
+    std::vector<WorkEntry> out;
+    for (const auto &s : sections) {
+        if (s.kind != Section::Work && s.kind != Section::Mixed) continue;
+        std::optional<std::string> position, start, end;
+        bool ongoing = false;
+        for (size_t i = s.begin; i < s.end && out.size() < kMaxEntries; ++i) {
+            const Line &l = lines[i];
+            if (key_is(l, {"dates", "date"})) {
+                position.reset();
+                if (auto v = labelled_value(lines, i, s.end)) {
+                    const DateRange d = parse_dates(lines[*v].text);
+                    start = d.found ? std::optional<std::string>(d.start) : std::nullopt;
+                    end = d.found && !d.ongoing ? d.end : std::nullopt;
+                    ongoing = d.ongoing;
+                }
+            } else if (key_is(l, {"occupationorpositionheld", "occupationorposition", "beruflichepositionoderfunktion",
+                                  "fonctionoupostesoccupes", "funcionocargoocupados"})) {
+                if (auto v = labelled_value(lines, i, s.end)) position = trim_field(lines[*v].text);
+            } else if (employer_label(l) && !key_is(l, {"employer"})) {
+                const auto v = labelled_value(lines, i, s.end);
+                if (!v) continue;
+                const std::vector<std::string> fields = split_fields(lines[*v].text);
+                const std::string org = trim_field(fields.empty() ? lines[*v].text : fields.front());
+                if (org.empty() || split_words(org).size() > kMaxOrgWords || (!capitalised_phrase(org) && !has_cjk(org)))
+                    continue;
+                WorkEntry w;
+                w.name = org;
+                w.position = position;
+                w.start = start;
+                if (!ongoing) w.end = end;
+                out.push_back(std::move(w));
+                start.reset();
+                end.reset();
+                position.reset();
+            }
+        }
+    }
+    return out;
+}
+
+}  // namespace
+
 std::vector<WorkEntry> find_work(const std::vector<Line> &lines, const std::vector<SectionSpan> &sections,
                                  const std::optional<std::string> &name) {
+    if (std::vector<WorkEntry> labelled = labelled_work(lines, sections); !labelled.empty()) return labelled;
     std::vector<Found> found;
     bool in_work = false;
     std::optional<Section> carry;  // an empty work heading: its entries follow under sidebar headings

@@ -429,6 +429,20 @@ TEST(ResumeParser, PostcodeAloneOnALineIsNotThePhone) {
     EXPECT_EQ(parse("Jane Doe\njane@example.org\n555-1234\n")["basics"]["phone"], "555-1234");
 }
 
+TEST(ResumeParser, EuropassLabelledEntries) {
+    // Labels in a left column, a long one wrapped around its value.
+    const json j = parse(
+        "Europass\nCurriculum Vitae\n\nPersonal information\nName / Surname\nMarcus Whitaker\n\nWork experience\n\n"
+        "Dates\n2021\xE2\x80\x93Present\nOccupation or position held\nMarketing Manager\nMain activities and\n"
+        "Negotiated onboarding for new customers.\nresponsibilities\nName and address of\nLumen & Sablefish\nemployer\n\n"
+        "Dates\n2016\xE2\x80\x93" "2020\nOccupation or position held\nOperations Manager\nName and address of employer\n"
+        "Silverline, Abu Dhabi\n\nEducation and training\n");
+    EXPECT_EQ(employers(j), (std::vector<std::string>{"Lumen & Sablefish", "Silverline"})) << j.dump();
+    EXPECT_EQ(j["work"][0]["position"], "Marketing Manager");
+    EXPECT_EQ(j["work"][1]["startDate"], "2016");
+    EXPECT_EQ(j["work"][1]["endDate"], "2020");
+}
+
 TEST(ResumeParser, InvalidUtf8AndControlBytesDoNotBreakJson) {
     std::string text = "Bad \xFF\xFE Bytes\x01\x02\nname@example.com\n";
     text += std::string("\0\0\0", 3);
