@@ -128,6 +128,18 @@ std::vector<std::string> find_emails(std::string_view line) {
         while (!m.empty() && (m.back() == '.' || m.back() == '-')) m.pop_back();
         out.push_back(m);
     }
+    if (out.empty() && line.find('@') != std::string_view::npos) {
+        // OCR puts spaces after dots and around '@' ("jane. doe @ example. com"): an address read
+        // that way is taken without them.
+        static const RE2 *spaced = new RE2(
+            "([A-Za-z0-9_%+-]+(?:\\. ?[A-Za-z0-9_%+-]+)* ?@ ?[A-Za-z0-9-]+(?: ?\\. ?[A-Za-z0-9-]+)+)");
+        re2::StringPiece rest(line.data(), line.size());
+        while (out.size() < 8 && RE2::FindAndConsume(&rest, *spaced, &m)) {
+            m.erase(std::remove(m.begin(), m.end(), ' '), m.end());
+            std::string e;
+            if (RE2::FullMatch(m, email_re(), &e)) out.push_back(e);
+        }
+    }
     return out;
 }
 

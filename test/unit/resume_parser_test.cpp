@@ -443,6 +443,11 @@ TEST(ResumeParser, EuropassLabelledEntries) {
     EXPECT_EQ(j["work"][1]["endDate"], "2020");
 }
 
+TEST(ResumeParser, EmailReadByOcrWithSpaces) {
+    EXPECT_EQ(parse("Dmitri Tanaka\ntanaka. dmitri@outlook. com\n")["basics"]["email"], "tanaka.dmitri@outlook.com");
+    EXPECT_EQ(parse("Jane Doe\njane @ example.org\n")["basics"]["email"], "jane@example.org");
+}
+
 TEST(ResumeParser, InvalidUtf8AndControlBytesDoNotBreakJson) {
     std::string text = "Bad \xFF\xFE Bytes\x01\x02\nname@example.com\n";
     text += std::string("\0\0\0", 3);
