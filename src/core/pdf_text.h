@@ -8,7 +8,7 @@
 
 namespace rp {
 
-// Text of every page in reading order (what `pdftotext` prints without -layout), pages
+// Text of every page in reading order (pdf_layout.h: columns one after the other), pages
 // separated by a form feed. Throws DocumentError.
 std::string pdf_text(const char *data, size_t len, const Limits &limits);
 
