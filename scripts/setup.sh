@@ -9,6 +9,7 @@ packages=(
     g++ make pkg-config                                          # the build
     libpoppler-cpp-dev libzip-dev libxml2-dev nlohmann-json3-dev libcurl4-openssl-dev libre2-dev
     libseccomp-dev                                               # the parser's system-call filter
+    liblcms2-dev                                                 # the parser turns poppler's colour management off
     libtesseract-dev libleptonica-dev                            # OCR of scans and photos (the parser)
     tesseract-ocr-eng tesseract-ocr-deu tesseract-ocr-fra tesseract-ocr-spa  # OCR language data
     libwv-dev libgsf-1-dev                                       # Word 97-2003 .doc (the parser)

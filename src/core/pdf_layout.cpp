@@ -17,7 +17,7 @@ struct Segment {
 
 // Column analysis costs O(n² log n) per level; a page with more pieces than this (a table of
 // numbers, a hostile file) is read row by row instead.
-constexpr size_t kMaxSegmentsForColumns = 1200;
+constexpr size_t kMaxSegmentsForColumns = 800;
 constexpr int kMaxDepth = 12;
 
 // Right-to-left scripts (Hebrew, Arabic, Syriac, Thaana, NKo; their presentation forms).
