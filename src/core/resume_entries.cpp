@@ -592,7 +592,10 @@ std::vector<WorkEntry> find_work(const std::vector<Line> &lines, const std::vect
     if (std::vector<WorkEntry> labelled = labelled_work(lines, sections); !labelled.empty()) return labelled;
     std::vector<Found> found;
     bool in_work = false;
-    std::optional<Section> carry;  // an empty work heading: its entries follow under sidebar headings
+    // An empty work heading: its entries follow under sidebar headings (a plain flag and kind:
+    // GCC 12 takes an optional<Section> here for maybe-uninitialised).
+    bool carry = false;
+    Section carry_kind = Section::Work;
     for (size_t n = 0; n < sections.size(); ++n) {
         const SectionSpan &s = sections[n];
         const bool right_after_empty_work =
@@ -600,9 +603,10 @@ std::vector<WorkEntry> find_work(const std::vector<Line> &lines, const std::vect
             is_empty_span(lines, sections[n - 1]);
         if (s.kind == Section::Work || s.kind == Section::Mixed) {
             in_work = true;
-            carry.reset();
+            carry = false;
             if (is_empty_span(lines, s)) {
-                carry = s.kind;
+                carry = true;
+                carry_kind = s.kind;
                 continue;
             }
             work_in_span(lines, s.begin, s.end, false, s.kind == Section::Mixed, name, found);
@@ -610,9 +614,9 @@ std::vector<WorkEntry> find_work(const std::vector<Line> &lines, const std::vect
             // "Experience" and "Education" side by side: both headings first, then both columns.
             if (right_after_empty_work) work_in_span(lines, s.begin, s.end, false, true, name, found);
             in_work = false;
-            carry.reset();
+            carry = false;
         } else if (carry && s.kind != Section::References && s.kind != Section::Header) {
-            work_in_span(lines, s.begin, s.end, false, *carry == Section::Mixed, name, found);
+            work_in_span(lines, s.begin, s.end, false, carry_kind == Section::Mixed, name, found);
         } else if (in_work && interrupts(s.kind)) {
             work_in_span(lines, s.begin, s.end, true, false, name, found);
         }
