@@ -10,6 +10,7 @@ const fs = require('fs');
 const os = require('os');
 const path = require('path');
 const { execFile } = require('child_process');
+const { fmtDate } = require('./layouts');
 
 const NOTO = '/usr/share/fonts/truetype/noto/';
 const ARABIC = /[\u0600-\u06FF\u0750-\u077F\uFB50-\uFDFF\uFE70-\uFEFF]/;
@@ -27,22 +28,6 @@ function tex(s) {
   return out.replace(ARABIC_RUN, (run) => `{\\textdir TRT ${run}}`);
 }
 
-const monthsEn = ['Jan', 'Feb', 'Mar', 'Apr', 'May', 'Jun', 'Jul', 'Aug', 'Sep', 'Oct', 'Nov', 'Dec'];
-const monthsLong = ['January', 'February', 'March', 'April', 'May', 'June', 'July', 'August', 'September', 'October',
-                    'November', 'December'];
-function fmtDate(iso, style) {
-  if (!iso) return 'Present';
-  const [y, m] = iso.split('-');
-  if (!m) return y;
-  const mi = Number(m) - 1;
-  switch (style) {
-    case 'short': return `${monthsEn[mi]} ${y}`;
-    case 'long': return `${monthsLong[mi]} ${y}`;
-    case 'numeric': return `${m}/${y}`;
-    case 'iso': return `${y}-${m}`;
-    default: return y;
-  }
-}
 const dates = (e, style) => `${fmtDate(e.startDate, style)}\u2013${fmtDate(e.endDate, style)}`;
 const bare = (url) => String(url).replace(/^https?:\/\//, '');
 

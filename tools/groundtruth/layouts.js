@@ -128,4 +128,4 @@ function dateColumn(r, rnd) {
     <h2>${rnd.pick(['Ausbildung', 'Education', 'Formation'])}</h2>${edu}</body></html>`;
 }
 
-module.exports = { titleFirst, oneLine, sidebar, dateColumn };
+module.exports = { titleFirst, oneLine, sidebar, dateColumn, fmtDate };
