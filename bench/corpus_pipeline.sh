@@ -77,9 +77,11 @@ poppler_s=$(awk -v a="$start" -v b="$(date +%s.%N)" 'BEGIN { print b - a }')
 awk -v n="$n" -v done="$done" -v failed="$failed" -v s="$seconds" -v ps="$poppler_s" -v cores="$cores" \
     -v workers="$workers" -v cpu="$cpu_ms" -v wrss="${worker_rss:-0}" -v prss="${parser_rss:-0}" -v files="$n_files" -v rounds="$ROUNDS" 'BEGIN {
     printf "\nembedded pipeline on the corpus: %d PDFs (%d résumés x %d), one transaction, %d workers, %d cores\n", n, files, rounds, workers, cores
-    printf "pipeline : %7.1f résumés/s  (%d completed, %d failed, last stored %.2f s after COMMIT)  (target >= 100 on 2 cores)\n", n / s, done, failed, s
+    printf "pipeline : %7.1f résumés/s  (%d completed, %d failed, last stored %.2f s after COMMIT)  (issue 10: >= 100 where poppler does 190)\n", n / s, done, failed, s
     printf "poppler  : %7.1f PDFs/s     (pdftotext over the same files, %d at once, %.2f s)\n", n / ps, cores, ps
-    printf "ratio pipeline / poppler: %.2f\n", (n / s) / (n / ps)
+    # The issue set 100 résumés/s against 190 PDFs/s for poppler on the same 2 cores: on a shared
+    # machine the ratio to poppler measured in the same run is the figure that carries over.
+    printf "ratio pipeline / poppler: %.2f  (target >= 0.53 = 100/190)\n", (n / s) / (n / ps)
     printf "CPU      : %7.1f ms per résumé (the whole cluster, parser processes included, from COMMIT): at most %.0f/s on %d otherwise idle cores\n", cpu / n, cores * 1000 * n / cpu, cores
     printf "peak RSS: worker %.1f MB, parser process (zygote) %.1f MB\n", wrss / 1024, prss / 1024
 }'
