@@ -10,7 +10,7 @@ const fs = require('fs');
 const os = require('os');
 const path = require('path');
 const { execFile } = require('child_process');
-const { fmtDate } = require('./layouts');
+const { fmtDate } = require('./dates');
 
 const NOTO = '/usr/share/fonts/truetype/noto/';
 const ARABIC = /[\u0600-\u06FF\u0750-\u077F\uFB50-\uFDFF\uFE70-\uFEFF]/;

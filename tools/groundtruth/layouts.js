@@ -5,26 +5,8 @@
 'use strict';
 
 const esc = (s) => String(s ?? '').replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;');
-const monthsEn = ['Jan', 'Feb', 'Mar', 'Apr', 'May', 'Jun', 'Jul', 'Aug', 'Sep', 'Oct', 'Nov', 'Dec'];
-const monthsLong = ['January', 'February', 'March', 'April', 'May', 'June', 'July', 'August', 'September', 'October',
-                    'November', 'December'];
+const { fmtDate } = require('./dates');
 
-// One date in one of several styles; an ISO date without a month prints its year.
-function fmtDate(iso, style) {
-  if (!iso) return style === 'de' ? 'heute' : 'Present';
-  const [y, m] = iso.split('-');
-  if (!m) return y;
-  const mi = Number(m) - 1;
-  switch (style) {
-    case 'short': return `${monthsEn[mi]} ${y}`;
-    case 'long': return `${monthsLong[mi]} ${y}`;
-    case 'numeric': return `${m}/${y}`;
-    case 'dotted': return `${m}.${y}`;
-    case 'iso': return `${y}-${m}`;
-    case 'year': return y;
-    default: return `${monthsEn[mi]}. ${y}`;
-  }
-}
 function range(e, style, dash) {
   return `${fmtDate(e.startDate, style)}${dash}${e.endDate ? fmtDate(e.endDate, style) : fmtDate(null, style)}`;
 }
@@ -128,4 +110,4 @@ function dateColumn(r, rnd) {
     <h2>${rnd.pick(['Ausbildung', 'Education', 'Formation'])}</h2>${edu}</body></html>`;
 }
 
-module.exports = { titleFirst, oneLine, sidebar, dateColumn, fmtDate };
+module.exports = { titleFirst, oneLine, sidebar, dateColumn };
