@@ -89,6 +89,7 @@ BEGIN
             INSERT INTO resume_versions (user_id, resume_id, version, checksum, raw_text, parsed)
             VALUES (resume.user_id, resume.id, resume.version, previous_checksum, resume.raw_text, resume.parsed);
             UPDATE resumes SET version = version + 1, status = 'pending', raw_text = NULL, parsed = NULL,
+                               text_source = NULL, llm_usage = NULL,
                                error = NULL, mime_type = f.mime_type, zip_id = coalesce(zip, resumes.zip_id),
                                updated_at = now()
              WHERE id = resume.id;

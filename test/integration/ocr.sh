@@ -40,6 +40,15 @@ text.pdf|completed|Ada Whitfield|ada.whitfield@example.com|15035550142|text" \
                               regexp_replace(parsed #>> '{basics,phone}', '\D', '', 'g'), text_source
                          FROM resume_pipeline.resumes ORDER BY original_filename")"
 
+# A new version of the scan, now a text PDF: the row forgets that its text came from OCR until
+# the new version is read.
+t_expect "ocr: re-uploading scan.pdf as a text PDF clears text_source while pending, then records text" "pending|
+completed|text" \
+    "$(q -d rp_ocr -c "SELECT resume_pipeline.upload('resumes', 'scan.pdf', data, '{}', '$ocr_user') FROM docs WHERE name = 'ada_whitfield.pdf'" >/dev/null
+       q -d rp_ocr -c "SELECT status || '|' || coalesce(text_source, '') FROM resume_pipeline.resumes WHERE original_filename = 'scan.pdf'"
+       q -d rp_ocr -c "SELECT resume_pipeline.process_pending()" >/dev/null
+       q -d rp_ocr -c "SELECT status || '|' || coalesce(text_source, '') FROM resume_pipeline.resumes WHERE original_filename = 'scan.pdf'")"
+
 # OCR off: the scan and the image are refused, saying why; the text PDF is read as before.
 out=$(q -d rp_ocr -v ON_ERROR_STOP=0 2>&1 <<SQL
 SET resume_pipeline.ocr = off;
