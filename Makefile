@@ -52,6 +52,10 @@ EXTRA_CLEAN = $(HELPER) $(HELPER_OBJS) $(HEAVY_PLUGIN) $(HEAVY_OBJS) $(TOOL) bui
 # PGXS would also emit LLVM bitcode with clang at C++14; the module is C and needs no JIT.
 override with_llvm = no
 
+# More module objects, one file per area (mk/objs/*.mk: OBJS += …, MODULE_CORE_OBJS += …), read
+# before PGXS sets its rules from OBJS.
+-include $(sort $(wildcard mk/objs/*.mk))
+
 PG_CONFIG ?= pg_config
 PGXS := $(shell $(PG_CONFIG) --pgxs)
 include $(PGXS)
