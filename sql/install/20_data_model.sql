@@ -9,7 +9,10 @@ CREATE TYPE overall_status AS ENUM ('uploading', 'processing', 'completed', 'fai
 CREATE TYPE resume_status AS ENUM ('pending', 'processing', 'completed', 'failed');
 CREATE TYPE job_state AS ENUM ('queued', 'running', 'done', 'failed');
 -- An enum rather than a CHECK: a CHECK is prepared again by every statement that inserts.
-CREATE TYPE job_kind AS ENUM ('resume', 'zip', 'cv');
+-- resume, zip, cv: documents. ai, gh, li: an applicant's enrichment steps; analysis: one résumé
+-- in one analysis session; step: a step users registered (register_step); embed: the
+-- embedding of a résumé or a job posting.
+CREATE TYPE job_kind AS ENUM ('resume', 'zip', 'cv', 'ai', 'gh', 'li', 'analysis', 'step', 'embed');
 
 -- One row per auth user. ashby_api_key is a secret: its user may write it but nobody but the
 -- pipeline reads it back (no SELECT privilege on the column); ashby_api_key_set says whether

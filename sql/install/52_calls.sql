@@ -1,0 +1,151 @@
+
+------------------------------------------------------------------------------------------
+-- Jobs that call a service (the ai, gh, li, analysis, step and embed kinds). Their SQL says
+-- what to send and what an answer means; the worker only moves bytes (src/pg/job_steps.c,
+-- plan "call"): no transaction is open while a request is in flight, and many are in flight
+-- at once. A session without workers runs the same functions through _run_call_job.
+--
+--   _start_call_job   (transaction) the kind's begin function: the first request, or the
+--                     whole step when it needs no network (the builtin scorer, a SQL step)
+--   http              (network)     the request, after the dependency's circuit, pause and
+--                                   rate limiter; the key a request names in "auth" is added
+--                                   by the worker from the settings, never seen by SQL
+--   _finish_call_job  (transaction) the kind's answer function: stored, another request
+--                                   (the next page), a wait, a retry or a failure
+--
+-- A request: {"method", "url", "headers": {name: value}, "body": text or null,
+--   "auth": null | "openai" | "github" | "linkedin", "dependency": circuit name ("model",
+--   "github", "linkedin", "step:<name>"), "tokens": the model rate limiter's estimate,
+--   "timeout_ms", "max_bytes"}.
+-- A response: {"status": HTTP status or 0, "outcome": "ok" (an HTTP answer, any status) |
+--   "too_large" | "transport" | "timeout" | "refused" | "aborted", "message", "headers":
+--   {lower-case name: value}, "milliseconds"}, and the body as bytea.
+--
+-- A kind's begin function _<kind>_begin(j jobs) and answer function
+-- _<kind>_answer(j jobs, response jsonb, body bytea) return a directive: null when the step is
+-- over and its result stored; {"call": request} to send a request; {"wait_ms", "code",
+-- "message"} to try again after wait_ms without charging an attempt (the service is pacing
+-- us). An ERROR is the step's failure, retried when its SQLSTATE is transient (_job_outcome).
+------------------------------------------------------------------------------------------
+
+-- Test hook: a 'step' job whose payload (the pipeline owner's to write) holds debug_call sends
+-- that request, debug_calls times (default 1), and keeps the answers in the payload.
+CREATE FUNCTION _debug_call_begin(j jobs) RETURNS jsonb
+    LANGUAGE sql STABLE
+    SET search_path = @extschema@, pg_catalog, pg_temp
+RETURN jsonb_build_object('call', j.payload -> 'debug_call');
+
+CREATE FUNCTION _debug_call_answer(j jobs, response jsonb, body bytea) RETURNS jsonb
+    LANGUAGE plpgsql
+    SET search_path = @extschema@, pg_catalog, pg_temp
+AS $$
+DECLARE
+    answers jsonb := coalesce((SELECT payload -> 'debug_answers' FROM jobs WHERE id = j.id), '[]');
+BEGIN
+    answers := answers || jsonb_build_array(response || jsonb_build_object('body', convert_from(body, 'UTF8')));
+    UPDATE jobs SET payload = payload || jsonb_build_object('debug_answers', answers) WHERE id = j.id;
+    IF jsonb_array_length(answers) < coalesce((j.payload ->> 'debug_calls')::int, 1) THEN
+        RETURN jsonb_build_object('call', j.payload -> 'debug_call');
+    END IF;
+    RETURN NULL;
+END
+$$;
+
+-- The kind's begin function (see above), by kind.
+CREATE FUNCTION _call_begin(j jobs) RETURNS jsonb
+    LANGUAGE plpgsql
+    SET search_path = @extschema@, pg_catalog, pg_temp
+AS $$
+BEGIN
+    IF j.kind = 'step' AND j.payload ? 'debug_call' THEN
+        RETURN _debug_call_begin(j);
+    END IF;
+    RAISE EXCEPTION 'no step runs jobs of kind %', j.kind USING ERRCODE = 'feature_not_supported';
+END
+$$;
+
+CREATE FUNCTION _call_answer(j jobs, response jsonb, body bytea) RETURNS jsonb
+    LANGUAGE plpgsql
+    SET search_path = @extschema@, pg_catalog, pg_temp
+AS $$
+BEGIN
+    IF j.kind = 'step' AND j.payload ? 'debug_call' THEN
+        RETURN _debug_call_answer(j, response, body);
+    END IF;
+    RAISE EXCEPTION 'no step runs jobs of kind %', j.kind USING ERRCODE = 'feature_not_supported';
+END
+$$;
+
+-- A directive into the job's outcome: 'call' (the request goes in request), or the job is over
+-- ('done', 'retry').
+CREATE FUNCTION _call_directive(j jobs, directive jsonb, OUT outcome text, OUT request jsonb) RETURNS record
+    LANGUAGE plpgsql
+    SET search_path = @extschema@, pg_catalog, pg_temp
+AS $$
+BEGIN
+    IF directive IS NULL OR jsonb_typeof(directive) = 'null' THEN
+        outcome := _job_done(j.id);
+    ELSIF directive ? 'call' THEN
+        outcome := 'call';
+        request := directive -> 'call';
+    ELSE
+        outcome := _job_outcome(j, coalesce(directive ->> 'code', '53000'),
+                                coalesce(directive ->> 'message', 'waiting for the service'),
+                                (directive ->> 'wait_ms')::double precision, false);
+    END IF;
+END
+$$;
+
+-- Begins a claimed call job in a worker: outcome 'call' with the first request, or what
+-- happened instead ('done', 'retry', 'failed', 'skipped').
+CREATE FUNCTION _start_call_job(job_id uuid, OUT outcome text, OUT request jsonb) RETURNS record
+    LANGUAGE plpgsql
+    SET search_path = @extschema@, pg_catalog, pg_temp
+AS $$
+DECLARE
+    j jobs := _my_job(job_id);
+    message text;
+    code text;
+BEGIN
+    IF j.id IS NULL THEN
+        outcome := 'skipped';
+        RETURN;
+    END IF;
+    BEGIN
+        PERFORM _debug_fail(j);
+        SELECT d.outcome, d.request INTO outcome, request FROM _call_directive(j, _call_begin(j)) d;
+        RETURN;
+    EXCEPTION WHEN OTHERS THEN
+        GET STACKED DIAGNOSTICS message = MESSAGE_TEXT, code = RETURNED_SQLSTATE;
+    END;
+    request := NULL;
+    outcome := _job_outcome(j, code, message);
+END
+$$;
+
+-- What an answer means for a call job begun with _start_call_job: 'call' with the next
+-- request, or the job is over.
+CREATE FUNCTION _finish_call_job(job_id uuid, response jsonb, body bytea, OUT outcome text, OUT request jsonb)
+    RETURNS record
+    LANGUAGE plpgsql
+    SET search_path = @extschema@, pg_catalog, pg_temp
+AS $$
+DECLARE
+    j jobs := _my_job(job_id);
+    message text;
+    code text;
+BEGIN
+    IF j.id IS NULL THEN
+        outcome := 'skipped';
+        RETURN;
+    END IF;
+    BEGIN
+        SELECT d.outcome, d.request INTO outcome, request FROM _call_directive(j, _call_answer(j, response, body)) d;
+        RETURN;
+    EXCEPTION WHEN OTHERS THEN
+        GET STACKED DIAGNOSTICS message = MESSAGE_TEXT, code = RETURNED_SQLSTATE;
+    END;
+    request := NULL;
+    outcome := _job_outcome(j, code, message);
+END
+$$;
