@@ -496,12 +496,16 @@ BEGIN
         kind := 'skipped';
         RETURN;
     END IF;
+    IF j.kind NOT IN ('resume', 'cv', 'zip') THEN
+        kind := j.kind;  -- a call job (52_calls.sql): the worker goes on with _start_call_job
+        RETURN;
+    END IF;
     IF _wait_for_storage(j) THEN
         kind := 'waiting';
         RETURN;
     END IF;
-    IF j.kind NOT IN ('resume', 'cv') THEN
-        kind := j.kind;
+    IF j.kind = 'zip' THEN
+        kind := 'zip';
         RETURN;
     END IF;
     BEGIN
