@@ -3,8 +3,11 @@
 # request's schema and carries the name and e-mail of the résumé text; the real API's checks
 # (key, JSON body, model, messages, strict schema rules) answer its error format and statuses;
 # every scripted failure gives its documented status, headers and body; the control API counts
-# the calls; the server stops on SIGTERM and when its parent dies. Needs node and curl, not the
-# cluster. The server is stopped by PID at the end (and stops by itself if this shell dies).
+# the calls; /v1/embeddings answers the real API's shape (floats or base64, 256 or `dimensions`
+# values) with vectors under which a résumé written for a posting is closer to it than unrelated
+# ones, its errors and scripted failures; the server stops on SIGTERM and when its parent dies.
+# Needs node and curl, not the cluster. The server is stopped by PID at the end (and stops by
+# itself if this shell dies).
 of_dir=$(mktemp -d /tmp/rp-openai-fake.XXXXXX)
 of_srv=test/openai_fake/server.mjs
 of_pid=
@@ -332,6 +335,125 @@ JSON
     of_second=$(of_chat "$of_dir/quota.json")
     t_expect "openai_fake: an insufficient_quota marker fails every time" "429 insufficient_quota 429" "$of_first $of_code1 $of_second"
 
+    # ---- Embeddings ----------------------------------------------------------------------------
+    of_call POST /_control/reset "" >/dev/null
+    of_posting='Senior Backend Engineer (Python, PostgreSQL). We are hiring a backend engineer to design and build data pipelines and REST APIs in Python and Django, with PostgreSQL databases, Docker and Kubernetes on AWS. Experience with distributed systems, message queues (Kafka) and CI/CD is required.'
+    of_match='Jane Doe - Backend Engineer. 6 years building REST APIs and data pipelines in Python (Django, FastAPI). Designed PostgreSQL database schemas, ran services in Docker on Kubernetes (AWS EKS). Built Kafka message queue consumers and CI/CD pipelines for distributed systems.'
+    of_chef='John Smith - Pastry Chef. 10 years in French bakeries: croissants, sourdough bread, wedding cakes and chocolate desserts. Managed a kitchen team of eight; food safety certification, menu planning and costing.'
+    of_nurse='Maria Lopez - Registered Nurse. Intensive care unit experience, patient assessment, medication administration, wound care, electronic health records, BLS and ACLS certified, night shifts in a 400-bed hospital.'
+    # of_embed FILE JQ-ARGS...: writes an embeddings request built by jq -n into FILE.
+    of_embed() { local f=$1; shift; jq -n "$@" >"$f"; }
+    of_emb() { of_call POST /v1/embeddings "$1" -H 'Authorization: Bearer sk-fake-test' "${@:2}"; }
+    of_embed "$of_dir/emb.json" --arg a "$of_posting" --arg b "$of_match" --arg c "$of_chef" --arg d "$of_nurse" \
+        '{model: "text-embedding-3-small", input: [$a, $b, $c, $d]}'
+    of_status=$(of_emb "$of_dir/emb.json")
+    cp "$of_dir/b" "$of_dir/emb_out.json"
+    if [ "$of_status" = 200 ] &&
+        jq -e '.object == "list" and .model == "text-embedding-3-small" and (.data | length == 4)
+               and ([.data[] | .object] | unique == ["embedding"]) and ([.data[].index] == [0, 1, 2, 3])
+               and ([.data[].embedding | length] | unique == [256])
+               and ([.data[].embedding | map(. * .) | add | sqrt | . - 1 | fabs < 0.001] | all)
+               and .usage.prompt_tokens > 0 and .usage.total_tokens == .usage.prompt_tokens' "$of_dir/b" >/dev/null &&
+        [ -n "$(of_header x-request-id)" ] && [[ $(of_header x-ratelimit-remaining-requests) =~ ^[0-9]+$ ]]; then
+        t_pass "openai_fake: POST /v1/embeddings answers a list of 4 unit-length 256-float embeddings with index, usage and the usual headers"
+    else
+        t_fail "openai_fake: POST /v1/embeddings answers the real API's shape" "status $of_status: $(head -c 600 "$of_dir/b")"
+    fi
+    of_sims=$(jq -r 'def dot(a; b): [a, b] | transpose | map(.[0] * .[1]) | add;
+        [.data[].embedding] as $v | [dot($v[0]; $v[1]), dot($v[0]; $v[2]), dot($v[0]; $v[3])] | map(. * 1000 | round / 1000) | join(" ")' "$of_dir/b" 2>/dev/null)
+    read -r of_sim_match of_sim_chef of_sim_nurse <<<"$of_sims"
+    if awk -v m="$of_sim_match" -v c="$of_sim_chef" -v n="$of_sim_nurse" 'BEGIN { exit !(m > 0.4 && m > c + 0.3 && m > n + 0.3) }'; then
+        t_pass "openai_fake: a résumé written for the posting is much closer to it (cosine $of_sim_match) than unrelated ones ($of_sim_chef, $of_sim_nurse)"
+    else
+        t_fail "openai_fake: similarity ordering posting/matching/unrelated" "cosines: $of_sims"
+    fi
+    of_embed "$of_dir/emb1.json" --arg a "$of_posting" '{model: "text-embedding-3-small", input: $a}'
+    of_emb "$of_dir/emb1.json" >/dev/null
+    t_expect "openai_fake: a string input gets one embedding, the same vector every time" "1 true" \
+        "$(jq -r --slurpfile all "$of_dir/emb_out.json" '"\(.data | length) \(.data[0].embedding == $all[0].data[0].embedding)"' "$of_dir/b" 2>/dev/null)"
+    of_embed "$of_dir/emb64.json" --arg a "$of_posting" '{model: "text-embedding-3-small", input: $a, dimensions: 64}'
+    of_emb "$of_dir/emb64.json" >/dev/null
+    cp "$of_dir/b" "$of_dir/emb64_out.json"
+    t_expect "openai_fake: dimensions: 64 gives 64 floats of unit length" "64 true" \
+        "$(of_jq '"\(.data[0].embedding | length) \(.data[0].embedding | map(. * .) | add | sqrt | . - 1 | fabs < 0.001)"')"
+    of_embed "$of_dir/emb64b.json" --arg a "$of_posting" '{model: "text-embedding-3-small", input: $a, dimensions: 64, encoding_format: "base64"}'
+    of_emb "$of_dir/emb64b.json" >/dev/null
+    of_b64=$(of_jq '.data[0].embedding')
+    of_same=$(node -e '
+        const b = Buffer.from(process.argv[1], "base64");
+        const got = Array.from({length: b.length / 4}, (_, i) => b.readFloatLE(i * 4));
+        const want = JSON.parse(require("fs").readFileSync(process.argv[2], "utf8")).data[0].embedding;
+        console.log(got.length === want.length && got.every((x, i) => x === want[i]) ? "same" : `differs (${got.length} floats)`);' \
+        "$of_b64" "$of_dir/emb64_out.json" 2>&1)
+    t_expect "openai_fake: encoding_format base64 is the same vector as little-endian float32" "same" "$of_same"
+    of_embed "$of_dir/embtok.json" '{model: "text-embedding-3-small", input: [[1820, 25, 997], [42]]}'
+    t_expect "openai_fake: token-array inputs are accepted (usage counts the tokens)" "200 2 4" \
+        "$(of_emb "$of_dir/embtok.json") $(of_jq '"\(.data | length) \(.usage.prompt_tokens)"')"
+
+    # Errors, as the real API answers them.
+    of_status=$(of_call POST /v1/embeddings "$of_dir/emb1.json")
+    if [ "$of_status" = 401 ] && of_error_is 401 invalid_request_error null null; then t_pass "openai_fake: embeddings without a key get 401"
+    else t_fail "openai_fake: embeddings without a key get 401" "status $of_status: $(cat "$of_dir/b")"; fi
+    of_embed "$of_dir/embe.json" '{model: "text-embedding-3-small", input: ""}'
+    of_status=$(of_emb "$of_dir/embe.json")
+    if [ "$of_status" = 400 ] && of_error_is 400 invalid_request_error null null && of_jq .error.message | grep -qF "'\$.input' is invalid"; then
+        t_pass "openai_fake: an empty input gets 400 '\$.input' is invalid"
+    else
+        t_fail "openai_fake: an empty input gets 400" "status $of_status: $(cat "$of_dir/b")"
+    fi
+    of_embed "$of_dir/embe.json" '{model: "text-embedding-3-small"}'
+    of_status=$(of_emb "$of_dir/embe.json")
+    if [ "$of_status" = 400 ] && of_error_is 400 invalid_request_error missing_required_parameter input; then t_pass "openai_fake: a missing input gets 400 missing_required_parameter"
+    else t_fail "openai_fake: a missing input gets 400 missing_required_parameter" "status $of_status: $(cat "$of_dir/b")"; fi
+    of_embed "$of_dir/embe.json" '{model: "text-embedding-3-small", input: "x", encoding_format: "hex"}'
+    of_status=$(of_emb "$of_dir/embe.json")
+    if [ "$of_status" = 400 ] && of_error_is 400 invalid_request_error invalid_value encoding_format; then t_pass "openai_fake: an unknown encoding_format gets 400 (param encoding_format)"
+    else t_fail "openai_fake: an unknown encoding_format gets 400" "status $of_status: $(cat "$of_dir/b")"; fi
+    of_embed "$of_dir/embe.json" '{model: "text-embedding-ada-002", input: "x", dimensions: 8}'
+    of_status=$(of_emb "$of_dir/embe.json")
+    t_expect "openai_fake: dimensions with text-embedding-ada-002 gets 400" "400 This model does not support specifying dimensions." "$of_status $(of_jq .error.message)"
+    printf '{"models": ["text-embedding-3-small"]}' >"$of_dir/config.json"
+    of_call POST /_control/config "$of_dir/config.json" >/dev/null
+    of_embed "$of_dir/embe.json" '{model: "text-embedding-3-large", input: "x"}'
+    of_status=$(of_emb "$of_dir/embe.json")
+    if [ "$of_status" = 404 ] && of_error_is 404 invalid_request_error model_not_found null; then t_pass "openai_fake: an embeddings model outside the configured list gets 404 model_not_found"
+    else t_fail "openai_fake: an embeddings model outside the configured list gets 404" "status $of_status: $(cat "$of_dir/b")"; fi
+
+    # Scripted outcomes: a queue for embeddings only, the shared queue, markers in the input.
+    of_call POST /_control/reset "" >/dev/null
+    printf '["refusal"]' >"$of_dir/script.json"
+    t_expect "openai_fake: a chat-only behaviour cannot be scripted for embeddings" 400 "$(of_call POST '/_control/script?endpoint=embeddings' "$of_dir/script.json")"
+    printf '["429:50", "500", "malformed", "hang:200"]' >"$of_dir/script.json"
+    of_call POST '/_control/script?endpoint=embeddings' "$of_dir/script.json" >/dev/null
+    t_expect "openai_fake: an embeddings-only script leaves chat completions alone" 200 "$(of_chat "$of_dir/ok.json")"
+    of_status=$(of_emb "$of_dir/emb1.json")
+    if [ "$of_status" = 429 ] && of_error_is 429 requests rate_limit_exceeded null && [ "$(of_header retry-after-ms)" = 50 ] &&
+        [ "$(of_header retry-after)" = 1 ]; then
+        t_pass "openai_fake: scripted embeddings 429 with retry-after-ms 50 and retry-after 1"
+    else
+        t_fail "openai_fake: scripted embeddings 429" "status $of_status: $(cat "$of_dir/h" "$of_dir/b")"
+    fi
+    of_status=$(of_emb "$of_dir/emb1.json")
+    if [ "$of_status" = 500 ] && of_error_is 500 server_error null null; then t_pass "openai_fake: scripted embeddings 500 server_error"
+    else t_fail "openai_fake: scripted embeddings 500 server_error" "status $of_status: $(cat "$of_dir/b")"; fi
+    of_status=$(of_emb "$of_dir/emb1.json")
+    if [ "$of_status" = 200 ] && ! jq . "$of_dir/b" >/dev/null 2>&1 && [ -s "$of_dir/b" ]; then t_pass "openai_fake: scripted embeddings malformed is a 200 whose body is not JSON"
+    else t_fail "openai_fake: scripted embeddings malformed" "status $of_status: $(cat "$of_dir/b")"; fi
+    of_status=$(of_emb "$of_dir/emb1.json")
+    t_expect "openai_fake: scripted embeddings hang:200 closes the connection without an answer" "000 52" "$of_status $(of_rc)"
+    printf '["refusal"]' >"$of_dir/script.json"
+    of_call POST /_control/script "$of_dir/script.json" >/dev/null
+    t_expect "openai_fake: a chat-only behaviour from the shared queue gives embeddings the normal answer" "200 1" \
+        "$(of_emb "$of_dir/emb1.json") $(of_jq '.data | length')"
+    of_embed "$of_dir/embm.json" --arg a "[[openai-fake:503*1]] $of_posting" '{model: "text-embedding-3-small", input: $a}'
+    of_first=$(of_emb "$of_dir/embm.json")
+    of_second=$(of_emb "$of_dir/embm.json")
+    t_expect "openai_fake: a 503*1 marker in the input fails once; the retry's vector ignores the marker" "503 200 true" \
+        "$of_first $of_second $(jq -r --slurpfile all "$of_dir/emb_out.json" '.data[0].embedding == $all[0].data[0].embedding' "$of_dir/b" 2>/dev/null)"
+    of_call GET '/_control/requests?path=/v1/embeddings' "" >/dev/null
+    t_expect "openai_fake: GET /_control/requests?path=/v1/embeddings logs the embeddings calls" "7 429,500,200,hung,200,503,200" \
+        "$(of_jq '"\(.count) \([.requests[].status | tostring] | join(","))"')"
+
     # ---- Lifetime ----------------------------------------------------------------------------
     kill -TERM "$of_pid"
     of_gone=no
@@ -351,4 +473,4 @@ JSON
 fi
 [ -n "$of_pid" ] && kill "$of_pid" 2>/dev/null && wait "$of_pid" 2>/dev/null
 rm -rf "$of_dir"
-unset -f of_start of_call of_rc of_chat of_header of_jq of_content of_error_is of_script of_request of_bad_schema
+unset -f of_start of_call of_rc of_chat of_header of_jq of_content of_error_is of_script of_request of_bad_schema of_embed of_emb

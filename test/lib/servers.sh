@@ -2,6 +2,8 @@
 # (call it from the script's end and from any trap). Sourced by test/run's scripts.
 #
 #   servers_openai DIR KEY [ARGS...]   → RP_OPENAI_PORT (test/openai_fake/server.mjs)
+#   servers_github DIR [ARGS...]       → RP_GITHUB_PORT (test/github_fake/server.mjs; e.g. --token T)
+#   servers_hooks DIR [ARGS...]        → RP_HOOKS_PORT (test/hooks_fake/server.mjs; e.g. --key K --secret S)
 #   servers_s3 DIR ACCESS SECRET BUCKET...  → RP_S3_PORT (test/s3/start.mjs, @20minutes/s3rver)
 #   servers_have_node                  → false (and a reason on stdout) when node/npm or s3rver are missing
 #   wait_for DB SQL [seconds]          → until the query returns t
@@ -37,6 +39,24 @@ servers_openai() {
     RP_SERVER_PIDS+=($!)
     RP_OPENAI_PORT=$(_servers_port "$dir/openai.out" 's/^listening 127\.0\.0\.1:\([0-9]*\)$/\1/p')
     [ -n "$RP_OPENAI_PORT" ]
+}
+
+servers_github() {
+    local dir=$1
+    shift
+    node test/github_fake/server.mjs --port 0 --quiet "$@" >"$dir/github.out" 2>"$dir/github.err" &
+    RP_SERVER_PIDS+=($!)
+    RP_GITHUB_PORT=$(_servers_port "$dir/github.out" 's/^listening 127\.0\.0\.1:\([0-9]*\)$/\1/p')
+    [ -n "$RP_GITHUB_PORT" ]
+}
+
+servers_hooks() {
+    local dir=$1
+    shift
+    node test/hooks_fake/server.mjs --port 0 --quiet "$@" >"$dir/hooks.out" 2>"$dir/hooks.err" &
+    RP_SERVER_PIDS+=($!)
+    RP_HOOKS_PORT=$(_servers_port "$dir/hooks.out" 's/^listening 127\.0\.0\.1:\([0-9]*\)$/\1/p')
+    [ -n "$RP_HOOKS_PORT" ]
 }
 
 servers_s3() {

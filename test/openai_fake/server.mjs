@@ -1,5 +1,6 @@
 #!/usr/bin/env node
-// A stand-in for the OpenAI Chat Completions API (structured outputs), for tests only.
+// A stand-in for the OpenAI Chat Completions API (structured outputs) and the Embeddings API,
+// for tests only.
 // See README.md beside this file. Node 20, node: modules only.
 //
 //   node test/openai_fake/server.mjs --port PORT [--key KEY] [--models a,b] [--parent-pid PID]
@@ -51,6 +52,7 @@ const log = (msg) => { if (!opts.quiet) process.stderr.write(`openai_fake: ${msg
 // ---- State ----------------------------------------------------------------------------------
 
 let script = [];              // scripted outcomes, consumed one per request that passes validation
+let endpointScripts = { chat: [], embeddings: [] };   // outcomes for one endpoint only, taken before `script`
 let requests = [];            // every request to /v1/*, in order
 let markerUses = new Map();   // "marker|text hash" -> times used (for BEHAVIOUR*N markers)
 let window = { start: Date.now(), requests: 0, tokens: 0 };
@@ -249,7 +251,9 @@ function normalizeOutcome(o) {
 // Markers in the user text: [[openai-fake:BEHAVIOUR[:ARG][*N]]], e.g. [[openai-fake:latency:200]],
 // [[openai-fake:503*2]] (the first two requests with this text get 503, later ones succeed).
 function markerOutcome(messages) {
-    const all = messages.filter((m) => m?.role === 'user').map(messageText).join('\n');
+    return markerOutcomeIn(messages.filter((m) => m?.role === 'user').map(messageText).join('\n'));
+}
+function markerOutcomeIn(all) {
     const found = [...all.matchAll(MARKER)].map((m) => m[1].trim());
     if (found.length === 0) return null;
     const textHash = crypto.createHash('sha1').update(all).digest('hex');
@@ -427,16 +431,17 @@ function completionBody(body, content, finishReason, refusal, promptTokens, comp
     };
 }
 
-async function respond(req, res, ctx, body, outcome) {
-    const model = body.model;
-    const promptTokens = body.messages.reduce((acc, m) => acc + 4 + tokens(messageText(m)), 3);
-    if (ctx.record) ctx.record.outcome = outcome.behaviour;
-    if (outcome.latency_ms) {
-        await sleep(outcome.latency_ms);
-        if (ctx.closed) { if (ctx.record) ctx.record.status = 'client closed'; return; }
-    }
+// The answers that are not a completion (errors, hang, reset, raw, malformed), for both endpoints.
+// Returns true when the outcome was one of them.
+const FAILURES = new Set(['raw', '429', 'insufficient_quota', '500', '502', '503', '400', '401', '403', '404', 'hang', 'reset', 'malformed']);
+function respondFailure(req, res, ctx, model, promptTokens, outcome, kind) {
+    if (!FAILURES.has(outcome.behaviour)) return false;
     const extra = outcome.headers ?? {};
     const rl = () => rateLimitHeaders();
+    failureAnswer(req, res, ctx, model, promptTokens, outcome, kind, extra, rl);
+    return true;
+}
+function failureAnswer(req, res, ctx, model, promptTokens, outcome, kind, extra, rl) {
     switch (outcome.behaviour) {
         case 'raw': {
             const b = outcome.body ?? '';
@@ -463,6 +468,11 @@ async function respond(req, res, ctx, body, outcome) {
         case '503':
             return apiError(res, ctx, 503, 'The engine is currently overloaded, please try again later.', 'server_error', null, null, extra);
         case '400':
+            if (kind === 'embeddings') {
+                return apiError(res, ctx, 400,
+                    `This model's maximum context length is ${EMBEDDING_MAX_TOKENS} tokens, however you requested ${EMBEDDING_MAX_TOKENS + promptTokens} tokens (${EMBEDDING_MAX_TOKENS + promptTokens} in your prompt; 0 for the completion). Please reduce your prompt; or completion length.`,
+                    'invalid_request_error', null, 'context_length_exceeded', extra);
+            }
             return apiError(res, ctx, 400,
                 `This model's maximum context length is 128000 tokens. However, your messages resulted in ${128000 + promptTokens} tokens. Please reduce the length of the messages.`,
                 'invalid_request_error', 'messages', 'context_length_exceeded', extra);
@@ -484,11 +494,26 @@ async function respond(req, res, ctx, body, outcome) {
             req.socket.destroy();
             return;
         case 'malformed': {
-            const text = `{"id":"${completionId()}","object":"chat.completion","created":${Math.floor(Date.now() / 1000)},"model":"${model}","choices":[{"index":0,"message":{"role":"assistant","content":"{\\"na`;
+            const text = kind === 'embeddings'
+                ? `{"object":"list","data":[{"object":"embedding","index":0,"embedding":[0.0123,-0.04`
+                : `{"id":"${completionId()}","object":"chat.completion","created":${Math.floor(Date.now() / 1000)},"model":"${model}","choices":[{"index":0,"message":{"role":"assistant","content":"{\\"na`;
             return send(res, ctx, 200, text, { ...rl(), ...extra });
         }
         default: break;
     }
+}
+
+async function respond(req, res, ctx, body, outcome) {
+    const model = body.model;
+    const promptTokens = body.messages.reduce((acc, m) => acc + 4 + tokens(messageText(m)), 3);
+    if (ctx.record) ctx.record.outcome = outcome.behaviour;
+    if (outcome.latency_ms) {
+        await sleep(outcome.latency_ms);
+        if (ctx.closed) { if (ctx.record) ctx.record.status = 'client closed'; return; }
+    }
+    const extra = outcome.headers ?? {};
+    const rl = () => rateLimitHeaders();
+    if (respondFailure(req, res, ctx, model, promptTokens, outcome, 'chat')) return;
     // Successful-looking answers.
     const facts = extractFacts(resumeText(body.messages));
     const { value, schema, content } = answerContent(body, facts);
@@ -530,6 +555,161 @@ async function respond(req, res, ctx, body, outcome) {
     return send(res, ctx, 200, completionBody(body, out, finish, refusal, promptTokens, completionTokens), { ...rl(), ...extra });
 }
 
+// ---- Embeddings -----------------------------------------------------------------------------
+
+// Behaviours about a completion's content: an embeddings request that meets one gets the normal
+// answer (they cannot be scripted with ?endpoint=embeddings).
+const CHAT_ONLY = new Set(['truncated', 'refusal', 'content_filter', 'invalid_json_content', 'schema_violation']);
+const EMBEDDING_KNOWN_PARAMS = new Set(['model', 'input', 'encoding_format', 'dimensions', 'user']);
+const EMBEDDING_MAX_DIMENSIONS = { 'text-embedding-3-small': 1536, 'text-embedding-3-large': 3072 };
+const EMBEDDING_DEFAULT_DIMENSIONS = 256;
+const EMBEDDING_MAX_INPUTS = 2048;
+const EMBEDDING_MAX_TOKENS = 8192;            // per input
+const EMBEDDING_MAX_REQUEST_TOKENS = 300000;  // all inputs of one request
+const HASHES_PER_TOKEN = 3;
+
+const STOP_WORDS = new Set(`a about above after again against all also am an and any are as at be because been before being
+below between both but by can could did do does doing down during each etc few for from further had has have having he her here
+hers herself him himself his how i if in into is it its itself just me more most my myself no nor not now of off on once only or
+other our ours ourselves out over own same she should so some such than that the their theirs them themselves then there these
+they this those through to too under until up very was we were what when where which while who whom why will with would you
+your yours yourself yourselves per via using use used within across including include includes well new`.split(/\s+/));
+
+// Crude suffix stripping so that "engineer"/"engineering", "database"/"databases" meet.
+function stemWord(w) {
+    if (w.length > 5 && w.endsWith('ies')) return `${w.slice(0, -3)}y`;
+    if (w.length > 5 && w.endsWith('ing')) return w.slice(0, -3);
+    if (w.length > 4 && w.endsWith('ed')) return w.slice(0, -2);
+    if (w.length > 3 && w.endsWith('s') && !w.endsWith('ss') && !w.endsWith('us') && !w.endsWith('is')) return w.slice(0, -1);
+    return w;
+}
+
+// Lower-cased word tokens (letters and digits, keeping a trailing + or #: c++, c#), accents
+// folded, one-letter words and stop-words dropped, suffixes stripped.
+function embeddingWords(text) {
+    const words = String(text).toLowerCase().normalize('NFKD').replace(/\p{M}+/gu, '').match(/[\p{L}\p{N}]+[+#]*/gu) ?? [];
+    return words.filter((w) => (w.length > 1 || /[+#]/.test(w)) && !STOP_WORDS.has(w)).map(stemWord);
+}
+
+function hash32(s) {
+    let h = 0x811c9dc5;   // FNV-1a, then murmur3's finaliser
+    for (const b of Buffer.from(s, 'utf8')) { h ^= b; h = Math.imul(h, 0x01000193); }
+    h ^= h >>> 16; h = Math.imul(h, 0x85ebca6b); h ^= h >>> 13; h = Math.imul(h, 0xc2b2ae35); h ^= h >>> 16;
+    return h >>> 0;
+}
+
+// Hashed bag of words: each distinct token adds (1 + ln tf) to HASHES_PER_TOKEN dimensions chosen by
+// hashing it, each with a hashed sign; the vector is L2-normalised and rounded to float32. Texts
+// sharing words point the same way; unrelated texts are close to orthogonal.
+function embedWords(words, dims) {
+    const v = new Float64Array(dims);
+    const tf = new Map();
+    for (const w of words) tf.set(w, (tf.get(w) ?? 0) + 1);
+    if (tf.size === 0) tf.set('\u0000', 1);   // no words: a fixed vector, as the real API answers one
+    for (const [w, n] of tf) {
+        const weight = (1 + Math.log(n)) / Math.sqrt(HASHES_PER_TOKEN);
+        for (let k = 0; k < HASHES_PER_TOKEN; k++) {
+            const h = hash32(`${k}\u0001${w}`);
+            v[h % dims] += (h & 0x80000000 ? -1 : 1) * weight;
+        }
+    }
+    let norm = Math.hypot(...v);
+    if (norm === 0) { v[hash32('\u0000') % dims] = 1; norm = 1; }
+    return Array.from(v, (x) => Math.fround(x / norm));
+}
+function embeddingBase64(vector) {
+    const buf = Buffer.alloc(vector.length * 4);
+    vector.forEach((x, i) => buf.writeFloatLE(x, i * 4));
+    return buf.toString('base64');
+}
+
+// The inputs as a list of {text, tokens}: strings, or token arrays (each token id becomes a word).
+// Returns null when `input` is not one of the accepted shapes.
+function embeddingInputs(input) {
+    const isTokens = (a) => Array.isArray(a) && a.length > 0 && a.every((t) => Number.isInteger(t) && t >= 0);
+    if (typeof input === 'string') return input === '' ? null : [{ text: input }];
+    if (isTokens(input)) return [{ ids: input }];
+    if (!Array.isArray(input) || input.length === 0 || input.length > EMBEDDING_MAX_INPUTS) return null;
+    if (input.every((x) => typeof x === 'string' && x !== '')) return input.map((text) => ({ text }));
+    if (input.every(isTokens)) return input.map((ids) => ({ ids }));
+    return null;
+}
+
+// Returns null or [status, message, type, param, code].
+function checkEmbeddingsRequest(body) {
+    const bad = (message, param = null, code = null) => [400, message, 'invalid_request_error', param, code];
+    if (body === null || typeof body !== 'object' || Array.isArray(body)) {
+        return bad(`Invalid type for request body: expected an object, but got ${Array.isArray(body) ? 'an array' : typeof body} instead.`, null, 'invalid_type');
+    }
+    for (const k of Object.keys(body)) if (!EMBEDDING_KNOWN_PARAMS.has(k)) return bad(`Unrecognized request argument supplied: ${k}`);
+    if (typeof body.model !== 'string' || body.model === '') return bad('you must provide a model parameter');
+    if (body.input === undefined) return bad("Missing required parameter: 'input'.", 'input', 'missing_required_parameter');
+    const inputs = embeddingInputs(body.input);
+    if (!inputs) return bad("'$.input' is invalid. Please check the API reference: https://platform.openai.com/docs/api-reference.");
+    if (body.encoding_format !== undefined && body.encoding_format !== null && !['float', 'base64'].includes(body.encoding_format)) {
+        return bad(`Invalid value: '${body.encoding_format}'. Supported values are: 'float' and 'base64'.`, 'encoding_format', 'invalid_value');
+    }
+    if (body.dimensions !== undefined && body.dimensions !== null) {
+        if (/ada/.test(body.model)) return bad('This model does not support specifying dimensions.');
+        if (!Number.isInteger(body.dimensions)) {
+            return bad(`Invalid type for 'dimensions': expected an integer, but got ${typeof body.dimensions} instead.`, 'dimensions', 'invalid_type');
+        }
+        if (body.dimensions < 1) {
+            return bad(`Invalid 'dimensions': integer below minimum value. Expected a value >= 1, but got ${body.dimensions} instead.`, 'dimensions', 'integer_below_min_value');
+        }
+        const max = EMBEDDING_MAX_DIMENSIONS[body.model] ?? 3072;
+        if (body.dimensions > max) {
+            return bad(`Invalid 'dimensions': integer above maximum value. Expected a value <= ${max}, but got ${body.dimensions} instead.`, 'dimensions', 'integer_above_max_value');
+        }
+    }
+    let total = 0;
+    for (const inp of inputs) {
+        const n = inp.ids ? inp.ids.length : tokens(inp.text);
+        if (n > EMBEDDING_MAX_TOKENS) {
+            return bad(`This model's maximum context length is ${EMBEDDING_MAX_TOKENS} tokens, however you requested ${n} tokens (${n} in your prompt; 0 for the completion). Please reduce your prompt; or completion length.`);
+        }
+        total += n;
+    }
+    if (total > EMBEDDING_MAX_REQUEST_TOKENS) {
+        return bad(`Requested ${total} tokens, max ${EMBEDDING_MAX_REQUEST_TOKENS} tokens per request`, null, 'max_tokens_per_request');
+    }
+    return null;
+}
+
+async function embeddings(req, res, ctx, body) {
+    const invalid = checkEmbeddingsRequest(body);
+    if (invalid) return apiError(res, ctx, ...invalid);
+    if (config.models && !config.models.includes(body.model)) {
+        return apiError(res, ctx, 404, `The model \`${body.model}\` does not exist or you do not have access to it.`, 'invalid_request_error', null, 'model_not_found');
+    }
+    const inputs = embeddingInputs(body.input);
+    const texts = inputs.filter((i) => i.text !== undefined).map((i) => i.text).join('\n');
+    let outcome = endpointScripts.embeddings.length > 0 ? endpointScripts.embeddings.shift()
+        : script.length > 0 ? script.shift() : (markerOutcomeIn(texts) ?? { behaviour: 'ok' });
+    if (config.latency_ms > 0 && outcome.latency_ms === undefined) outcome = { ...outcome, latency_ms: config.latency_ms };
+    if (ctx.record) ctx.record.outcome = outcome.behaviour;
+    if (outcome.latency_ms) {
+        await sleep(outcome.latency_ms);
+        if (ctx.closed) { if (ctx.record) ctx.record.status = 'client closed'; return; }
+    }
+    const promptTokens = inputs.reduce((acc, i) => acc + (i.ids ? i.ids.length : tokens(i.text.replace(MARKER, ''))), 0);
+    const extra = outcome.headers ?? {};
+    if (!CHAT_ONLY.has(outcome.behaviour) && outcome.behaviour !== 'ok') {
+        return respondFailure(req, res, ctx, body.model, promptTokens, outcome, 'embeddings');
+    }
+    const dims = body.dimensions ?? EMBEDDING_DEFAULT_DIMENSIONS;
+    const base64 = body.encoding_format === 'base64';
+    const data = inputs.map((inp, index) => {
+        const words = inp.ids ? inp.ids.map((t) => `#${t}`) : embeddingWords(inp.text.replace(MARKER, ' '));
+        const vector = embedWords(words, dims);
+        return { object: 'embedding', index, embedding: base64 ? embeddingBase64(vector) : vector };
+    });
+    window.tokens += promptTokens;
+    return send(res, ctx, 200, JSON.stringify({
+        object: 'list', data, model: body.model, usage: { prompt_tokens: promptTokens, total_tokens: promptTokens },
+    }), { ...rateLimitHeaders(), 'openai-model': body.model, ...extra });
+}
+
 // ---- Routing --------------------------------------------------------------------------------
 
 function readBody(req) {
@@ -559,6 +739,23 @@ async function control(req, res, path, raw) {
         const list = path_ ? requests.filter((r) => r.path === path_) : requests;
         return json(res, 200, { count: list.length, requests: list });
     }
+    const endpoint = url.searchParams.get('endpoint');
+    if (path === '/_control/script' && endpoint !== null && !['chat', 'embeddings'].includes(endpoint)) {
+        return json(res, 400, { error: 'endpoint is "chat" or "embeddings"' });
+    }
+    if (req.method === 'GET' && path === '/_control/script' && endpoint) {
+        return json(res, 200, { remaining: endpointScripts[endpoint].length, script: endpointScripts[endpoint] });
+    }
+    if (req.method === 'POST' && path === '/_control/script' && endpoint) {
+        const list = Array.isArray(body) ? body : body?.outcomes;
+        if (!Array.isArray(list)) return json(res, 400, { error: 'send a JSON list of outcomes (or {"outcomes": [...]})' });
+        let parsed;
+        try { parsed = list.map(normalizeOutcome); } catch (e) { return json(res, 400, { error: e.message }); }
+        const bad = endpoint === 'embeddings' && parsed.find((o) => CHAT_ONLY.has(o.behaviour));
+        if (bad) return json(res, 400, { error: `behaviour ${bad.behaviour} does not apply to embeddings` });
+        endpointScripts[endpoint] = url.searchParams.get('append') ? [...endpointScripts[endpoint], ...parsed] : parsed;
+        return json(res, 200, { remaining: endpointScripts[endpoint].length });
+    }
     if (req.method === 'GET' && path === '/_control/script') return json(res, 200, { remaining: script.length, script });
     if (req.method === 'POST' && path === '/_control/script') {
         const list = Array.isArray(body) ? body : body?.outcomes;
@@ -570,6 +767,7 @@ async function control(req, res, path, raw) {
     }
     if (req.method === 'POST' && path === '/_control/reset') {
         script = [];
+        endpointScripts = { chat: [], embeddings: [] };
         requests = [];
         markerUses = new Map();
         window = { start: Date.now(), requests: 0, tokens: 0 };
@@ -624,8 +822,9 @@ async function handle(req, res) {
 
     const route = `${req.method} ${path}`;
     const isChat = route === 'POST /v1/chat/completions';
+    const isEmbeddings = route === 'POST /v1/embeddings';
     const isModels = req.method === 'GET' && (path === '/v1/models' || path.startsWith('/v1/models/'));
-    if (!isChat && !isModels) {
+    if (!isChat && !isEmbeddings && !isModels) {
         return apiError(res, ctx, 404, `Invalid URL (${req.method} ${path})`, 'invalid_request_error', null, null);
     }
     const authErr = checkAuth(req);
@@ -650,12 +849,14 @@ async function handle(req, res) {
             'invalid_request_error', null, null);
     }
     if (parsed === undefined) return apiError(res, ctx, 400, 'you must provide a model parameter', 'invalid_request_error', null, null);
+    if (isEmbeddings) return embeddings(req, res, ctx, parsed);
     const invalid = checkRequest(parsed);
     if (invalid) return apiError(res, ctx, ...invalid);
     if (config.models && !config.models.includes(parsed.model)) {
         return apiError(res, ctx, 404, `The model \`${parsed.model}\` does not exist or you do not have access to it.`, 'invalid_request_error', null, 'model_not_found');
     }
-    let outcome = script.length > 0 ? script.shift() : (markerOutcome(parsed.messages) ?? { behaviour: 'ok' });
+    let outcome = endpointScripts.chat.length > 0 ? endpointScripts.chat.shift()
+        : script.length > 0 ? script.shift() : (markerOutcome(parsed.messages) ?? { behaviour: 'ok' });
     // Every answer takes at least --latency (or /_control/config latency_ms), as a real model does.
     if (config.latency_ms > 0 && outcome.latency_ms === undefined) outcome = { ...outcome, latency_ms: config.latency_ms };
     return respond(req, res, ctx, parsed, outcome);
