@@ -119,6 +119,8 @@ CREATE TABLE analysis_sessions (
     job_posting_id uuid,
     status         text NOT NULL DEFAULT 'pending'
                    CHECK (status IN ('pending', 'running', 'completed', 'failed')),
+    total          integer,                 -- résumés the session analyses (start_analysis)
+    error          text,                    -- why it failed
     created_at     timestamptz NOT NULL DEFAULT now(),
     completed_at   timestamptz,
     UNIQUE (user_id, id),
@@ -136,6 +138,11 @@ CREATE TABLE resume_analyses (
     skill_match_score   numeric(5, 2) CHECK (skill_match_score BETWEEN 0 AND 100),
     summary             text,
     reasoning           text,
+    score               integer CHECK (score BETWEEN 0 AND 100),
+    strengths           text[],
+    concerns            text[],
+    analysis            jsonb,              -- the whole verdict, as the scorer or the model gave it
+    usage               jsonb,              -- model, tokens and milliseconds (openai provider)
     created_at          timestamptz NOT NULL DEFAULT now(),
     UNIQUE (resume_id, analysis_session_id),
     FOREIGN KEY (user_id, resume_id) REFERENCES resumes (user_id, id) ON DELETE CASCADE,
@@ -174,12 +181,18 @@ CREATE TABLE applicants (
     cv_data    jsonb,
     cv_error   text,
     cv_llm_usage jsonb,                       -- what reading the CV cost, as resumes.llm_usage
+    li_url     text,                          -- a LinkedIn profile: the li step reads it through the provider
     li_status  processing_status NOT NULL DEFAULT 'not_provided',
     li_data    jsonb,
+    li_error   text,
+    gh_username text,                         -- a GitHub login (taken from cv_data when not given)
     gh_status  processing_status NOT NULL DEFAULT 'not_provided',
     gh_data    jsonb,
+    gh_error   text,
+    job_posting_id uuid,                      -- what the ai step scores the applicant for (null: in general)
     ai_status  processing_status NOT NULL DEFAULT 'not_provided',
     ai_data    jsonb,
+    ai_error   text,
     name       text,
     email      text,
     phone      text,
@@ -187,7 +200,9 @@ CREATE TABLE applicants (
     score      numeric GENERATED ALWAYS AS (score_of(ai_data)) STORED,
     created_at timestamptz NOT NULL DEFAULT now(),
     updated_at timestamptz NOT NULL DEFAULT now(),
-    FOREIGN KEY (user_id, cv_file_id) REFERENCES files (user_id, id) ON DELETE SET NULL (cv_file_id)
+    FOREIGN KEY (user_id, cv_file_id) REFERENCES files (user_id, id) ON DELETE SET NULL (cv_file_id),
+    FOREIGN KEY (user_id, job_posting_id) REFERENCES job_postings (user_id, id) ON DELETE SET NULL (job_posting_id),
+    UNIQUE (user_id, id)
 );
 CREATE INDEX applicants_user_idx ON applicants (user_id, created_at DESC);
 

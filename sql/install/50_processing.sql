@@ -201,6 +201,8 @@ BEGIN
             UPDATE applicants SET cv_status = 'error', cv_error = short WHERE id = target_id;
         WHEN 'zip' THEN
             UPDATE files SET metadata = metadata || jsonb_build_object('error', short) WHERE id = target_id;
+        ELSE
+            PERFORM _call_failed(j, short);  -- 52_calls.sql
     END CASE;
 EXCEPTION WHEN OTHERS THEN
     RETURN;  -- the row could not take it (locked, gone, at a limit): jobs.last_error keeps it
@@ -359,15 +361,18 @@ BEGIN
 END
 $$;
 
--- Queues a job again to wait for a dependency whose circuit is open, its attempt given back.
-CREATE FUNCTION _requeue_waiting(j jobs, dependency text) RETURNS void
+-- Queues a job again to wait for a dependency whose circuit is open, its attempt given back;
+-- with wait_ms (the dependency is paused or rate-limited that long), until then.
+CREATE FUNCTION _requeue_waiting(j jobs, dependency text, wait_ms double precision DEFAULT NULL) RETURNS void
     LANGUAGE sql
     SET search_path = @extschema@, pg_catalog, pg_temp
 BEGIN ATOMIC
     UPDATE jobs SET state = 'queued', attempts = attempts - 1, lease_expires_at = NULL,
-                    run_after = clock_timestamp() + least(current_setting('resume_pipeline.circuit_open_ms')::interval,
-                                                          interval '1 second'),
-                    last_error = format('waiting: the %s circuit is open', dependency)
+                    run_after = clock_timestamp() + coalesce(make_interval(secs => greatest(wait_ms, 0) / 1000),
+                                                             least(current_setting('resume_pipeline.circuit_open_ms')::interval,
+                                                                   interval '1 second')),
+                    last_error = CASE WHEN wait_ms IS NULL THEN format('waiting: the %s circuit is open', dependency)
+                                      ELSE format('waiting: %s is paused for %s ms', dependency, round(wait_ms)) END
      WHERE id = j.id;
 END;
 
@@ -391,8 +396,8 @@ CREATE FUNCTION _wait_for_storage(j jobs) RETURNS boolean
 RETURN _wait_for(j, 'storage');
 
 -- A worker's job that must wait for a dependency (its circuit opened while the job was under
--- way): queued again, its attempt given back.
-CREATE FUNCTION _job_wait(job_id uuid, dependency text) RETURNS text
+-- way, or it is paused for wait_ms): queued again, its attempt given back.
+CREATE FUNCTION _job_wait(job_id uuid, dependency text, wait_ms double precision DEFAULT NULL) RETURNS text
     LANGUAGE plpgsql
     SET search_path = @extschema@, pg_catalog, pg_temp
 AS $$
@@ -402,7 +407,7 @@ BEGIN
     IF j.id IS NULL THEN
         RETURN 'skipped';
     END IF;
-    PERFORM _requeue_waiting(j, dependency);
+    PERFORM _requeue_waiting(j, dependency, wait_ms);
     RETURN 'waiting';
 END
 $$;
@@ -442,6 +447,9 @@ DECLARE
 BEGIN
     IF j.id IS NULL THEN
         RETURN 'skipped';
+    END IF;
+    IF j.kind NOT IN ('resume', 'cv', 'zip') THEN
+        RETURN _run_call_job(j);  -- 52_calls.sql
     END IF;
     IF _wait_for_storage(j) THEN
         RETURN 'waiting';

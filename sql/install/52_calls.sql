@@ -60,7 +60,15 @@ BEGIN
     IF j.kind = 'step' AND j.payload ? 'debug_call' THEN
         RETURN _debug_call_begin(j);
     END IF;
-    RAISE EXCEPTION 'no step runs jobs of kind %', j.kind USING ERRCODE = 'feature_not_supported';
+    CASE j.kind
+        WHEN 'ai' THEN RETURN _ai_begin(j);
+        WHEN 'gh' THEN RETURN _gh_begin(j);
+        WHEN 'li' THEN RETURN _li_begin(j);
+        WHEN 'analysis' THEN RETURN _analysis_begin(j);
+        WHEN 'step' THEN RETURN _step_begin(j);
+        WHEN 'embed' THEN RETURN _embed_begin(j);
+        ELSE RAISE EXCEPTION 'no step runs jobs of kind %', j.kind USING ERRCODE = 'feature_not_supported';
+    END CASE;
 END
 $$;
 
@@ -72,7 +80,15 @@ BEGIN
     IF j.kind = 'step' AND j.payload ? 'debug_call' THEN
         RETURN _debug_call_answer(j, response, body);
     END IF;
-    RAISE EXCEPTION 'no step runs jobs of kind %', j.kind USING ERRCODE = 'feature_not_supported';
+    CASE j.kind
+        WHEN 'ai' THEN RETURN _ai_answer(j, response, body);
+        WHEN 'gh' THEN RETURN _gh_answer(j, response, body);
+        WHEN 'li' THEN RETURN _li_answer(j, response, body);
+        WHEN 'analysis' THEN RETURN _analysis_answer(j, response, body);
+        WHEN 'step' THEN RETURN _step_answer(j, response, body);
+        WHEN 'embed' THEN RETURN _embed_answer(j, response, body);
+        ELSE RAISE EXCEPTION 'no step runs jobs of kind %', j.kind USING ERRCODE = 'feature_not_supported';
+    END CASE;
 END
 $$;
 
@@ -147,5 +163,65 @@ BEGIN
     END;
     request := NULL;
     outcome := _job_outcome(j, code, message);
+END
+$$;
+
+-- A call job's permanent failure, on its row (called by _job_failed): the step's status is
+-- error with the reason, when the step is still the one the job was for.
+CREATE FUNCTION _call_failed(j jobs, message text) RETURNS void
+    LANGUAGE plpgsql
+    SET search_path = @extschema@, pg_catalog, pg_temp
+AS $$
+BEGIN
+    CASE j.kind
+        WHEN 'ai' THEN
+            UPDATE applicants SET ai_status = 'error', ai_error = message
+             WHERE id = j.target_id AND ai_status IN ('pending', 'processing');
+        WHEN 'gh' THEN
+            UPDATE applicants SET gh_status = 'error', gh_error = message
+             WHERE id = j.target_id AND gh_status IN ('pending', 'processing');
+        WHEN 'li' THEN
+            UPDATE applicants SET li_status = 'error', li_error = message
+             WHERE id = j.target_id AND li_status IN ('pending', 'processing');
+        WHEN 'analysis' THEN
+            PERFORM _analysis_failed(j, message);
+        WHEN 'step' THEN
+            PERFORM _step_failed(j, message);
+        ELSE
+            NULL;  -- embed: the job keeps the message; match_resumes goes on without the vector
+    END CASE;
+END
+$$;
+
+-- Runs a claimed call job whole in this session (process_pending, where no workers run): the
+-- same begin and answer functions, each request through _http_call (45_http.sql), which waits
+-- for its answer cancellably. At most 50 requests per job.
+CREATE FUNCTION _run_call_job(j jobs) RETURNS text
+    LANGUAGE plpgsql
+    SET search_path = @extschema@, pg_catalog, pg_temp
+AS $$
+DECLARE
+    d record;
+    r record;
+    rounds int := 0;
+    message text;
+    code text;
+BEGIN
+    BEGIN
+        PERFORM _debug_fail(j);
+        SELECT * INTO d FROM _call_directive(j, _call_begin(j));
+        WHILE d.outcome = 'call' LOOP
+            rounds := rounds + 1;
+            IF rounds > 50 THEN
+                RAISE EXCEPTION 'a step made more than 50 requests' USING ERRCODE = 'program_limit_exceeded';
+            END IF;
+            SELECT * INTO r FROM _http_call(d.request);
+            SELECT * INTO d FROM _call_directive(j, _call_answer(j, r.response, r.body));
+        END LOOP;
+        RETURN d.outcome;
+    EXCEPTION WHEN OTHERS THEN
+        GET STACKED DIAGNOSTICS message = MESSAGE_TEXT, code = RETURNED_SQLSTATE;
+    END;
+    RETURN _job_outcome(j, code, message);
 END
 $$;

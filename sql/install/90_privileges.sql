@@ -14,6 +14,8 @@ GRANT EXECUTE ON FUNCTION
     score_of(jsonb), _overall_status(processing_status, processing_status, processing_status),  -- generated columns
     upload(text, text, bytea, jsonb, uuid), storage_get(text, text), batch_progress(uuid), process_pending(integer),
     available_resumes(uuid), analysis_history(uuid), search_resumes(text), notification_channel(uuid),
-    health(), metrics(), _circuit_state(text), _workers_alive(), _storage_read_latency()
+    health(), metrics(), _circuit_state(text), _workers_alive(), _storage_read_latency(),
+    start_analysis(uuid, text), session_progress(uuid), match_resumes(uuid, integer),
+    _cosine(real[], real[])
     TO resume_pipeline_user;
 GRANT SELECT ON job_overview TO resume_pipeline_user;

@@ -18,6 +18,7 @@
 #include "access/stratnum.h"
 #include "access/table.h"
 #include "access/xact.h"
+#include "catalog/pg_collation.h"
 #include "catalog/pg_enum.h"
 #include "commands/async.h"
 #include "commands/trigger.h"
@@ -136,7 +137,7 @@ column(Relation rel, const char *name)
  * checked against the relation on every use: after an ALTER TABLE (a column dropped and added
  * again gets a new number) it is rebuilt rather than trusted.
  */
-#define RP_MAX_COLUMNS 16
+#define RP_MAX_COLUMNS 24
 typedef struct ColumnMap
 {
 	Oid			relid;
@@ -148,11 +149,13 @@ typedef struct ColumnMap
 enum
 {
 	A_ID, A_USER_ID, A_CV_FILE_ID, A_CV_STATUS, A_CV_DATA, A_LI_STATUS, A_GH_STATUS, A_AI_STATUS,
-	A_NAME, A_EMAIL, A_PHONE, A_STATUS, A_UPDATED_AT, A_COUNT
+	A_NAME, A_EMAIL, A_PHONE, A_STATUS, A_UPDATED_AT, A_LI_URL, A_GH_USERNAME, A_JOB_POSTING_ID,
+	A_AI_DATA, A_COUNT
 };
 static const char *const applicant_names[A_COUNT] = {
 	"id", "user_id", "cv_file_id", "cv_status", "cv_data", "li_status", "gh_status", "ai_status",
-	"name", "email", "phone", "status", "updated_at"
+	"name", "email", "phone", "status", "updated_at", "li_url", "gh_username", "job_posting_id",
+	"ai_data"
 };
 static ColumnMap applicant_map = {InvalidOid, A_COUNT, applicant_names};
 
@@ -300,14 +303,15 @@ user_queued_index(ResultRelInfo *rri)
 }
 
 /*
- * Queue the applicant's CV job and wake the workers at commit. Every column is given, so no
- * default expression is evaluated per row. No check for an open job: the trigger queues only
- * when the CV becomes pending, the step re-reads the applicant under lock, and a result is
- * stored only while it is current (_store_parsed), so a second job for the same CV either
- * finds nothing pending or does the newer work.
+ * Queue one of the applicant's steps ('cv', 'gh', 'li', 'ai') and wake the workers at commit.
+ * Every column is given, so no default expression is evaluated per row. No check for an open
+ * job: the trigger queues only when a step becomes pending, the step re-reads the applicant
+ * under lock, and a result is stored only while it is current (_store_parsed and the call
+ * steps), so a second job for the same step either finds nothing pending or does the newer
+ * work.
  */
 static void
-enqueue_cv_job(Oid nsp, Datum applicant_id, Datum user_id)
+enqueue_job(Oid nsp, const char *kind, Datum applicant_id, Datum user_id)
 {
 	Oid			relid = get_relname_relid("jobs", nsp);
 	Relation	jobs;
@@ -362,7 +366,7 @@ enqueue_cv_job(Oid nsp, Datum applicant_id, Datum user_id)
 	v[J_ID] = UUIDPGetDatum(rp_job_id());
 	v[J_USER_ID] = user_id;
 	v[J_KIND] = ObjectIdGetDatum(enum_value(&job_kind_labels,
-											TupleDescAttr(desc, jc[J_KIND] - 1)->atttypid, "cv"));
+											TupleDescAttr(desc, jc[J_KIND] - 1)->atttypid, kind));
 	v[J_TARGET_ID] = applicant_id;
 	v[J_PAYLOAD] = DirectFunctionCall1(jsonb_in, CStringGetDatum("{}"));
 	v[J_STATE] = ObjectIdGetDatum(enum_value(&job_state_labels,
@@ -422,6 +426,150 @@ overall_status(Oid cv, Oid li, Oid ai, Oid processing_type)
 	return "uploading";
 }
 
+/*
+ * A GitHub login in a URL ("https://github.com/ada-l", "www.github.com/ada-l/repo"): letters,
+ * digits and single hyphens, at most 39, not GitHub's own pages. NULL when there is none.
+ */
+static char *
+github_login_in_url(const char *url, size_t len)
+{
+	static const char *const reserved[] = {
+		"about", "apps", "collections", "enterprise", "features", "login", "marketplace", "orgs",
+		"pricing", "settings", "site", "sponsors", "topics", "explore", "join", "search", "pulls",
+		"issues", "notifications", "new", "organizations", "users"
+	};
+	const char *host = "github.com/";
+	size_t		hl = strlen(host);
+
+	for (size_t i = 0; i + hl <= len; i++)
+	{
+		size_t		n = 0;
+		char		login[40];
+
+		if (pg_strncasecmp(url + i, host, hl) != 0 || (i > 0 && url[i - 1] != '/' && url[i - 1] != '.'))
+			continue;
+		i += hl;
+		while (i + n < len && n < 40 && (isalnum((unsigned char) url[i + n]) || url[i + n] == '-'))
+			n++;
+		if (n == 0 || n > 39 || url[i] == '-' || url[i + n - 1] == '-' ||
+			(i + n < len && url[i + n] != '/' && url[i + n] != '?' && url[i + n] != '#'))
+			return NULL;
+		memcpy(login, url + i, n);
+		login[n] = '\0';
+		if (strstr(login, "--") != NULL)
+			return NULL;
+		for (int r = 0; r < lengthof(reserved); r++)
+			if (pg_strcasecmp(login, reserved[r]) == 0)
+				return NULL;
+		return pstrdup(login);
+	}
+	return NULL;
+}
+
+/* A string member of a jsonb object, or NULL. */
+static char *
+object_string(JsonbContainer *object, const char *key, size_t *len)
+{
+	JsonbValue	k;
+	JsonbValue *v;
+
+	k.type = jbvString;
+	k.val.string.val = (char *) key;
+	k.val.string.len = strlen(key);
+	v = findJsonbValueFromContainer(object, JB_FOBJECT, &k);
+	if (v == NULL || v->type != jbvString)
+		return NULL;
+	*len = v->val.string.len;
+	return v->val.string.val;
+}
+
+/*
+ * The GitHub login a parsed CV names: a basics.profiles entry whose URL is on github.com, or
+ * whose network is GitHub with a username, or basics.url. The CV is untrusted: only the first
+ * 50 profiles are looked at, and only strings are read.
+ */
+static char *
+github_login_from_cv(Jsonb *cv)
+{
+	Datum		profiles_path[2] = {CStringGetTextDatum("basics"), CStringGetTextDatum("profiles")};
+	Datum		url_path[2] = {CStringGetTextDatum("basics"), CStringGetTextDatum("url")};
+	bool		isnull;
+	Datum		value;
+	char	   *login = NULL;
+
+	value = jsonb_get_element(cv, profiles_path, 2, &isnull, false);
+	if (!isnull)
+	{
+		Jsonb	   *profiles = DatumGetJsonbP(value);
+
+		if (JB_ROOT_IS_ARRAY(profiles) && !JB_ROOT_IS_SCALAR(profiles))
+		{
+			int			n = Min(JB_ROOT_COUNT(profiles), 50);
+
+			for (int i = 0; i < n && login == NULL; i++)
+			{
+				JsonbValue *p = getIthJsonbValueFromContainer(&profiles->root, i);
+				size_t		len;
+				char	   *s;
+
+				if (p == NULL || p->type != jbvBinary || !JsonContainerIsObject(p->val.binary.data))
+					continue;
+				if ((s = object_string(p->val.binary.data, "url", &len)) != NULL)
+					login = github_login_in_url(s, len);
+				if (login == NULL && (s = object_string(p->val.binary.data, "network", &len)) != NULL &&
+					len == 6 && pg_strncasecmp(s, "github", 6) == 0 &&
+					(s = object_string(p->val.binary.data, "username", &len)) != NULL)
+				{
+					char	   *url = psprintf("github.com/%.*s", (int) Min(len, 64), s);
+
+					login = github_login_in_url(url, strlen(url));
+				}
+			}
+		}
+	}
+	if (login == NULL)
+	{
+		value = jsonb_get_element(cv, url_path, 2, &isnull, true);
+		if (!isnull)
+		{
+			char	   *url = TextDatumGetCString(value);
+
+			login = github_login_in_url(url, strlen(url));
+		}
+	}
+	return login;
+}
+
+/* The ai step may run: the CV is read and the gh and li steps are not under way. */
+static bool
+ai_eligible(Row row, const AttrNumber *c, Oid status_type)
+{
+	Oid			pending = enum_value(&processing_labels, status_type, "pending");
+	Oid			processing = enum_value(&processing_labels, status_type, "processing");
+	Oid			gh = DatumGetObjectId(VAL(row, c[A_GH_STATUS]));
+	Oid			li = DatumGetObjectId(VAL(row, c[A_LI_STATUS]));
+
+	return DatumGetObjectId(VAL(row, c[A_CV_STATUS])) == enum_value(&processing_labels, status_type, "ready") &&
+		gh != pending && gh != processing && li != pending && li != processing;
+}
+
+static bool
+text_distinct(Row a, Row b, AttrNumber att)
+{
+	if (ISNULL(a, att) || ISNULL(b, att))
+		return ISNULL(a, att) != ISNULL(b, att);
+	return !DatumGetBool(DirectFunctionCall2Coll(texteq, C_COLLATION_OID, VAL(a, att), VAL(b, att)));
+}
+
+/* A setting's value when it is defined and not empty (another module may not have loaded yet). */
+static bool
+setting_is_set(const char *name)
+{
+	const char *v = GetConfigOption(name, true, false);
+
+	return v != NULL && v[0] != '\0';
+}
+
 Datum
 rp_applicant_write(PG_FUNCTION_ARGS)
 {
@@ -433,7 +581,14 @@ rp_applicant_write(PG_FUNCTION_ARGS)
 	Row			old = {0},
 				new;
 	Oid			status_type,
-				pending;
+				pending,
+				not_provided,
+				processing;
+	Oid			nsp;
+	bool		queue_cv = false,
+				queue_gh = false,
+				queue_li = false,
+				queue_ai = false;
 	AttrNumber	statuses[4];
 	const char *status_names[4] = {"cv_status", "li_status", "gh_status", "ai_status"};
 	StringInfoData changed;
@@ -457,12 +612,30 @@ rp_applicant_write(PG_FUNCTION_ARGS)
 	}
 	status_type = TupleDescAttr(desc, c[A_CV_STATUS] - 1)->atttypid;
 	pending = enum_value(&processing_labels, status_type, "pending");
+	not_provided = enum_value(&processing_labels, status_type, "not_provided");
+	processing = enum_value(&processing_labels, status_type, "processing");
+	nsp = RelationGetNamespace(rel);
 
 	/* A newly named CV is waiting for its step. */
 	if (!ISNULL(new, c[A_CV_FILE_ID]) &&
-		DatumGetObjectId(VAL(new, c[A_CV_STATUS])) == enum_value(&processing_labels, status_type, "not_provided") &&
+		DatumGetObjectId(VAL(new, c[A_CV_STATUS])) == not_provided &&
 		(inserting || uuid_distinct(old, new, c[A_CV_FILE_ID])))
 		VAL(new, c[A_CV_STATUS]) = ObjectIdGetDatum(pending);
+
+	/*
+	 * A CV read again, or another job posting, makes the verdict stale: the ai step runs again
+	 * once the CV is ready (and a verdict still in flight is dropped: its step stores only while
+	 * the applicant is processing).
+	 */
+	if (!inserting && DatumGetObjectId(VAL(new, c[A_AI_STATUS])) != not_provided &&
+		VAL(old, c[A_AI_STATUS]) == VAL(new, c[A_AI_STATUS]) &&
+		((DatumGetObjectId(VAL(new, c[A_CV_STATUS])) == pending && VAL(old, c[A_CV_STATUS]) != VAL(new, c[A_CV_STATUS])) ||
+		 uuid_distinct(old, new, c[A_JOB_POSTING_ID])))
+	{
+		VAL(new, c[A_AI_STATUS]) = ObjectIdGetDatum(not_provided);
+		VAL(new, c[A_AI_DATA]) = (Datum) 0;
+		ISNULL(new, c[A_AI_DATA]) = true;
+	}
 
 	/* name, email and phone follow the parsed CV. */
 	if (!ISNULL(new, c[A_CV_DATA]) && (inserting || jsonb_distinct(old, new, c[A_CV_DATA])))
@@ -470,6 +643,51 @@ rp_applicant_write(PG_FUNCTION_ARGS)
 		sync_from_cv(new, c[A_CV_DATA], "name", c[A_NAME]);
 		sync_from_cv(new, c[A_CV_DATA], "email", c[A_EMAIL]);
 		sync_from_cv(new, c[A_CV_DATA], "phone", c[A_PHONE]);
+		/* A GitHub profile in the CV names the gh step's user, unless one was given. */
+		if (ISNULL(new, c[A_GH_USERNAME]))
+		{
+			char	   *login = github_login_from_cv(DatumGetJsonbP(VAL(new, c[A_CV_DATA])));
+
+			if (login != NULL)
+			{
+				VAL(new, c[A_GH_USERNAME]) = CStringGetTextDatum(login);
+				ISNULL(new, c[A_GH_USERNAME]) = false;
+			}
+		}
+	}
+
+	/* A GitHub user newly named: the gh step is due. */
+	if (!ISNULL(new, c[A_GH_USERNAME]) && (inserting || text_distinct(old, new, c[A_GH_USERNAME])) &&
+		DatumGetObjectId(VAL(new, c[A_GH_STATUS])) != processing)
+		VAL(new, c[A_GH_STATUS]) = ObjectIdGetDatum(pending);
+	queue_gh = !ISNULL(new, c[A_GH_USERNAME]) && DatumGetObjectId(VAL(new, c[A_GH_STATUS])) == pending &&
+		(inserting || VAL(old, c[A_GH_STATUS]) != VAL(new, c[A_GH_STATUS]) ||
+		 text_distinct(old, new, c[A_GH_USERNAME]));
+
+	/*
+	 * A LinkedIn profile newly named: the li step is due when a provider is configured
+	 * (resume_pipeline.linkedin_provider_url); without one li_status stays not_provided.
+	 */
+	if (!ISNULL(new, c[A_LI_URL]) && (inserting || text_distinct(old, new, c[A_LI_URL])) &&
+		DatumGetObjectId(VAL(new, c[A_LI_STATUS])) != processing &&
+		setting_is_set("resume_pipeline.linkedin_provider_url"))
+		VAL(new, c[A_LI_STATUS]) = ObjectIdGetDatum(pending);
+	queue_li = !ISNULL(new, c[A_LI_URL]) && DatumGetObjectId(VAL(new, c[A_LI_STATUS])) == pending &&
+		(inserting || VAL(old, c[A_LI_STATUS]) != VAL(new, c[A_LI_STATUS]) || text_distinct(old, new, c[A_LI_URL]));
+
+	/*
+	 * The ai step is due once the CV is ready and the gh and li steps are over (ready, failed or
+	 * not provided); a user may also set ai_status to pending to ask again.
+	 */
+	if (ai_eligible(new, c, status_type))
+	{
+		bool		became = inserting || !ai_eligible(old, c, status_type);
+
+		if (DatumGetObjectId(VAL(new, c[A_AI_STATUS])) == not_provided &&
+			(became || VAL(old, c[A_AI_STATUS]) != VAL(new, c[A_AI_STATUS])))
+			VAL(new, c[A_AI_STATUS]) = ObjectIdGetDatum(pending);
+		queue_ai = DatumGetObjectId(VAL(new, c[A_AI_STATUS])) == pending &&
+			(became || VAL(old, c[A_AI_STATUS]) != VAL(new, c[A_AI_STATUS]));
 	}
 	if (!inserting)
 		VAL(new, c[A_UPDATED_AT]) = TimestampTzGetDatum(GetCurrentTransactionStartTimestamp());
@@ -480,10 +698,19 @@ rp_applicant_write(PG_FUNCTION_ARGS)
 	 * user controls (such as application_name) may switch the queueing off. A row without id
 	 * or user_id is about to be refused anyway.
 	 */
-	if (!ISNULL(new, c[A_CV_FILE_ID]) && DatumGetObjectId(VAL(new, c[A_CV_STATUS])) == pending &&
-		!ISNULL(new, c[A_ID]) && !ISNULL(new, c[A_USER_ID]) &&
-		(inserting || VAL(old, c[A_CV_STATUS]) != VAL(new, c[A_CV_STATUS]) || uuid_distinct(old, new, c[A_CV_FILE_ID])))
-		enqueue_cv_job(RelationGetNamespace(rel), VAL(new, c[A_ID]), VAL(new, c[A_USER_ID]));
+	queue_cv = !ISNULL(new, c[A_CV_FILE_ID]) && DatumGetObjectId(VAL(new, c[A_CV_STATUS])) == pending &&
+		(inserting || VAL(old, c[A_CV_STATUS]) != VAL(new, c[A_CV_STATUS]) || uuid_distinct(old, new, c[A_CV_FILE_ID]));
+	if (!ISNULL(new, c[A_ID]) && !ISNULL(new, c[A_USER_ID]))
+	{
+		if (queue_cv)
+			enqueue_job(nsp, "cv", VAL(new, c[A_ID]), VAL(new, c[A_USER_ID]));
+		if (queue_gh)
+			enqueue_job(nsp, "gh", VAL(new, c[A_ID]), VAL(new, c[A_USER_ID]));
+		if (queue_li)
+			enqueue_job(nsp, "li", VAL(new, c[A_ID]), VAL(new, c[A_USER_ID]));
+		if (queue_ai)
+			enqueue_job(nsp, "ai", VAL(new, c[A_ID]), VAL(new, c[A_USER_ID]));
+	}
 
 	/* Announce the status changes on the user's channel: {"table", "id", "old", "new", "changed"}. */
 	statuses[0] = c[A_CV_STATUS];
