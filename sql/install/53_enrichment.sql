@@ -319,14 +319,14 @@ CREATE FUNCTION _github_next(link text) RETURNS text
     SET search_path = @extschema@, pg_catalog, pg_temp
 AS $$
 DECLARE
-    next text := substring(link FROM '<([^<>[:space:]]+)>;\s*rel="?next"?');
+    next_url text := substring(link FROM '<([^<>[:space:]]+)>;\s*rel="?next"?');
     base text := rtrim(current_setting('resume_pipeline.github_base_url'), '/');
     origin text := substring(base FROM '^(https?://[^/]+)');
 BEGIN
-    IF next IS NULL OR origin IS NULL OR NOT starts_with(next, origin || '/') THEN
+    IF next_url IS NULL OR origin IS NULL OR NOT starts_with(next_url, origin || '/') THEN
         RETURN NULL;
     END IF;
-    RETURN next;
+    RETURN next_url;
 END
 $$;
 
@@ -391,7 +391,7 @@ DECLARE
     wait double precision;
     answer jsonb;
     page jsonb;
-    next text;
+    next_url text;
     pages int := coalesce((read ->> 'gh_pages')::int, 0);
 BEGIN
     SELECT * INTO a FROM applicants WHERE id = j.target_id FOR UPDATE;
@@ -444,9 +444,9 @@ BEGIN
     UPDATE jobs SET payload = payload || jsonb_build_object('gh_repos', (payload -> 'gh_repos') || page, 'gh_pages', pages)
      WHERE id = j.id
     RETURNING payload INTO read;
-    next := _github_next(response #>> '{headers,link}');
-    IF next IS NOT NULL AND pages < 10 THEN
-        RETURN jsonb_build_object('call', _github_request(next));
+    next_url := _github_next(response #>> '{headers,link}');
+    IF next_url IS NOT NULL AND pages < 10 THEN
+        RETURN jsonb_build_object('call', _github_request(next_url));
     END IF;
     UPDATE applicants SET gh_data = _github_summary(read -> 'gh_user', read -> 'gh_repos', pages), gh_status = 'ready'
      WHERE id = a.id;
