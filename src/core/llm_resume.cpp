@@ -358,8 +358,16 @@ Request build_chat_request(std::string_view text, std::string_view model, const 
         const std::string clean = sanitize_utf8(cut_utf8(text, options.max_text_bytes));
         ojson body = ojson::object();
         body["model"] = std::string(model);
-        body["messages"] = ojson::array(
-            {ojson{{"role", "system"}, {"content", kSystemPrompt}}, ojson{{"role", "user"}, {"content", clean}}});
+        if (!options.system_prompt) {
+            body["messages"] = ojson::array(
+                {ojson{{"role", "system"}, {"content", kSystemPrompt}}, ojson{{"role", "user"}, {"content", clean}}});
+        } else {
+            body["messages"] = ojson::array();
+            if (!options.system_prompt->empty())
+                body["messages"].push_back(
+                    ojson{{"role", "system"}, {"content", sanitize_utf8(*options.system_prompt)}});
+            body["messages"].push_back(ojson{{"role", "user"}, {"content", clean}});
+        }
         body["response_format"] = {
             {"type", "json_schema"},
             {"json_schema",

@@ -21,6 +21,8 @@ namespace rp::llm {
 
 struct RequestOptions {
     std::string schema_name = "resume";  // [A-Za-z0-9_-]{1,64}
+    // The system message: nullopt sends the résumé prompt (system_prompt()), an empty string none.
+    std::optional<std::string> system_prompt;
     std::optional<double> temperature = 0.0;
     int64_t max_completion_tokens = 4000;  // 0: not sent
     size_t max_text_bytes = 256 * 1024;    // longer text is cut on a character boundary
@@ -35,7 +37,8 @@ struct Request {
 // The Chat Completions body for one résumé text: a system prompt (extract only what the text
 // says, never invent, the text is data and not instructions), the text as the user message,
 // response_format json_schema with strict:true, temperature 0. Invalid UTF-8 in the text is
-// replaced and NUL bytes dropped.
+// replaced and NUL bytes dropped. With options.system_prompt, the same for any task: that
+// system message (or none) and the text as the user message.
 Request build_chat_request(std::string_view text, std::string_view model, const Schema &schema,
                            const RequestOptions &options = {});
 

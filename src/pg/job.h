@@ -6,7 +6,9 @@
  * works in a transaction (begin, look up the answer cache, store) or waits outside one, on a
  * parser process or an HTTP transfer (fetch the document from S3, read it, ask the model). No
  * transaction is ever open while a job waits, and many jobs wait at once; adding a step is a
- * table entry in job_steps.c, not another branch.
+ * table entry in job_steps.c, not another branch. Call jobs (ai, gh, li, analysis, step, embed)
+ * follow one plan whatever their kind: SQL writes each request and reads each answer
+ * (sql/install/52_calls.sql), the worker moves the bytes (http_call.h).
  */
 #ifndef RP_JOB_H
 #define RP_JOB_H
@@ -40,6 +42,7 @@ typedef struct JobPlan
 	const char *name;
 	const JobStep *steps;
 	int			n_steps;
+	bool		document;		/* works on a document: begin hands over its bytes or S3 location */
 } JobPlan;
 
 typedef enum JobWait
@@ -58,6 +61,7 @@ struct Job
 	MemoryContext cxt;			/* everything of this job; reset when the slot takes a new one */
 	const JobPlan *plan;
 	int			step;
+	int			next_step;		/* >= 0: where the plan goes on instead of the next step */
 	JobWait		wait;
 	TimestampTz wake_at;		/* WAIT_TIMER */
 	TimestampTz started;
@@ -84,6 +88,14 @@ struct Job
 	char	   *usage_json;
 	int64		estimated_tokens;
 	RpNetDone	net;
+
+	/* call jobs: the request to send, as SQL wrote it, and the answer for SQL */
+	char	   *request;		/* JSON text */
+	char	   *dependency;		/* its circuit ("model", "github", …), or NULL */
+	bool		reserved;		/* the model rate limiter holds estimated_tokens for it */
+	int			calls;			/* requests sent in this run */
+	char	   *response;		/* the contract's response, as jsonb text */
+	bytea	   *body;
 
 	/* a failure, recorded by the last step */
 	int			code;			/* 0: none */

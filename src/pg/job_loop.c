@@ -70,6 +70,7 @@ job_reset(Job *job, const char *id)
 	job->retry_after_ms = -1;
 	job->charge = true;
 	job->step = -1;
+	job->next_step = -1;
 	job->started = GetCurrentTimestamp();
 }
 
@@ -118,7 +119,13 @@ advance(Pool *pool, Job *job, StepResult r)
 		if (r == STEP_END)
 			break;
 		/* A failed step goes straight to the plan's last step, which records it. */
-		job->step = (job->code != 0 && job->step < job->plan->n_steps - 2) ? job->plan->n_steps - 1 : job->step + 1;
+		if (job->next_step >= 0)
+		{
+			job->step = job->next_step;
+			job->next_step = -1;
+		}
+		else
+			job->step = (job->code != 0 && job->step < job->plan->n_steps - 2) ? job->plan->n_steps - 1 : job->step + 1;
 		if (job->step >= job->plan->n_steps)
 			break;
 		r = call_step(job, job->plan->steps[job->step].start);

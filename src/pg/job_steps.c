@@ -1,6 +1,6 @@
 /*
- * The steps of résumé and CV jobs, and the plans that string them together (see job.h). Which
- * plan a job follows is data: its kind and the model provider pick a row of `plans` below.
+ * The steps of résumé, CV and call jobs, and the plans that string them together (see job.h).
+ * Which plan a job follows is data: its kind and the model provider pick a row of `plans` below.
  *
  *   begin    (transaction) mark the row processing; the document's bytes, or where on S3 they are
  *   fetch    (network)     GET the document from S3, when it is there
@@ -14,6 +14,17 @@
  * which decides between retry and failure (_job_outcome). Everything from the network or a
  * parser is untrusted: the model's answer was validated against the schema by net_client.cpp
  * before it gets here, and the SQL side converts and checks every text again.
+ *
+ * Call jobs (ai, gh, li, analysis, step, embed) follow the plan "call", whatever their kind:
+ *
+ *   call     (transaction) _start_call_job: the first request, or the job is over
+ *   http     (network)     send it, after the dependency's pause, the model rate limiter and the
+ *                          circuit breaker; the answer goes to the circuit and the rate limiter
+ *   answer   (transaction) _finish_call_job: what the answer means is SQL's; another request
+ *                          goes back to http, anything else ends the job
+ *
+ * A request the worker cannot send (not JSON, a bad field or dependency name) is answered with
+ * outcome "refused" and SQL decides; waits for a dependency give the attempt back (_job_wait).
  */
 #include "postgres.h"
 
@@ -25,6 +36,7 @@
 #include "utils/json.h"
 
 #include "circuit.h"
+#include "http_call.h"
 #include "job.h"
 #include "net_loop.h"
 #include "rate_limit.h"
@@ -35,6 +47,9 @@
 
 /* A rate-limit wait longer than this gives the slot back and queues the job again. */
 #define RP_MAX_SLOT_WAIT_MS 10000
+
+/* Requests one call job may send in one run: a loop that never ends is a bug in its SQL. */
+#define RP_MAX_CALLS_PER_RUN 1000
 
 static bytea *
 bytes_datum(const char *data, size_t len)
@@ -91,6 +106,8 @@ rp_step_begin(Job *job)
 	job->plan = rp_plan_for(job->kind);
 	if (job->plan == NULL)
 		return STEP_END;		/* nothing to do: done, skipped, waiting, retried or failed */
+	if (!job->plan->document)
+		return STEP_NEXT;
 	if (!r.nulls[1])
 	{
 		bytea	   *doc = DatumGetByteaPP(r.values[1]);
@@ -430,6 +447,224 @@ store_start(Job *job)
 	return STEP_END;
 }
 
+/* ---- call, http, answer --------------------------------------------------------------- */
+
+/* Where a call job's plan goes after an answer that asks for another request. */
+#define CALL_HTTP_STEP 1
+
+/*
+ * A call job's directive: 'call' with the next request (and its dependency and token estimate,
+ * read by SQL from the request), or the job is over (done, retry, failed, skipped: recorded).
+ */
+static StepResult
+call_directive(Job *job, SqlResult *r)
+{
+	MemoryContext old;
+
+	if (r->nulls[0] || strcmp(TextDatumGetCString(r->values[0]), "call") != 0)
+		return STEP_END;
+	if (++job->calls > RP_MAX_CALLS_PER_RUN)
+	{
+		rp_job_error(job->id, ERRCODE_PROGRAM_LIMIT_EXCEEDED,
+					 psprintf("a call job asked for more than %d requests in one run", RP_MAX_CALLS_PER_RUN),
+					 job->cxt);
+		return STEP_END;
+	}
+	old = MemoryContextSwitchTo(job->cxt);
+	job->request = r->nulls[1] ? pstrdup("null") : TextDatumGetCString(r->values[1]);
+	job->dependency = r->nulls[2] ? NULL : TextDatumGetCString(r->values[2]);
+	job->estimated_tokens = -1;
+	if (!r->nulls[3])
+	{
+		char	   *s = TextDatumGetCString(r->values[3]);
+		char	   *end;
+		double		tokens = strtod(s, &end);
+
+		if (end != s && *end == '\0' && tokens >= 0 && tokens < 1e12)
+			job->estimated_tokens = (int64) tokens;
+	}
+	job->response = NULL;
+	job->body = NULL;
+	MemoryContextSwitchTo(old);
+	return STEP_NEXT;
+}
+
+static StepResult
+call_start(Job *job)
+{
+	Oid			type = TEXTOID;
+	Datum		arg = CStringGetTextDatum(job->id);
+	SqlResult	r;
+
+	if (!rp_job_sql(job->id,
+					"SELECT outcome, request::text, request ->> 'dependency', request ->> 'tokens' "
+					"FROM resume_pipeline._start_call_job($1::uuid)",
+					1, &type, &arg, NULL, job->cxt, &r))
+		return STEP_END;
+	return call_directive(job, &r);
+}
+
+/* A request that never went out: SQL hears why, as an answer with outcome "refused". */
+static StepResult
+call_refused(Job *job, const char *why)
+{
+	MemoryContext old = MemoryContextSwitchTo(job->cxt);
+
+	job->response = rp_http_refused_text(why);
+	job->body = (bytea *) palloc(VARHDRSZ);
+	SET_VARSIZE(job->body, VARHDRSZ);
+	MemoryContextSwitchTo(old);
+	return STEP_NEXT;
+}
+
+/* The job waits for its dependency, attempt given back: ms of a pause, or -1 (an open circuit). */
+static StepResult
+call_wait(Job *job, int64 ms)
+{
+	Oid			types[3] = {TEXTOID, TEXTOID, FLOAT8OID};
+	Datum		args[3];
+	char		nulls[3] = {' ', ' ', ms < 0 ? 'n' : ' '};
+	SqlResult	r;
+
+	args[0] = CStringGetTextDatum(job->id);
+	args[1] = CStringGetTextDatum(job->dependency);
+	args[2] = Float8GetDatum((double) ms);
+	(void) rp_job_sql(job->id, "SELECT resume_pipeline._job_wait($1::uuid, $2, $3)", 3, types, args, nulls,
+					  job->cxt, &r);
+	return STEP_END;
+}
+
+static bool
+is_model(Job *job)
+{
+	return job->dependency != NULL && strcmp(job->dependency, "model") == 0;
+}
+
+/* The model rate limiter's reservation given back: the request did not go. */
+static void
+call_unreserve(Job *job)
+{
+	if (job->reserved)
+		rp_rate_settle(job->estimated_tokens, 0, -1, -1, -1, -1);
+	job->reserved = false;
+}
+
+static StepResult
+http_start(Job *job)
+{
+	char		message[512];
+
+	if (job->dependency != NULL)
+	{
+		const char *problem = rp_dependency_name_problem(job->dependency);
+		int64		paused;
+
+		if (problem != NULL)
+			return call_refused(job, psprintf("\"dependency\": %s", problem));
+		if (is_model(job))
+		{
+			/* The model's pause is the rate limiter's: short waits here, long ones queued. */
+			if (!job->reserved)
+			{
+				long		wait_ms;
+
+				if (job->estimated_tokens < 0)
+					job->estimated_tokens = rp_rate_estimate_tokens(strlen(job->request), 0);
+				wait_ms = rp_rate_acquire(job->estimated_tokens);
+				if (wait_ms > RP_MAX_SLOT_WAIT_MS)
+					return call_wait(job, wait_ms);
+				if (wait_ms > 0)
+				{
+					job->wait = WAIT_TIMER;
+					job->wake_at = TimestampTzPlusMilliseconds(GetCurrentTimestamp(), wait_ms);
+					return STEP_WAIT;
+				}
+				job->reserved = true;
+			}
+		}
+		else if ((paused = rp_dependency_paused_ms(job->dependency)) > 0)
+			return call_wait(job, paused);
+		if (!rp_circuit_allows_name(job->dependency))
+		{
+			call_unreserve(job);
+			return call_wait(job, -1);
+		}
+	}
+	if (!rp_http_start(rp_job_net(), job->request, job, message, sizeof(message)))
+	{
+		call_unreserve(job);
+		return call_refused(job, message);
+	}
+	job->wait = WAIT_NET;
+	return STEP_WAIT;
+}
+
+static StepResult
+http_done(Job *job)
+{
+	RpNetDone  *d = &job->net;
+	bool		sent = strcmp(d->outcome, "refused") != 0 && strcmp(d->outcome, "aborted") != 0;
+	bool		trouble = strcmp(d->outcome, "transport") == 0 || strcmp(d->outcome, "timeout") == 0 ||
+		d->http_status >= 500;
+	MemoryContext old;
+
+	/* A 429 is the service pacing us, not failing: it neither opens nor closes the circuit. */
+	if (job->dependency != NULL && sent && d->http_status != 429)
+		rp_circuit_report_name(job->dependency, !trouble);
+	if (job->reserved)
+	{
+		long long	used = d->prompt_tokens >= 0 ? d->prompt_tokens + Max(d->completion_tokens, 0) : -1;
+
+		if (!sent)
+			rp_rate_settle(job->estimated_tokens, 0, -1, -1, -1, -1);
+		else if (d->http_status == 429)
+		{
+			/* Everyone holds off as long as the server asked (its resets say when the window is full). */
+			rp_rate_settle(job->estimated_tokens, used, -1, -1, -1, -1);
+			rp_rate_pause(d->retry_after_ms >= 0 ? d->retry_after_ms : 1000);
+		}
+		else
+			rp_rate_settle(job->estimated_tokens, used, d->remaining_requests, d->remaining_tokens,
+						   d->reset_requests_ms, d->reset_tokens_ms);
+		job->reserved = false;
+	}
+	old = MemoryContextSwitchTo(job->cxt);
+	PG_TRY();
+	{
+		job->response = rp_http_response_text(d);
+		job->body = rp_http_body(d);
+	}
+	PG_FINALLY();
+	{
+		rp_net_done_free(d);
+	}
+	PG_END_TRY();
+	MemoryContextSwitchTo(old);
+	return STEP_NEXT;
+}
+
+static StepResult
+answer_start(Job *job)
+{
+	Oid			types[3] = {TEXTOID, TEXTOID, BYTEAOID};
+	Datum		args[3];
+	SqlResult	r;
+	StepResult	next;
+
+	args[0] = CStringGetTextDatum(job->id);
+	args[1] = CStringGetTextDatum(job->response);
+	args[2] = PointerGetDatum(job->body);
+	if (!rp_job_sql(job->id,
+					"SELECT outcome, request::text, request ->> 'dependency', request ->> 'tokens' "
+					"FROM resume_pipeline._finish_call_job($1::uuid, $2::jsonb, $3)",
+					3, types, args, NULL, job->cxt, &r))
+		return STEP_END;
+	next = call_directive(job, &r);
+	if (next == STEP_NEXT)
+		job->next_step = CALL_HTTP_STEP;
+	return next;
+}
+
 /* ---- plans ---------------------------------------------------------------------------- */
 
 static const JobStep builtin_steps[] = {
@@ -451,7 +686,15 @@ static const JobStep hang_steps[] = {
 	{"store", store_start, NULL},
 };
 
-#define PLAN(name, steps) {name, steps, lengthof(steps)}
+/* http is step CALL_HTTP_STEP: answer goes back to it for the next request. */
+static const JobStep call_steps[] = {
+	{"call", call_start, NULL},
+	{"http", http_start, http_done},
+	{"answer", answer_start, NULL},
+};
+
+#define PLAN(name, steps) {name, steps, lengthof(steps), true}
+#define CALL_PLAN {"call", call_steps, lengthof(call_steps), false}
 
 static const struct
 {
@@ -464,6 +707,12 @@ static const struct
 	{"resume", RP_LLM_OPENAI, PLAN("model", model_steps)},
 	{"cv", RP_LLM_OPENAI, PLAN("model", model_steps)},
 	{"debug_hang", -1, PLAN("debug_hang", hang_steps)},
+	{"ai", -1, CALL_PLAN},
+	{"gh", -1, CALL_PLAN},
+	{"li", -1, CALL_PLAN},
+	{"analysis", -1, CALL_PLAN},
+	{"step", -1, CALL_PLAN},
+	{"embed", -1, CALL_PLAN},
 };
 
 const JobPlan *

@@ -1,16 +1,19 @@
 // See net_client.h. One CURLM whose sockets and timer libcurl reports through
 // CURLMOPT_SOCKETFUNCTION / CURLMOPT_TIMERFUNCTION; the caller's loop waits on them and hands
 // back what fired, so no thread and no blocking perform ever runs here. S3 transfers are
-// s3_client's prepared requests, model calls http_post's; a finished one is read by s3_finish or
-// parse_chat_answer into an RpNetDone and queued. No Postgres header: only plain C data crosses
+// s3_client's prepared requests, model calls http_post's, other HTTP requests http_request's
+// (call jobs write theirs in JSON, read here); a finished one is read by s3_finish,
+// parse_chat_answer or http_request_finish into an RpNetDone and queued. No Postgres header: only plain C data crosses
 // the interface, and every C++ exception stops at it.
 #include "net_client.h"
 
 #include <curl/curl.h>
 #include <sys/stat.h>
 
+#include <cctype>
 #include <cerrno>
 #include <chrono>
+#include <cmath>
 #include <cstdlib>
 #include <cstring>
 #include <exception>
@@ -28,6 +31,7 @@
 #include "../core/llm_resume.h"
 #include "../core/utf8_text.h"
 #include "../net/http_post.h"
+#include "../net/http_request.h"
 #include "../net/s3_client.h"
 
 namespace {
@@ -47,8 +51,15 @@ struct Transfer {
     std::string model;
     long timeout_ms = 0;
     uint64_t max_response_bytes = 0;
+    // Any HTTP request
+    rp::HttpRequestPtr http;
+    bool read_usage = false;
 
-    CURL *easy() { return s3 ? rp::s3_easy_handle(*s3) : rp::http_post_easy_handle(*post); }
+    CURL *easy() {
+        if (s3) return rp::s3_easy_handle(*s3);
+        if (post) return rp::http_post_easy_handle(*post);
+        return rp::http_request_easy_handle(*http);
+    }
 };
 
 struct CachedSchema {
@@ -229,6 +240,83 @@ void llm_done(Transfer &t, int code, RpNetDone &d) {
     }
 }
 
+// ---- any HTTP request ------------------------------------------------------------------------
+
+// A count header's value ("59"), or -1.
+long long header_count(const rp::llm::Headers &headers, const char *name) {
+    auto it = headers.find(name);
+    if (it == headers.end()) return -1;
+    const char *s = it->second.c_str();
+    char *end = nullptr;
+    errno = 0;
+    long long n = std::strtoll(s, &end, 10);
+    return end != s && *end == '\0' && errno == 0 && n >= 0 ? n : -1;
+}
+
+long long header_duration(const rp::llm::Headers &headers, const char *name) {
+    auto it = headers.find(name);
+    return it == headers.end() ? -1 : rp::llm::parse_go_duration_ms(it->second);
+}
+
+// The answer's model and tokens, when its body is a JSON object with them (a chat completion,
+// an embedding list).
+void read_usage(const std::string &body, const std::string &secret, RpNetDone &d) {
+    std::string ignored;
+    auto doc = rp::llm::parse_untrusted_json(body, 64, &ignored);
+    if (!doc || !doc->is_object()) return;
+    auto model = doc->find("model");
+    if (model != doc->end() && model->is_string())
+        set_message(model->get<std::string>(), secret, d.model, sizeof d.model);
+    auto usage = doc->find("usage");
+    if (usage == doc->end() || !usage->is_object()) return;
+    auto count = [&](const char *name) -> long long {
+        auto v = usage->find(name);
+        return v != usage->end() && v->is_number_unsigned() ? static_cast<long long>(v->get<uint64_t>() & INT64_MAX)
+                                                            : -1;
+    };
+    d.prompt_tokens = count("prompt_tokens");
+    d.completion_tokens = count("completion_tokens");
+}
+
+void http_done(Transfer &t, int code, RpNetDone &d) {
+    rp::HttpResponse r = rp::http_request_finish(*t.http, code);
+    const char *outcome = r.status > 0  ? "ok"
+                          : r.too_large ? "too_large"
+                          : r.aborted   ? "aborted"
+                          : r.timed_out ? "timeout"
+                                        : "transport";
+    set_word(outcome, d.outcome, sizeof d.outcome);
+    d.ok = r.status > 0;
+    d.http_status = r.status;
+    if (!d.ok) {
+        d.retryable = !r.too_large && !r.aborted;
+        set_message(r.timed_out ? "no answer within " + std::to_string(t.timeout_ms) + " ms" : r.error, t.secret,
+                    d.message, sizeof d.message);
+        return;
+    }
+    d.retryable = r.status == 408 || r.status == 409 || r.status == 429 || r.status >= 500;
+    set_message("HTTP " + std::to_string(r.status) + (r.headers_truncated ? " (some headers dropped)" : ""), t.secret,
+                d.message, sizeof d.message);
+    nlohmann::json headers = nlohmann::json::object();
+    for (const auto &h : r.headers) headers[h.first] = h.second;
+    // ASCII only (\u escapes): no database encoding can refuse it.
+    d.headers_json = malloc_copy(headers.dump(-1, ' ', true, nlohmann::json::error_handler_t::replace));
+    auto ct = r.headers.find("content-type");
+    if (ct != r.headers.end()) set_message(ct->second, t.secret, d.content_type, sizeof d.content_type);
+    d.retry_after_ms = rp::llm::retry_after_ms(r.headers, 0);
+    d.remaining_requests = header_count(r.headers, "x-ratelimit-remaining-requests");
+    d.remaining_tokens = header_count(r.headers, "x-ratelimit-remaining-tokens");
+    d.reset_requests_ms = header_duration(r.headers, "x-ratelimit-reset-requests");
+    d.reset_tokens_ms = header_duration(r.headers, "x-ratelimit-reset-tokens");
+    if (t.read_usage && r.status >= 200 && r.status <= 299) read_usage(r.body, t.secret, d);
+    if (!r.body.empty()) {
+        d.data = static_cast<char *>(std::malloc(r.body.size()));
+        if (!d.data) throw std::bad_alloc();
+        std::memcpy(d.data, r.body.data(), r.body.size());
+        d.len = r.body.size();
+    }
+}
+
 // ---- the multi handle -----------------------------------------------------------------------
 
 int on_socket(CURL *, curl_socket_t fd, int what, void *arg, void *) {
@@ -266,12 +354,14 @@ void finish(RpNet *net, std::unique_ptr<Transfer> t, int code) {
     try {
         if (t->s3)
             s3_done(rp::s3_finish(*t->s3, code), t->secret, t->list, d);
-        else
+        else if (t->post)
             llm_done(*t, code, d);
+        else
+            http_done(*t, code, d);
     } catch (...) {
         rp_net_done_free(&d);
         init_done(d, t->tag);
-        set_word("setup", d.outcome, sizeof d.outcome);
+        set_word(t->http ? "aborted" : "setup", d.outcome, sizeof d.outcome);
         set_word("out of memory while reading the answer", d.message, sizeof d.message);
     }
     d.milliseconds = elapsed_ms(t->started);
@@ -301,7 +391,7 @@ void fail_all(RpNet *net, const char *why) {
         curl_multi_remove_handle(net->multi, entry.first);
         RpNetDone d;
         init_done(d, entry.second->tag);
-        set_word("setup", d.outcome, sizeof d.outcome);
+        set_word(entry.second->http ? "aborted" : "setup", d.outcome, sizeof d.outcome);
         set_word(why, d.message, sizeof d.message);
         d.milliseconds = elapsed_ms(entry.second->started);
         queue(net, d);
@@ -487,6 +577,274 @@ bool start_llm(RpNet *net, const RpLlmTarget *target, const char *text, size_t t
     return add(net, std::move(t), message, message_size);
 }
 
+// ---- any HTTP request -------------------------------------------------------------------------
+
+// The key inside an Authorization value ("Bearer KEY" → KEY): what messages must never show.
+std::string secret_of(const std::string &authorization) {
+    size_t space = authorization.rfind(' ');
+    return space == std::string::npos ? authorization : authorization.substr(space + 1);
+}
+
+bool launch_http(RpNet *net, const rp::HttpRequestConfig &config, bool read_usage, void *tag, char *message,
+                 size_t message_size) {
+    std::string secret = secret_of(config.authorization);
+    rp::HttpResponse refusal;
+    rp::HttpRequestPtr http = rp::http_request_prepare(config, &refusal);
+    if (!http) return refuse(net, tag, "refused", refusal.error, secret);
+    auto t = std::make_unique<Transfer>();
+    t->tag = tag;
+    t->started = Clock::now();
+    t->secret = secret;
+    t->http = std::move(http);
+    t->read_usage = read_usage;
+    t->timeout_ms = config.timeout_ms;
+    t->max_response_bytes = config.max_response_bytes;
+    return add(net, std::move(t), message, message_size);
+}
+
+bool start_http(RpNet *net, const RpHttpCall *call, void *tag, char *message, size_t message_size) {
+    static const rp::HttpMethod kMethods[] = {rp::HttpMethod::Get, rp::HttpMethod::Post, rp::HttpMethod::Put,
+                                              rp::HttpMethod::Patch, rp::HttpMethod::Delete};
+    if (call->method < RP_HTTP_GET || call->method > RP_HTTP_DELETE) {
+        set_message("unknown HTTP method", "", message, message_size);
+        return false;
+    }
+    rp::HttpRequestConfig config;
+    config.method = kMethods[call->method];
+    config.url = str(call->url);
+    for (int i = 0; i < call->n_headers; i++)
+        config.headers.emplace_back(str(call->header_names[i]), str(call->header_values[i]));
+    config.authorization = str(call->authorization);
+    config.has_body = call->body != nullptr;
+    if (call->body) config.body.assign(call->body, call->body_len);
+    config.timeout_ms = call->timeout_ms;
+    config.connect_timeout_ms = connect_timeout(call->timeout_ms);
+    config.max_response_bytes = call->max_response_bytes;
+    return launch_http(net, config, call->read_usage, tag, message, message_size);
+}
+
+constexpr long kMaxRequestTimeoutMs = 3600000;
+constexpr uint64_t kMaxRequestResponseBytes = 256u << 20;
+
+bool same_name(const std::string &a, const char *b) {
+    if (a.size() != std::strlen(b)) return false;
+    for (size_t i = 0; i < a.size(); i++)
+        if (std::tolower(static_cast<unsigned char>(a[i])) != std::tolower(static_cast<unsigned char>(b[i])))
+            return false;
+    return true;
+}
+
+bool has_header(const rp::HttpRequestConfig &config, const char *name) {
+    for (const auto &h : config.headers)
+        if (same_name(h.first, name)) return true;
+    return false;
+}
+
+// The URL is the service's base URL or below it (a key goes nowhere else).
+bool under_base(const std::string &url, std::string base) {
+    while (!base.empty() && base.back() == '/') base.pop_back();
+    if (base.empty() || url.compare(0, base.size(), base) != 0) return false;
+    return url.size() == base.size() || std::strchr("/?#", url[base.size()]) != nullptr;
+}
+
+// A positive whole number no larger than max, or nullopt.
+std::optional<long long> whole_number(const nlohmann::json &v, long long max) {
+    long long n = -1;
+    if (v.is_number_unsigned())
+        n = v.get<uint64_t>() > static_cast<uint64_t>(max) ? -1 : static_cast<long long>(v.get<uint64_t>());
+    else if (v.is_number_integer())
+        n = v.get<long long>();
+    else if (v.is_number_float() && std::isfinite(v.get<double>()) && v.get<double>() == std::floor(v.get<double>()) &&
+             v.get<double>() >= 1 && v.get<double>() <= static_cast<double>(max))
+        n = static_cast<long long>(v.get<double>());
+    if (n < 1 || n > max) return std::nullopt;
+    return n;
+}
+
+// A request in JSON into a transfer's settings: "" when it can go, else why not.
+std::string read_request(const nlohmann::json &req, const RpRequestDefaults &defaults, rp::HttpRequestConfig &config,
+                         bool &model_answer) {
+    using nlohmann::json;
+    if (!req.is_object()) return "the request is not a JSON object";
+    auto field = [&](const char *name) -> const json * {
+        auto it = req.find(name);
+        return it == req.end() || it->is_null() ? nullptr : &*it;
+    };
+    if (const json *m = field("method")) {
+        static const std::pair<const char *, rp::HttpMethod> kMethods[] = {{"GET", rp::HttpMethod::Get},
+                                                                           {"POST", rp::HttpMethod::Post},
+                                                                           {"PUT", rp::HttpMethod::Put},
+                                                                           {"PATCH", rp::HttpMethod::Patch},
+                                                                           {"DELETE", rp::HttpMethod::Delete}};
+        bool known = false;
+        if (m->is_string())
+            for (const auto &[name, method] : kMethods)
+                if (same_name(m->get<std::string>(), name)) {
+                    config.method = method;
+                    known = true;
+                }
+        if (!known) return "\"method\" must be GET, POST, PUT, PATCH or DELETE";
+    }
+    const json *url = field("url");
+    if (!url || !url->is_string()) return "\"url\" must be a string";
+    config.url = url->get<std::string>();
+    if (const json *headers = field("headers")) {
+        if (!headers->is_object()) return "\"headers\" must be an object of strings";
+        for (const auto &[name, value] : headers->items()) {
+            if (value.is_null()) continue;
+            if (!value.is_string()) return "header \"" + name.substr(0, 64) + "\" must be a string";
+            config.headers.emplace_back(name, value.get<std::string>());
+        }
+    }
+    if (const json *body = field("body")) {
+        config.has_body = true;
+        config.body =
+            body->is_string() ? body->get<std::string>() : body->dump(-1, ' ', false, json::error_handler_t::replace);
+    }
+    if (const json *dependency = field("dependency")) {
+        if (!dependency->is_string()) return "\"dependency\" must be a string";
+        model_answer = dependency->get<std::string>() == "model";
+    }
+    config.timeout_ms = defaults.timeout_ms;
+    if (const json *t = field("timeout_ms")) {
+        auto ms = whole_number(*t, kMaxRequestTimeoutMs);
+        if (!ms) return "\"timeout_ms\" must be a whole number from 1 to " + std::to_string(kMaxRequestTimeoutMs);
+        config.timeout_ms = static_cast<long>(*ms);
+    }
+    config.connect_timeout_ms = connect_timeout(config.timeout_ms);
+    config.max_response_bytes = defaults.max_response_bytes;
+    if (const json *m = field("max_bytes")) {
+        auto bytes = whole_number(*m, static_cast<long long>(kMaxRequestResponseBytes));
+        if (!bytes) return "\"max_bytes\" must be a whole number from 1 to " + std::to_string(kMaxRequestResponseBytes);
+        config.max_response_bytes = static_cast<uint64_t>(*bytes);
+    }
+    if (const json *auth = field("auth")) {
+        struct Service {
+            const char *name;
+            const RpHttpService *service;
+            const char *setting;
+        };
+        const Service services[] = {{"openai", &defaults.openai, "resume_pipeline.openai_base_url"},
+                                    {"github", &defaults.github, "resume_pipeline.github_base_url"},
+                                    {"linkedin", &defaults.linkedin, "resume_pipeline.linkedin_provider_url"}};
+        const Service *chosen = nullptr;
+        for (const Service &s : services)
+            if (auth->is_string() && auth->get<std::string>() == s.name) chosen = &s;
+        if (!chosen) return "\"auth\" must be null, \"openai\", \"github\" or \"linkedin\"";
+        std::string base = str(chosen->service->base_url);
+        if (base.empty()) return std::string(chosen->setting) + " is not set";
+        if (!under_base(config.url, base))
+            return std::string("the key of \"auth\": \"") + chosen->name + "\" is sent only to URLs under " +
+                   chosen->setting;
+        std::string key = str(chosen->service->key);
+        if (!key.empty()) {
+            if (has_header(config, "authorization")) return "\"auth\" and an Authorization header together";
+            config.authorization = "Bearer " + key;
+        }
+        if (std::strcmp(chosen->name, "github") == 0) {
+            // GitHub refuses a request without a User-Agent; the version pins the API's shape.
+            if (!has_header(config, "user-agent")) config.headers.emplace_back("User-Agent", "resume_pipeline/0.1");
+            if (!has_header(config, "accept")) config.headers.emplace_back("Accept", "application/vnd.github+json");
+            if (!has_header(config, "x-github-api-version"))
+                config.headers.emplace_back("X-GitHub-Api-Version", "2022-11-28");
+        }
+    }
+    return "";
+}
+
+bool start_request(RpNet *net, const char *text, size_t len, const RpRequestDefaults *defaults, void *tag,
+                   char *message, size_t message_size) {
+    std::string why;
+    auto req = rp::llm::parse_untrusted_json(std::string_view(text, len), 128, &why);
+    if (!req) return refuse(net, tag, "refused", "the request is not JSON: " + why, "");
+    rp::HttpRequestConfig config;
+    bool model_answer = false;
+    why = read_request(*req, *defaults, config, model_answer);
+    if (!why.empty()) return refuse(net, tag, "refused", why, "");
+    return launch_http(net, config, model_answer, tag, message, message_size);
+}
+
+// ---- chat completions for SQL ------------------------------------------------------------------
+
+std::optional<rp::llm::Schema> load_schema(const char *text, size_t len, bool *invalid, char *message,
+                                           size_t message_size) {
+    std::string why;
+    std::optional<rp::llm::Schema> schema = rp::llm::Schema::load(std::string_view(text, len), &why);
+    if (!schema) {
+        *invalid = true;
+        set_message("the schema cannot be used: " + why, "", message, message_size);
+    }
+    return schema;
+}
+
+bool chat_request(const char *schema_json, size_t schema_len, const char *schema_name, const char *model,
+                  const char *system_prompt, size_t system_len, const char *user_text, size_t user_len,
+                  long long max_completion_tokens, char **body_json, bool *invalid, char *message,
+                  size_t message_size) {
+    std::optional<rp::llm::Schema> schema = load_schema(schema_json, schema_len, invalid, message, message_size);
+    if (!schema) return false;
+    rp::llm::RequestOptions options;
+    options.schema_name = str(schema_name);
+    options.system_prompt = system_prompt ? std::string(system_prompt, system_len) : std::string();
+    options.max_completion_tokens = max_completion_tokens;
+    rp::llm::Request r =
+        rp::llm::build_chat_request(std::string_view(user_text, user_len), str(model), *schema, options);
+    if (!r.ok()) {
+        *invalid = true;
+        set_message(r.error, "", message, message_size);
+        return false;
+    }
+    *body_json = malloc_copy(r.body);
+    return true;
+}
+
+bool chat_answer(const char *schema_json, size_t schema_len, const char *response_json, size_t response_len,
+                 const char *body, size_t body_len, uint64_t max_body_bytes, RpChatAnswer *answer, bool *invalid,
+                 char *message, size_t message_size) {
+    using nlohmann::json;
+    std::optional<rp::llm::Schema> schema = load_schema(schema_json, schema_len, invalid, message, message_size);
+    if (!schema) return false;
+    std::string why;
+    auto response = rp::llm::parse_untrusted_json(std::string_view(response_json, response_len), 64, &why);
+    if (!response || !response->is_object()) {
+        *invalid = true;
+        set_message("the response is not a JSON object", "", message, message_size);
+        return false;
+    }
+    auto text = [&](const json &obj, const char *name) {
+        auto it = obj.find(name);
+        return it != obj.end() && it->is_string() ? it->get<std::string>() : std::string();
+    };
+    std::string outcome = text(*response, "outcome");
+    if (outcome != "ok") {
+        // No HTTP answer: the transfer's own outcome, retryable when the network failed.
+        set_word(outcome.empty() ? "transport" : outcome.c_str(), answer->outcome, sizeof answer->outcome);
+        set_message(text(*response, "message"), "", answer->message, sizeof answer->message);
+        answer->retryable = outcome == "transport" || outcome == "timeout";
+        return true;
+    }
+    long status = 0;
+    if (auto it = response->find("status"); it != response->end() && it->is_number_integer())
+        status = static_cast<long>(it->get<long long>());
+    rp::llm::Headers headers;
+    if (auto it = response->find("headers"); it != response->end() && it->is_object())
+        for (const auto &[name, value] : it->items())
+            if (value.is_string()) headers[name] = value.get<std::string>();
+    rp::llm::AnswerLimits limits;
+    if (max_body_bytes > 0) limits.max_body_bytes = max_body_bytes;
+    rp::llm::Answer a =
+        rp::llm::parse_chat_answer(status, std::string_view(body ? body : "", body_len), headers, *schema, limits);
+    set_word(rp::llm::outcome_name(a.outcome), answer->outcome, sizeof answer->outcome);
+    set_message(a.message, "", answer->message, sizeof answer->message);
+    answer->retryable = a.retryable;
+    answer->retry_after_ms = a.retry_after_ms;
+    set_message(a.model, "", answer->model, sizeof answer->model);
+    answer->prompt_tokens = a.prompt_tokens;
+    answer->completion_tokens = a.completion_tokens;
+    if (a.outcome == rp::llm::Outcome::ok) answer->content_json = malloc_copy(a.resume_json);
+    return true;
+}
+
 // Runs f, turning any exception into false with a message that holds no secret.
 template <typename F>
 bool guarded(const char *what, char *message, size_t message_size, F f) {
@@ -543,6 +901,50 @@ bool rp_net_start_llm(RpNet *net, const RpLlmTarget *target, const char *text, s
     if (message_size > 0) message[0] = '\0';
     return guarded("starting a model call", message, message_size,
                    [&] { return start_llm(net, target, text, text_len, tag, message, message_size); });
+}
+
+bool rp_net_start_http(RpNet *net, const RpHttpCall *call, void *tag, char *message, size_t message_size) {
+    if (message_size > 0) message[0] = '\0';
+    return guarded("starting an HTTP request", message, message_size,
+                   [&] { return start_http(net, call, tag, message, message_size); });
+}
+
+bool rp_net_start_request(RpNet *net, const char *request_json, size_t request_len, const RpRequestDefaults *defaults,
+                          void *tag, char *message, size_t message_size) {
+    if (message_size > 0) message[0] = '\0';
+    return guarded("starting an HTTP request", message, message_size,
+                   [&] { return start_request(net, request_json, request_len, defaults, tag, message, message_size); });
+}
+
+bool rp_chat_request_build(const char *schema_json, size_t schema_len, const char *schema_name, const char *model,
+                           const char *system_prompt, size_t system_len, const char *user_text, size_t user_len,
+                           long long max_completion_tokens, char **body_json, bool *bad_schema, char *message,
+                           size_t message_size) {
+    *body_json = nullptr;
+    *bad_schema = false;
+    if (message_size > 0) message[0] = '\0';
+    return guarded("building a model request", message, message_size, [&] {
+        return chat_request(schema_json, schema_len, schema_name, model, system_prompt, system_len, user_text, user_len,
+                            max_completion_tokens, body_json, bad_schema, message, message_size);
+    });
+}
+
+bool rp_chat_answer_read(const char *schema_json, size_t schema_len, const char *response_json, size_t response_len,
+                         const char *body, size_t body_len, uint64_t max_body_bytes, RpChatAnswer *answer,
+                         bool *bad_schema, char *message, size_t message_size) {
+    std::memset(answer, 0, sizeof *answer);
+    answer->retry_after_ms = answer->prompt_tokens = answer->completion_tokens = -1;
+    *bad_schema = false;
+    if (message_size > 0) message[0] = '\0';
+    bool ok = guarded("reading a model answer", message, message_size, [&] {
+        return chat_answer(schema_json, schema_len, response_json, response_len, body, body_len, max_body_bytes, answer,
+                           bad_schema, message, message_size);
+    });
+    if (!ok) {
+        std::free(answer->content_json);
+        answer->content_json = nullptr;
+    }
+    return ok;
 }
 
 void rp_net_cancel(RpNet *net, void *tag) {
@@ -623,8 +1025,10 @@ bool rp_net_take_done(RpNet *net, void *tag, RpNetDone *out) {
 void rp_net_done_free(RpNetDone *done) {
     std::free(done->data);
     std::free(done->metadata_json);
+    std::free(done->headers_json);
     done->data = nullptr;
     done->metadata_json = nullptr;
+    done->headers_json = nullptr;
     done->len = 0;
 }
 

@@ -1,7 +1,7 @@
 /*
  * The backend's HTTP client: one libcurl multi handle whose transfers (S3 requests, model
- * calls) are driven by the caller's event loop (event_loop.h), never by threads or a blocking
- * perform. Implemented in C++ (net_client.cpp over src/net) behind this C interface: every C++
+ * calls, the generic HTTP requests of call jobs) are driven by the caller's event loop
+ * (event_loop.h), never by threads or a blocking perform. Implemented in C++ (net_client.cpp over src/net) behind this C interface: every C++
  * exception is caught there, and results come back as plain C data, so nothing C++ unwinds
  * through a Postgres frame and no ereport jumps over a C++ frame. Nothing here calls Postgres
  * except through the loop; strings are UTF-8 and messages never contain a key or secret.
@@ -65,6 +65,51 @@ typedef struct RpLlmTarget
 	uint64_t	max_response_bytes;
 } RpLlmTarget;
 
+/* Any HTTP request (copied by rp_net_start_http). */
+typedef enum RpHttpMethod
+{
+	RP_HTTP_GET,
+	RP_HTTP_POST,
+	RP_HTTP_PUT,
+	RP_HTTP_PATCH,
+	RP_HTTP_DELETE
+} RpHttpMethod;
+
+typedef struct RpHttpCall
+{
+	RpHttpMethod method;
+	const char *url;			/* http:// or https:// only; redirects are answers, not followed */
+	int			n_headers;		/* names: HTTP tokens; values: no CR, LF or NUL (else "refused") */
+	const char *const *header_names;
+	const char *const *header_values;
+	const char *authorization;	/* an Authorization value to add ("Bearer …"), or NULL; in no message */
+	const char *body;			/* NULL: none (GET never has one) */
+	size_t		body_len;
+	long		timeout_ms;
+	uint64_t	max_response_bytes; /* a larger body: "too_large" */
+	bool		read_usage;		/* a model's answer: "model" and "usage" of a JSON body into RpNetDone */
+} RpHttpCall;
+
+/*
+ * What a request in JSON (the call jobs' contract, sql/install/52_calls.sql) may use: the key
+ * each "auth" name adds, sent only to URLs under that service's base URL, and the defaults of
+ * "timeout_ms" and "max_bytes".
+ */
+typedef struct RpHttpService
+{
+	const char *base_url;		/* "" or NULL: the service is not configured */
+	const char *key;			/* "" or NULL: none (the request goes without Authorization) */
+} RpHttpService;
+
+typedef struct RpRequestDefaults
+{
+	RpHttpService openai;
+	RpHttpService github;
+	RpHttpService linkedin;
+	long		timeout_ms;
+	uint64_t	max_response_bytes;
+} RpRequestDefaults;
+
 /* A finished transfer. Strings are NUL-terminated; malloc'd pointers belong to the caller
  * (rp_net_done_free). */
 typedef struct RpNetDone
@@ -80,6 +125,9 @@ typedef struct RpNetDone
 	 * "malformed_answer"), or "transport", "timeout", "aborted", "setup".
 	 */
 	char		outcome[32];
+	/* HTTP requests (rp_net_start_http, rp_net_start_request): "ok" whenever a complete HTTP
+	 * answer arrived, whatever its status; else "too_large", "transport", "timeout", "refused",
+	 * "aborted". */
 	bool		retryable;		/* worth another attempt later */
 	char		message[1024];	/* one line; never a key */
 	char		error_code[64]; /* S3's Code ("SignatureDoesNotMatch", "NoSuchBucket"), or empty */
@@ -97,7 +145,14 @@ typedef struct RpNetDone
 	char	   *metadata_json;
 	char		content_type[128];
 
-	/* Model: the validated JSON Resume (in data, when outcome is "ok") and what it cost. */
+	/* HTTP requests: the answer's headers as a JSON object (malloc'd, or NULL), lower-case
+	 * names; the body in data/len. */
+	char	   *headers_json;
+
+	/*
+	 * Model: the validated JSON Resume (in data, when outcome is "ok") and what it cost. HTTP
+	 * requests: the same rate-limit headers, and with read_usage the answer's model and tokens.
+	 */
 	char		model[128];
 	char		schema_version[64];
 	long long	prompt_tokens;	/* -1: not given */
@@ -123,6 +178,22 @@ extern bool rp_net_start_s3(RpNet *net, const RpS3Target *target, const RpS3Call
 							char *message, size_t message_size);
 extern bool rp_net_start_llm(RpNet *net, const RpLlmTarget *target, const char *text, size_t text_len,
 							 void *tag, char *message, size_t message_size);
+
+/*
+ * Any HTTP request. A request that cannot be sent as given (URL, method, a header) comes back at
+ * once, done with outcome "refused".
+ */
+extern bool rp_net_start_http(RpNet *net, const RpHttpCall *call, void *tag, char *message, size_t message_size);
+
+/*
+ * A request in JSON, as call jobs write it: {"method", "url", "headers": {name: value}, "body":
+ * text, JSON or null, "auth": null | "openai" | "github" | "linkedin", "dependency",
+ * "timeout_ms", "max_bytes"} (other keys are the caller's). Anything wrong with it (not JSON,
+ * a bad field, an "auth" whose service is not configured or whose base URL the URL is not
+ * under) comes back at once as outcome "refused" with the reason.
+ */
+extern bool rp_net_start_request(RpNet *net, const char *request_json, size_t request_len,
+								 const RpRequestDefaults *defaults, void *tag, char *message, size_t message_size);
 
 /* Stops every transfer in flight with this tag; none of them is reported, even one already done. */
 extern void rp_net_cancel(RpNet *net, void *tag);
@@ -153,6 +224,34 @@ extern void rp_net_done_free(RpNetDone *done);
  */
 extern bool rp_net_schema_version(RpNet *net, const char *path, char *version, size_t version_size,
 								  char *message, size_t message_size);
+
+/*
+ * Chat Completions with structured outputs, for SQL (llm_functions.c): a request body for a
+ * schema, a system prompt and a user text; and an answer read against that schema. Strings are
+ * UTF-8; malloc'd results belong to the caller (free()). False with the reason in message when
+ * the schema is not one the validator enforces whole ("bad_schema" set) or out of memory.
+ */
+extern bool rp_chat_request_build(const char *schema_json, size_t schema_len, const char *schema_name,
+								  const char *model, const char *system_prompt, size_t system_len,
+								  const char *user_text, size_t user_len, long long max_completion_tokens,
+								  char **body_json, bool *bad_schema, char *message, size_t message_size);
+
+typedef struct RpChatAnswer
+{
+	char		outcome[32];	/* rp::llm::Outcome's name, or the transfer's when it had no answer */
+	char	   *content_json;	/* malloc'd, validated; only when outcome is "ok" */
+	char		message[1024];
+	bool		retryable;
+	long long	retry_after_ms; /* -1: not given */
+	char		model[128];		/* "" when not given */
+	long long	prompt_tokens;	/* -1: not given */
+	long long	completion_tokens;
+} RpChatAnswer;
+
+/* response_json: the call jobs' response ({"status", "outcome", "message", "headers", …}). */
+extern bool rp_chat_answer_read(const char *schema_json, size_t schema_len, const char *response_json,
+								size_t response_len, const char *body, size_t body_len, uint64_t max_body_bytes,
+								RpChatAnswer *answer, bool *bad_schema, char *message, size_t message_size);
 
 #ifdef __cplusplus
 }

@@ -216,6 +216,19 @@ rp_rate_pause(int64 ms)
 	SpinLockRelease(&rl->mutex);
 }
 
+int64
+rp_rate_paused_ms(void)
+{
+	int64		now = monotonic_us();
+	RpRateLimit *rl = limiter();
+	int64		until;
+
+	SpinLockAcquire(&rl->mutex);
+	until = rl->paused_until;
+	SpinLockRelease(&rl->mutex);
+	return until > now ? (until - now + 999) / 1000 : 0;
+}
+
 /*
  * About 4 bytes a token for English prose, fewer for JSON punctuation and non-Latin scripts:
  * 3 errs high, and the settle gives the difference back. The provider itself reserves the

@@ -36,6 +36,9 @@ extern void rp_rate_settle(int64 estimated_tokens, int64 actual_tokens, int64 re
 /* A 429 (or 503) that asked to wait `ms`: every worker holds off that long. */
 extern void rp_rate_pause(int64 ms);
 
+/* How many ms of a pause are left (0: none). */
+extern int64 rp_rate_paused_ms(void);
+
 /* Estimated tokens of a request for a text of `bytes` bytes of UTF-8 (prompt + schema + answer). */
 extern int64 rp_rate_estimate_tokens(size_t bytes, int64 max_completion_tokens);
 

@@ -47,6 +47,12 @@ int			rp_llm_provider = RP_LLM_BUILTIN;
 int			rp_max_response_size_kb = 1024;
 int			rp_openai_requests_per_minute = 0;
 int			rp_openai_tokens_per_minute = 0;
+char	   *rp_github_base_url = NULL;
+char	   *rp_github_token = NULL;
+char	   *rp_linkedin_provider_url = NULL;
+char	   *rp_linkedin_provider_key = NULL;
+char	   *rp_embedding_model = NULL;
+bool		rp_openai_batch = false;
 
 static const struct config_enum_entry llm_providers[] = {
 	{"builtin", RP_LLM_BUILTIN, false},
@@ -197,5 +203,30 @@ rp_define_settings(void)
 							"Most model tokens per minute across all workers (0: unlimited).",
 							NULL, &rp_openai_tokens_per_minute, 0, 0, INT_MAX, PGC_SIGHUP, 0,
 							NULL, NULL, NULL);
+	/*
+	 * The other services call jobs reach: endpoints and keys from the configuration files only,
+	 * the keys hidden like the model's. The worker adds a key to a request that names it ("auth");
+	 * SQL never sees one.
+	 */
+	DefineCustomStringVariable("resume_pipeline.github_base_url",
+							   "Base URL of the GitHub REST API.",
+							   NULL, &rp_github_base_url, "https://api.github.com", PGC_SIGHUP, 0, NULL, NULL, NULL);
+	DefineCustomStringVariable("resume_pipeline.github_token",
+							   "Token sent to resume_pipeline.github_base_url (empty: unauthenticated, 60 requests an hour).",
+							   NULL, &rp_github_token, "", PGC_SIGHUP,
+							   GUC_SUPERUSER_ONLY | GUC_NO_SHOW_ALL | GUC_NOT_IN_SAMPLE, NULL, NULL, NULL);
+	DefineCustomStringVariable("resume_pipeline.linkedin_provider_url",
+							   "Base URL of the LinkedIn-profile provider (empty: no provider, LinkedIn profiles are not read).",
+							   NULL, &rp_linkedin_provider_url, "", PGC_SIGHUP, 0, NULL, NULL, NULL);
+	DefineCustomStringVariable("resume_pipeline.linkedin_provider_key",
+							   "API key for resume_pipeline.linkedin_provider_url.",
+							   NULL, &rp_linkedin_provider_key, "", PGC_SIGHUP,
+							   GUC_SUPERUSER_ONLY | GUC_NO_SHOW_ALL | GUC_NOT_IN_SAMPLE, NULL, NULL, NULL);
+	DefineCustomStringVariable("resume_pipeline.embedding_model",
+							   "Embedding model at resume_pipeline.openai_base_url (empty: embeddings off).",
+							   NULL, &rp_embedding_model, "", PGC_SIGHUP, 0, NULL, NULL, NULL);
+	DefineCustomBoolVariable("resume_pipeline.openai_batch",
+							 "Sends model requests that can wait through the OpenAI Batch API.",
+							 NULL, &rp_openai_batch, false, PGC_SIGHUP, 0, NULL, NULL, NULL);
 	MarkGUCPrefixReserved("resume_pipeline");
 }

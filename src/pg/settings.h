@@ -53,6 +53,14 @@ extern int	rp_max_response_size_kb;
 extern int	rp_openai_requests_per_minute;
 extern int	rp_openai_tokens_per_minute;
 
+/* The services call jobs reach (sql/install/52_calls.sql; http_call.c adds their keys). */
+extern char *rp_github_base_url;
+extern char *rp_github_token;
+extern char *rp_linkedin_provider_url;
+extern char *rp_linkedin_provider_key;
+extern char *rp_embedding_model;
+extern bool rp_openai_batch;
+
 extern void rp_define_settings(void);
 
 #endif

@@ -364,6 +364,366 @@ TEST(NetLlmSetup, ConnectionRefusedIsATransportFailure) {
     EXPECT_TRUE(net.results[0].retryable);
 }
 
+// ---- any HTTP request -------------------------------------------------------------------------
+
+struct Http {
+    std::vector<std::string> names, values;
+    std::string url, authorization, body;
+    bool has_body = false;
+    RpHttpMethod method = RP_HTTP_GET;
+    long timeout_ms = 10000;
+    uint64_t max_response_bytes = 1 << 20;
+    bool read_usage = false;
+
+    bool start(RpNet *net, void *tag) const {
+        std::vector<const char *> n, v;
+        for (const std::string &s : names) n.push_back(s.c_str());
+        for (const std::string &s : values) v.push_back(s.c_str());
+        RpHttpCall call;
+        std::memset(&call, 0, sizeof call);
+        call.method = method;
+        call.url = url.c_str();
+        call.n_headers = static_cast<int>(n.size());
+        call.header_names = n.data();
+        call.header_values = v.data();
+        call.authorization = authorization.empty() ? nullptr : authorization.c_str();
+        call.body = has_body ? body.data() : nullptr;
+        call.body_len = body.size();
+        call.timeout_ms = timeout_ms;
+        call.max_response_bytes = max_response_bytes;
+        call.read_usage = read_usage;
+        char message[1024];
+        bool ok = rp_net_start_http(net, &call, tag, message, sizeof message);
+        EXPECT_TRUE(ok) << message;
+        return ok;
+    }
+};
+
+json headers_of(const RpNetDone &d) {
+    return d.headers_json ? json::parse(d.headers_json) : json();
+}
+
+// The headers the stand-in received with its last request to path.
+json last_request_headers(const std::string &path) {
+    json r = control("GET", "requests?path=" + path);
+    if (!r.is_object() || r["requests"].empty()) return json();
+    return r["requests"].back()["headers"];
+}
+
+std::string chat_body(const std::string &text) {
+    return json{{"model", "gpt-4o-mini"}, {"messages", json::array({json{{"role", "user"}, {"content", text}}})}}
+        .dump();
+}
+
+class NetHttp : public NetLlm {};
+
+TEST_F(NetHttp, GetWithHeadersIsAnAnswerWithItsHeadersAndBody) {
+    REQUIRE_OPENAI();
+    Net net;
+    Http h;
+    h.url = env("OPENAI_BASE_URL") + "/models";
+    h.names = {"X-Trace", "Accept"};
+    h.values = {"trace-42", "application/json"};
+    h.authorization = "Bearer " + env("OPENAI_KEY");
+    ASSERT_TRUE(h.start(net.get(), tag_of(1)));
+    net.run(1, 10);
+    ASSERT_EQ(net.results.size(), 1u);
+    const RpNetDone &d = net.results[0];
+    EXPECT_STREQ(d.outcome, "ok") << d.message;
+    EXPECT_TRUE(d.ok);
+    EXPECT_EQ(d.http_status, 200);
+    json headers = headers_of(d);
+    ASSERT_TRUE(headers.is_object());
+    EXPECT_EQ(headers.value("content-type", ""), "application/json");
+    EXPECT_EQ(headers.value("x-request-id", "").rfind("req_", 0), 0u) << headers.dump();
+    for (const auto &[name, value] : headers.items()) {
+        (void)value;
+        for (char c : name) EXPECT_FALSE(c >= 'A' && c <= 'Z') << name;
+    }
+    json body = json::parse(std::string(d.data, d.len));
+    EXPECT_EQ(body["object"], "list");
+    json sent = last_request_headers("/v1/models");
+    EXPECT_EQ(sent.value("x-trace", ""), "trace-42");
+    EXPECT_EQ(sent.value("user-agent", ""), "resume_pipeline/0.1");
+    EXPECT_EQ(sent.value("authorization", ""), "Bearer " + env("OPENAI_KEY"));
+}
+
+TEST_F(NetHttp, PostReadsUsageAndTheRateLimitHeaders) {
+    REQUIRE_OPENAI();
+    Net net;
+    Http h;
+    h.method = RP_HTTP_POST;
+    h.url = env("OPENAI_BASE_URL") + "/chat/completions";
+    h.authorization = "Bearer " + env("OPENAI_KEY");
+    h.names = {"X-Job", "Content-Type"};
+    h.values = {"job-7", "application/json"};
+    h.has_body = true;
+    h.body = chat_body("Ada Whitfield\nada@example.org");
+    h.read_usage = true;
+    ASSERT_TRUE(h.start(net.get(), tag_of(1)));
+    net.run(1, 10);
+    ASSERT_EQ(net.results.size(), 1u);
+    const RpNetDone &d = net.results[0];
+    ASSERT_STREQ(d.outcome, "ok") << d.message;
+    EXPECT_EQ(d.http_status, 200) << std::string(d.data ? d.data : "", d.len);
+    EXPECT_FALSE(d.retryable);
+    EXPECT_STREQ(d.model, "gpt-4o-mini");
+    EXPECT_GT(d.prompt_tokens, 0);
+    EXPECT_GT(d.completion_tokens, 0);
+    EXPECT_GE(d.remaining_requests, 0);
+    EXPECT_GE(d.remaining_tokens, 0);
+    EXPECT_GE(d.reset_requests_ms, 0);
+    EXPECT_EQ(d.retry_after_ms, -1);
+    json body = json::parse(std::string(d.data, d.len));
+    EXPECT_EQ(body["object"], "chat.completion");
+    EXPECT_EQ(last_request_headers("/v1/chat/completions").value("x-job", ""), "job-7");
+}
+
+TEST_F(NetHttp, ErrorStatusesAreAnswersNotFailures) {
+    REQUIRE_OPENAI();
+    Net net;
+    Http missing;
+    missing.url = env("OPENAI_BASE_URL") + "/no-such-thing";
+    missing.authorization = "Bearer " + env("OPENAI_KEY");
+    ASSERT_TRUE(missing.start(net.get(), tag_of(1)));
+    control("POST", "script", R"(["429:1500"])");
+    Http limited;
+    limited.method = RP_HTTP_POST;
+    limited.url = env("OPENAI_BASE_URL") + "/chat/completions";
+    limited.authorization = missing.authorization;
+    limited.has_body = true;
+    limited.body = chat_body("x");
+    ASSERT_TRUE(limited.start(net.get(), tag_of(2)));
+    net.run(2, 10);
+    ASSERT_EQ(net.results.size(), 2u);
+    const RpNetDone *d404 = net.find(tag_of(1));
+    const RpNetDone *d429 = net.find(tag_of(2));
+    ASSERT_TRUE(d404 && d429);
+    EXPECT_STREQ(d404->outcome, "ok") << d404->message;
+    EXPECT_EQ(d404->http_status, 404);
+    EXPECT_FALSE(d404->retryable);
+    EXPECT_NE(std::string(d404->data, d404->len).find("Invalid URL"), std::string::npos);
+    EXPECT_STREQ(d429->outcome, "ok") << d429->message;
+    EXPECT_EQ(d429->http_status, 429);
+    EXPECT_TRUE(d429->retryable);
+    EXPECT_EQ(d429->retry_after_ms, 1500);
+    EXPECT_EQ(d429->remaining_requests, 0);
+    EXPECT_EQ(headers_of(*d429).value("retry-after-ms", ""), "1500");
+}
+
+TEST_F(NetHttp, AnswerOverTheCapIsTooLarge) {
+    REQUIRE_OPENAI();
+    Net net;
+    Http h;
+    h.url = env("OPENAI_BASE_URL") + "/models";
+    h.authorization = "Bearer " + env("OPENAI_KEY");
+    h.max_response_bytes = 50;
+    ASSERT_TRUE(h.start(net.get(), tag_of(1)));
+    net.run(1, 10);
+    ASSERT_EQ(net.results.size(), 1u);
+    EXPECT_STREQ(net.results[0].outcome, "too_large") << net.results[0].message;
+    EXPECT_FALSE(net.results[0].ok);
+    EXPECT_EQ(net.results[0].http_status, 0);
+    EXPECT_EQ(net.results[0].data, nullptr);
+    EXPECT_EQ(net.results[0].headers_json, nullptr);
+    EXPECT_FALSE(net.results[0].retryable);
+}
+
+TEST_F(NetHttp, HungServerEndsAsTimeout) {
+    REQUIRE_OPENAI();
+    Net net;
+    control("POST", "script", R"(["hang"])");
+    Http h;
+    h.method = RP_HTTP_POST;
+    h.url = env("OPENAI_BASE_URL") + "/chat/completions";
+    h.authorization = "Bearer " + env("OPENAI_KEY");
+    h.has_body = true;
+    h.body = chat_body("x");
+    h.timeout_ms = 400;
+    Clock::time_point start = Clock::now();
+    ASSERT_TRUE(h.start(net.get(), tag_of(1)));
+    net.run(1, 10);
+    double took = seconds_since(start);
+    ASSERT_EQ(net.results.size(), 1u);
+    EXPECT_STREQ(net.results[0].outcome, "timeout") << net.results[0].message;
+    EXPECT_TRUE(net.results[0].retryable);
+    EXPECT_EQ(net.results[0].http_status, 0);
+    EXPECT_GE(took, 0.39);
+    EXPECT_LT(took, 3.0);
+}
+
+TEST(NetHttpRefused, UnsendableRequestsAreRefusedAtOnceWithoutTheKey) {
+    Net net;
+    const std::string key = "sk-never-shown-0123456789";
+    struct Case {
+        std::string url, name, value;
+        bool body;
+        const char *why;
+    };
+    const Case cases[] = {
+        {"http://127.0.0.1:9/x", "X-Evil", "a\r\nInjected: yes", false, "CR, LF or NUL"},
+        {"http://127.0.0.1:9/x", "Bad Name", "v", false, "not allowed in a name"},
+        {"http://127.0.0.1:9/x", "Host", "elsewhere.example", false, "set by the HTTP client"},
+        {"http://127.0.0.1:9/x", "Content-Length", "5", false, "set by the HTTP client"},
+        {"ftp://127.0.0.1/x", "X-Ok", "v", false, "http:// or https://"},
+        {"http://127.0.0.1:9/a b", "X-Ok", "v", false, "printable ASCII"},
+        {"http://127.0.0.1:9/x", "X-Ok", "v", true, "GET request has no body"},
+    };
+    int i = 0;
+    for (const Case &c : cases) {
+        Http h;
+        h.url = c.url;
+        h.names = {c.name};
+        h.values = {c.value};
+        h.authorization = "Bearer " + key;
+        h.has_body = c.body;
+        h.body = "{}";
+        ASSERT_TRUE(h.start(net.get(), tag_of(++i)));
+    }
+    EXPECT_EQ(rp_net_in_flight(net.get()), 0);
+    i = 0;
+    for (const Case &c : cases) {
+        RpNetDone d;
+        ASSERT_TRUE(rp_net_take_done(net.get(), tag_of(++i), &d)) << c.why;
+        EXPECT_STREQ(d.outcome, "refused") << c.why;
+        EXPECT_FALSE(d.ok);
+        EXPECT_FALSE(d.retryable);
+        EXPECT_NE(std::string(d.message).find(c.why), std::string::npos) << d.message;
+        EXPECT_EQ(std::string(d.message).find(key), std::string::npos) << d.message;
+        rp_net_done_free(&d);
+    }
+}
+
+TEST(NetHttpRefused, ConnectionRefusedIsTransportAndHidesTheKey) {
+    Net net;
+    Http h;
+    h.url = "http://127.0.0.1:9/x";
+    h.authorization = "Bearer sk-hidden-key-987654321";
+    ASSERT_TRUE(h.start(net.get(), tag_of(1)));
+    net.run(1, 10);
+    ASSERT_EQ(net.results.size(), 1u);
+    EXPECT_STREQ(net.results[0].outcome, "transport") << net.results[0].message;
+    EXPECT_TRUE(net.results[0].retryable);
+    EXPECT_EQ(std::string(net.results[0].message).find("sk-hidden"), std::string::npos);
+}
+
+// ---- requests in JSON, as call jobs write them ------------------------------------------------
+
+struct Services {
+    std::string openai_base = env("OPENAI_BASE_URL"), openai_key = env("OPENAI_KEY");
+    std::string github_base = "", github_key = "";
+    std::string linkedin_base = "", linkedin_key = "";
+
+    RpRequestDefaults defaults() const {
+        RpRequestDefaults d;
+        std::memset(&d, 0, sizeof d);
+        d.openai = RpHttpService{openai_base.c_str(), openai_key.c_str()};
+        d.github = RpHttpService{github_base.c_str(), github_key.c_str()};
+        d.linkedin = RpHttpService{linkedin_base.c_str(), linkedin_key.c_str()};
+        d.timeout_ms = 10000;
+        d.max_response_bytes = 1 << 20;
+        return d;
+    }
+};
+
+bool start_request(RpNet *net, const Services &s, const std::string &request, void *tag) {
+    RpRequestDefaults d = s.defaults();
+    char message[1024];
+    bool ok = rp_net_start_request(net, request.data(), request.size(), &d, tag, message, sizeof message);
+    EXPECT_TRUE(ok) << message;
+    return ok;
+}
+
+TEST_F(NetHttp, RequestInJsonAddsTheKeyItsAuthNames) {
+    REQUIRE_OPENAI();
+    Net net;
+    Services s;
+    json request = {{"method", "post"},
+                    {"url", env("OPENAI_BASE_URL") + "/chat/completions"},
+                    {"headers", {{"X-Step", "verdict"}, {"X-Null", nullptr}}},
+                    {"body", json::parse(chat_body("Grace Okafor"))},
+                    {"auth", "openai"},
+                    {"dependency", "model"}};
+    ASSERT_TRUE(start_request(net.get(), s, request.dump(), tag_of(1)));
+    net.run(1, 10);
+    ASSERT_EQ(net.results.size(), 1u);
+    const RpNetDone &d = net.results[0];
+    ASSERT_STREQ(d.outcome, "ok") << d.message;
+    EXPECT_EQ(d.http_status, 200) << std::string(d.data ? d.data : "", d.len);
+    EXPECT_GT(d.prompt_tokens, 0);  // dependency "model": usage read
+    json sent = last_request_headers("/v1/chat/completions");
+    EXPECT_EQ(sent.value("authorization", ""), "Bearer " + env("OPENAI_KEY"));
+    EXPECT_EQ(sent.value("x-step", ""), "verdict");
+    EXPECT_EQ(sent.value("content-type", ""), "application/json");
+    EXPECT_FALSE(sent.contains("x-null"));
+}
+
+TEST_F(NetHttp, GithubAuthAddsItsHeadersUnlessTheRequestSetsThem) {
+    REQUIRE_OPENAI();
+    Net net;
+    Services s;
+    s.github_base = env("OPENAI_BASE_URL");  // the stand-in logs what it gets
+    s.github_key = "ghp_test_token_123";
+    json request = {{"url", env("OPENAI_BASE_URL") + "/models"}, {"auth", "github"}};
+    ASSERT_TRUE(start_request(net.get(), s, request.dump(), tag_of(1)));
+    net.run(1, 10);
+    ASSERT_EQ(net.results.size(), 1u);
+    EXPECT_STREQ(net.results[0].outcome, "ok") << net.results[0].message;
+    json sent = last_request_headers("/v1/models");
+    EXPECT_EQ(sent.value("authorization", ""), "Bearer ghp_test_token_123");
+    EXPECT_EQ(sent.value("user-agent", ""), "resume_pipeline/0.1");
+    EXPECT_EQ(sent.value("accept", ""), "application/vnd.github+json");
+    EXPECT_EQ(sent.value("x-github-api-version", ""), "2022-11-28");
+
+    s.github_key = "";  // unauthenticated: no Authorization; the request's own Accept stays
+    request["headers"] = {{"Accept", "application/vnd.github.raw+json"}};
+    ASSERT_TRUE(start_request(net.get(), s, request.dump(), tag_of(2)));
+    net.run(2, 10);
+    ASSERT_EQ(net.results.size(), 2u);
+    sent = last_request_headers("/v1/models");
+    EXPECT_FALSE(sent.contains("authorization"));
+    EXPECT_EQ(sent.value("accept", ""), "application/vnd.github.raw+json");
+    EXPECT_EQ(sent.value("x-github-api-version", ""), "2022-11-28");
+}
+
+TEST(NetRequestRefused, BadRequestsComeBackRefusedWithTheReason) {
+    Net net;
+    Services s;
+    s.openai_base = "http://127.0.0.1:9/v1";
+    s.openai_key = "sk-secret-json-key-000";
+    s.github_base = "https://api.github.example";
+    const std::pair<std::string, const char *> cases[] = {
+        {"not json", "not JSON"},
+        {"[1, 2]", "not a JSON object"},
+        {R"({"method": "GET"})", "\"url\" must be a string"},
+        {R"({"url": "http://127.0.0.1:9/x", "method": "TRACE"})", "\"method\" must be"},
+        {R"({"url": "http://127.0.0.1:9/x", "headers": {"X": 5}})", "must be a string"},
+        {R"({"url": "http://127.0.0.1:9/x", "headers": {"X": "a\nb"}})", "CR, LF or NUL"},
+        {R"({"url": "http://127.0.0.1:9/x", "auth": "aws"})", "\"auth\" must be"},
+        {R"({"url": "http://127.0.0.1:9/x", "auth": "linkedin"})", "linkedin_provider_url is not set"},
+        {R"({"url": "http://evil.example/v1/chat", "auth": "openai"})", "only to URLs under"},
+        {R"({"url": "http://127.0.0.1:9/v1evil", "auth": "openai"})", "only to URLs under"},
+        {R"({"url": "https://api.github.example.evil/x", "auth": "github"})", "only to URLs under"},
+        {R"({"url": "http://127.0.0.1:9/v1/x", "auth": "openai", "headers": {"Authorization": "Bearer x"}})",
+         "an Authorization header together"},
+        {R"({"url": "http://127.0.0.1:9/x", "timeout_ms": 0})", "\"timeout_ms\" must be"},
+        {R"({"url": "http://127.0.0.1:9/x", "max_bytes": "big"})", "\"max_bytes\" must be"},
+        {R"({"url": "http://127.0.0.1:9/x", "dependency": 3})", "\"dependency\" must be"},
+    };
+    int i = 0;
+    for (const auto &c : cases) ASSERT_TRUE(start_request(net.get(), s, c.first, tag_of(++i)));
+    EXPECT_EQ(rp_net_in_flight(net.get()), 0);
+    i = 0;
+    for (const auto &c : cases) {
+        RpNetDone d;
+        ASSERT_TRUE(rp_net_take_done(net.get(), tag_of(++i), &d)) << c.first;
+        EXPECT_STREQ(d.outcome, "refused") << c.first;
+        EXPECT_NE(std::string(d.message).find(c.second), std::string::npos) << c.first << ": " << d.message;
+        EXPECT_EQ(std::string(d.message).find(s.openai_key), std::string::npos) << d.message;
+        rp_net_done_free(&d);
+    }
+}
+
 // ---- the S3 stand-in --------------------------------------------------------------------------
 
 struct S3 {
