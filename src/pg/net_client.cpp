@@ -261,6 +261,7 @@ long long header_duration(const rp::llm::Headers &headers, const char *name) {
 // The answer's model and tokens, when its body is a JSON object with them (a chat completion,
 // an embedding list).
 void read_usage(const std::string &body, const std::string &secret, RpNetDone &d) {
+    if (body.size() > (8u << 20)) return;  // no chat answer is that large: not worth parsing
     std::string ignored;
     auto doc = rp::llm::parse_untrusted_json(body, 64, &ignored);
     if (!doc || !doc->is_object()) return;
@@ -271,8 +272,8 @@ void read_usage(const std::string &body, const std::string &secret, RpNetDone &d
     if (usage == doc->end() || !usage->is_object()) return;
     auto count = [&](const char *name) -> long long {
         auto v = usage->find(name);
-        return v != usage->end() && v->is_number_unsigned() ? static_cast<long long>(v->get<uint64_t>() & INT64_MAX)
-                                                            : -1;
+        if (v == usage->end() || !v->is_number_unsigned() || v->get<uint64_t>() > (uint64_t{1} << 40)) return -1;
+        return static_cast<long long>(v->get<uint64_t>());
     };
     d.prompt_tokens = count("prompt_tokens");
     d.completion_tokens = count("completion_tokens");
@@ -969,6 +970,10 @@ void rp_net_cancel(RpNet *net, void *tag) {
 
 int rp_net_in_flight(RpNet *net) {
     return static_cast<int>(net->transfers.size());
+}
+
+int rp_net_done_waiting(RpNet *net) {
+    return static_cast<int>(net->done.size());
 }
 
 int rp_net_sockets(RpNet *net, RpNetSocket *out, int max) {

@@ -198,6 +198,8 @@ extern bool rp_net_start_request(RpNet *net, const char *request_json, size_t re
 /* Stops every transfer in flight with this tag; none of them is reported, even one already done. */
 extern void rp_net_cancel(RpNet *net, void *tag);
 extern int	rp_net_in_flight(RpNet *net);
+/* Finished transfers not yet taken (a refused request is one at once, without any I/O). */
+extern int	rp_net_done_waiting(RpNet *net);
 
 /* What the loop waits for: libcurl's sockets (want: 1 read, 2 write, 3 both) and its timer. */
 typedef struct RpNetSocket

@@ -96,6 +96,9 @@ rp_net_watch(RpLoop *loop, RpNet *net)
 	if (sockets != local)
 		pfree(sockets);
 	timeout = rp_net_timeout_ms(net);
+	/* A result already there (a request refused before sending) is taken without waiting. */
+	if (rp_net_done_waiting(net) > 0)
+		timeout = 0;
 	if (timeout >= 0)
 		rp_loop_wake_at(loop, TimestampTzPlusMilliseconds(GetCurrentTimestamp(), timeout));
 }
