@@ -5,7 +5,11 @@
 # every scripted failure gives its documented status, headers and body; the control API counts
 # the calls; /v1/embeddings answers the real API's shape (floats or base64, 256 or `dimensions`
 # values) with vectors under which a résumé written for a posting is closer to it than unrelated
-# ones, its errors and scripted failures; the server stops on SIGTERM and when its parent dies.
+# ones, its errors and scripted failures; the Files and Batch APIs take a curl -F upload, run a
+# batch through validating, in_progress, finalizing and completed with each line answered as it
+# would be live (markers included), write the output and error files to join on custom_id, fail a
+# batch with bad lines, expire or cancel one, and fail their own endpoints when scripted; the
+# server stops on SIGTERM and when its parent dies.
 # Needs node and curl, not the cluster. The server is stopped by PID at the end (and stops by
 # itself if this shell dies).
 of_dir=$(mktemp -d /tmp/rp-openai-fake.XXXXXX)
@@ -454,6 +458,302 @@ JSON
     t_expect "openai_fake: GET /_control/requests?path=/v1/embeddings logs the embeddings calls" "7 429,500,200,hung,200,503,200" \
         "$(of_jq '"\(.count) \([.requests[].status | tostring] | join(","))"')"
 
+    # ---- Files and Batch API -----------------------------------------------------------------
+    of_call POST /_control/reset "" >/dev/null
+    of_auth='Authorization: Bearer sk-fake-test'
+    # of_upload FILE [PURPOSE] [curl args...]: POST /v1/files as curl -F sends it; prints the status.
+    of_upload() { of_call POST /v1/files "" -H "$of_auth" -F "purpose=${2:-batch}" -F "file=@$1" "${@:3}"; }
+    # of_batch FILE_ID [ENDPOINT] [WINDOW]: POST /v1/batches; prints the status.
+    of_batch() {
+        jq -n --arg f "$1" --arg e "${2:-/v1/chat/completions}" --arg w "${3:-24h}" \
+            '{input_file_id: $f, endpoint: $e, completion_window: $w, metadata: {run: "openai_fake"}}' >"$of_dir/batch_req.json"
+        of_call POST /v1/batches "$of_dir/batch_req.json" -H "$of_auth"
+    }
+    # of_poll BATCH_ID: polls GET /v1/batches/ID until a final status (at most 10 s); the last
+    # answer is in $of_dir/b, the statuses seen (deduplicated) in $of_dir/seen.
+    of_poll() {
+        : >"$of_dir/seen"
+        for _ in $(seq 200); do
+            of_call GET "/v1/batches/$1" "" -H "$of_auth" >/dev/null
+            of_jq .status >>"$of_dir/seen"
+            case $(of_jq .status) in completed | failed | expired | cancelled) break ;; esac
+            sleep 0.05
+        done
+        uniq "$of_dir/seen" >"$of_dir/seen.u" && mv "$of_dir/seen.u" "$of_dir/seen"
+    }
+    # of_download FILE_ID OUT: GET /v1/files/ID/content into OUT; prints the status.
+    of_download() { of_call GET "/v1/files/$1/content" "" -H "$of_auth" >"$of_dir/dl.status"; cp "$of_dir/b" "$2"; cat "$of_dir/dl.status"; }
+    # of_line CUSTOM_ID TEXT [URL] [BODY-EDIT]: one chat batch line whose résumé text is TEXT.
+    of_line() {
+        jq -cn --arg id "$1" --arg text "$2" --arg url "${3:-/v1/chat/completions}" --slurpfile schema "$of_dir/schema.json" "
+            {custom_id: \$id, method: \"POST\", url: \$url,
+             body: {model: \"gpt-4o-2024-08-06\", max_completion_tokens: 2000,
+                    messages: [{role: \"system\", content: \"Extract the candidate profile from the résumé.\"},
+                               {role: \"user\", content: \$text}],
+                    response_format: {type: \"json_schema\", json_schema: {name: \"profile\", strict: true, schema: \$schema[0]}}}}
+            | ${4:-.}"
+    }
+    {
+        of_line c1 "$of_resume"
+        of_line c2 $'Grace Hopper [[openai-fake:refusal]]\ngrace@navy.example'
+        of_line c3 $'Alan Turing [[openai-fake:500]]\nalan@bletchley.example'
+        of_line c4 "$of_resume" /v1/chat/completions 'del(.body.messages)'
+        of_line c5 $'\n\n  Charles Babbage  \ncb@engine.example\n'
+    } >"$of_dir/lines.jsonl"
+
+    # Upload, as curl -F sends it.
+    of_status=$(of_upload "$of_dir/lines.jsonl")
+    of_file_id=$(of_jq .id)
+    if [ "$of_status" = 200 ] &&
+        jq -e --argjson n "$(stat -c %s "$of_dir/lines.jsonl")" '(.id | test("^file-[A-Za-z0-9]{22}$")) and .object == "file"
+            and .bytes == $n and .filename == "lines.jsonl" and .purpose == "batch" and .status == "processed"
+            and (.created_at | type == "number") and .expires_at == .created_at + 2592000' "$of_dir/b" >/dev/null; then
+        t_pass "openai_fake: POST /v1/files (curl -F purpose=batch -F file=@lines.jsonl) answers the File object (file-…, bytes, filename, processed)"
+    else
+        t_fail "openai_fake: POST /v1/files answers the File object" "status $of_status: $(cat "$of_dir/b")"
+    fi
+    of_call GET "/v1/files/$of_file_id" "" -H "$of_auth" >/dev/null
+    t_expect "openai_fake: GET /v1/files/{id} answers the same File object" "$of_file_id lines.jsonl batch" "$(of_jq '"\(.id) \(.filename) \(.purpose)"')"
+    of_download "$of_file_id" "$of_dir/lines.back" >/dev/null
+    if cmp -s "$of_dir/lines.jsonl" "$of_dir/lines.back"; then t_pass "openai_fake: GET /v1/files/{id}/content gives back the uploaded bytes"
+    else t_fail "openai_fake: GET /v1/files/{id}/content gives back the uploaded bytes" "$(head -c 300 "$of_dir/lines.back")"; fi
+
+    # What the Files API refuses.
+    of_status=$(of_upload "$of_dir/lines.jsonl" nonsense)
+    if [ "$of_status" = 400 ] && of_error_is 400 invalid_request_error invalid_value purpose; then t_pass "openai_fake: an unknown purpose gets 400 (param purpose)"
+    else t_fail "openai_fake: an unknown purpose gets 400" "status $of_status: $(cat "$of_dir/b")"; fi
+    cp "$of_dir/lines.jsonl" "$of_dir/lines.txt"
+    of_status=$(of_upload "$of_dir/lines.txt")
+    t_expect "openai_fake: a batch file not named .jsonl gets 400 as from the real API" "400 Invalid file format for Batch API. Must be .jsonl" "$of_status $(of_jq .error.message)"
+    of_status=$(of_call POST /v1/files "$of_dir/batch_req.json" -H "$of_auth")
+    if [ "$of_status" = 400 ] && of_jq .error.message | grep -q '^Invalid Content-Type header (application/json), expected multipart/form-data'; then
+        t_pass "openai_fake: a JSON body to /v1/files gets 400 (expected multipart/form-data)"
+    else
+        t_fail "openai_fake: a JSON body to /v1/files gets 400" "status $of_status: $(cat "$of_dir/b")"
+    fi
+    of_status=$(of_call POST /v1/files "" -F purpose=batch -F "file=@$of_dir/lines.jsonl")
+    if [ "$of_status" = 401 ] && of_error_is 401 invalid_request_error null null; then t_pass "openai_fake: an upload without a key gets 401"
+    else t_fail "openai_fake: an upload without a key gets 401" "status $of_status: $(cat "$of_dir/b")"; fi
+    of_status=$(of_call GET "/v1/batches" "" -H 'Authorization: Bearer sk-wrong-key-0000')
+    if [ "$of_status" = 401 ] && of_error_is 401 invalid_request_error invalid_api_key null; then t_pass "openai_fake: the Batch API with a wrong key gets 401 invalid_api_key"
+    else t_fail "openai_fake: the Batch API with a wrong key gets 401 invalid_api_key" "status $of_status: $(cat "$of_dir/b")"; fi
+
+    # What batch creation refuses.
+    of_status=$(of_batch "$of_file_id" /v1/chat/completions 48h)
+    if [ "$of_status" = 400 ] && of_error_is 400 invalid_request_error invalid_value completion_window; then t_pass "openai_fake: completion_window 48h gets 400 (only 24h)"
+    else t_fail "openai_fake: completion_window 48h gets 400" "status $of_status: $(cat "$of_dir/b")"; fi
+    of_status=$(of_batch file-doesnotexist0000000000)
+    t_expect "openai_fake: a batch of an unknown file gets 404 No such File object" "404 No such File object: file-doesnotexist0000000000" "$of_status $(of_jq .error.message)"
+    of_status=$(of_batch "$of_file_id" /v1/moderations)
+    if [ "$of_status" = 400 ] && of_error_is 400 invalid_request_error invalid_value endpoint; then t_pass "openai_fake: an endpoint the stand-in does not serve gets 400 (param endpoint)"
+    else t_fail "openai_fake: an unserved endpoint gets 400" "status $of_status: $(cat "$of_dir/b")"; fi
+
+    # A batch: created validating, then in_progress, finalizing, completed (over 1.2 s here, so
+    # that polls see each status; the default is 300 ms).
+    printf '{"batch_ms": 1200}' >"$of_dir/config.json"
+    of_call POST /_control/config "$of_dir/config.json" >/dev/null
+    of_call POST /v1/chat/completions "$of_dir/ok.json" -H "$of_auth" >/dev/null
+    of_remaining_before=$(of_header x-ratelimit-remaining-requests)
+    of_status=$(of_batch "$of_file_id")
+    of_batch_id=$(of_jq .id)
+    if [ "$of_status" = 200 ] &&
+        jq -e --arg f "$of_file_id" '
+            (keys | contains(["id", "object", "endpoint", "errors", "input_file_id", "completion_window", "status", "output_file_id",
+                "error_file_id", "created_at", "in_progress_at", "expires_at", "finalizing_at", "completed_at", "failed_at",
+                "expired_at", "cancelling_at", "cancelled_at", "request_counts", "metadata"]))
+            and (.id | test("^batch_[0-9a-f]{32}$")) and .object == "batch" and .endpoint == "/v1/chat/completions"
+            and .input_file_id == $f and .completion_window == "24h" and .status == "validating" and .errors == null
+            and .output_file_id == null and .error_file_id == null and .in_progress_at == null
+            and .expires_at == .created_at + 86400 and .request_counts == {total: 0, completed: 0, failed: 0}
+            and .metadata == {run: "openai_fake"}' "$of_dir/b" >/dev/null; then
+        t_pass "openai_fake: POST /v1/batches answers the Batch object (batch_…, validating, every field, metadata)"
+    else
+        t_fail "openai_fake: POST /v1/batches answers the Batch object" "status $of_status: $(cat "$of_dir/b")"
+    fi
+    of_poll "$of_batch_id"
+    cp "$of_dir/b" "$of_dir/batch_done.json"
+    t_expect "openai_fake: the batch moves validating → in_progress → finalizing → completed" \
+        "validating in_progress finalizing completed" "$( (echo validating; cat "$of_dir/seen") | uniq | tr '\n' ' ' | sed 's/ $//')"
+    printf '{"batch_ms": 300}' >"$of_dir/config.json"
+    of_call POST /_control/config "$of_dir/config.json" >/dev/null
+    if jq -e '.request_counts == {total: 5, completed: 3, failed: 2} and (.in_progress_at | type == "number")
+              and (.finalizing_at | type == "number") and (.completed_at | type == "number") and .failed_at == null
+              and (.output_file_id | startswith("file-")) and (.error_file_id | startswith("file-")) and .model == "gpt-4o-2024-08-06"
+              and .usage.total_tokens > 0' "$of_dir/batch_done.json" >/dev/null; then
+        t_pass "openai_fake: the completed batch has request_counts {5, 3, 2}, its timestamps, an output and an error file"
+    else
+        t_fail "openai_fake: the completed batch's counts, timestamps and files" "$(cat "$of_dir/batch_done.json")"
+    fi
+    of_call POST /v1/chat/completions "$of_dir/ok.json" -H "$of_auth" >/dev/null
+    t_expect "openai_fake: batch lines do not count against the live rate limit (a separate pool)" \
+        "$((of_remaining_before - 1))" "$(of_header x-ratelimit-remaining-requests)"
+    of_download "$(jq -r .output_file_id "$of_dir/batch_done.json")" "$of_dir/output.jsonl" >/dev/null
+    of_download "$(jq -r .error_file_id "$of_dir/batch_done.json")" "$of_dir/errors.jsonl" >/dev/null
+    t_expect "openai_fake: the output file holds the answered lines c1 c2 c5 (2xx), the error file c3 c4" "c1 c2 c5|c3 c4" \
+        "$(jq -rs '[.[].custom_id] | sort | join(" ")' "$of_dir/output.jsonl")|$(jq -rs '[.[].custom_id] | sort | join(" ")' "$of_dir/errors.jsonl")"
+    if jq -se 'all(.[]; (.id | test("^batch_req_[0-9a-f]{32}$")) and .error == null and .response.status_code == 200
+                     and (.response.request_id | type == "string") and .response.body.object == "chat.completion")' \
+        "$of_dir/output.jsonl" >/dev/null; then
+        t_pass "openai_fake: output lines are {id: batch_req_…, custom_id, response: {status_code 200, request_id, body: a chat.completion}, error: null}"
+    else
+        t_fail "openai_fake: output line shape" "$(cat "$of_dir/output.jsonl")"
+    fi
+    # The same body sent live gets the same content: one code path.
+    jq -c 'select(.custom_id == "c1") | .body' "$of_dir/lines.jsonl" >"$of_dir/c1.json"
+    of_chat "$of_dir/c1.json" >/dev/null
+    t_expect "openai_fake: line c1's answer is what the same request gets live (the résumé's name, the same content)" \
+        "Ada Lovelace|$(of_jq '.choices[0].message.content')" \
+        "$(jq -r 'select(.custom_id == "c1") | .response.body.choices[0].message.content | (fromjson.name + "|" + .)' "$of_dir/output.jsonl")"
+    t_expect "openai_fake: the refusal marker makes line c2 a refusal (content null, refusal set)" "null true" \
+        "$(jq -r 'select(.custom_id == "c2") | .response.body.choices[0].message | "\(.content) \(.refusal | length > 0)"' "$of_dir/output.jsonl")"
+    t_expect "openai_fake: error-file lines carry the answer: c3 500 server_error (marker), c4 400 missing_required_parameter" \
+        "c3 500 server_error null null|c4 400 invalid_request_error missing_required_parameter null" \
+        "$(jq -rs 'sort_by(.custom_id) | map("\(.custom_id) \(.response.status_code) \(.response.body.error.type) \(.response.body.error.code) \(.error)") | join("|")' "$of_dir/errors.jsonl")"
+    of_call GET "/v1/files/$(jq -r .output_file_id "$of_dir/batch_done.json")" "" -H "$of_auth" >/dev/null
+    t_expect "openai_fake: the output file is a File of purpose batch_output named after the batch" "batch_output ${of_batch_id}_output.jsonl" \
+        "$(of_jq '"\(.purpose) \(.filename)"')"
+
+    # The order is not the input order but the same every time: run the same file again.
+    of_batch "$of_file_id" >/dev/null
+    of_poll "$(of_jq .id)"
+    of_download "$(of_jq .output_file_id)" "$of_dir/output2.jsonl" >/dev/null
+    t_expect "openai_fake: another batch of the same file lists its output lines in the same order" \
+        "$(jq -r .custom_id "$of_dir/output.jsonl" | tr '\n' ' ')" "$(jq -r .custom_id "$of_dir/output2.jsonl" | tr '\n' ' ')"
+
+    # An embeddings batch: the same vectors as live.
+    of_embed "$of_dir/emb_line.json" --arg a "$of_posting" '{model: "text-embedding-3-small", input: $a, dimensions: 64}'
+    {
+        jq -c '{custom_id: "e1", method: "POST", url: "/v1/embeddings", body: .}' "$of_dir/emb_line.json"
+        jq -c '{custom_id: "e2", method: "POST", url: "/v1/embeddings", body: (.input = ["a", "b"])}' "$of_dir/emb_line.json"
+    } >"$of_dir/emb_lines.jsonl"
+    of_upload "$of_dir/emb_lines.jsonl" >/dev/null
+    of_batch "$(of_jq .id)" /v1/embeddings >/dev/null
+    of_poll "$(of_jq .id)"
+    of_emb_status=$(of_jq .status)
+    of_download "$(of_jq .output_file_id)" "$of_dir/emb_output.jsonl" >/dev/null
+    of_emb "$of_dir/emb_line.json" >/dev/null
+    t_expect "openai_fake: an embeddings batch answers each line as /v1/embeddings does live (same vector)" "completed e1:1:true e2:2:false" \
+        "$of_emb_status $(jq -r --slurpfile live "$of_dir/b" '"\(.custom_id):\(.response.body.data | length):\(.response.body.data[0].embedding == $live[0].data[0].embedding)"' "$of_dir/emb_output.jsonl" | sort | tr '\n' ' ' | sed 's/ $//')"
+
+    # Invalid lines: the batch is created, then fails validation with errors.data[] naming each line.
+    {
+        of_line b1 "$of_resume"
+        of_line b2 "$of_resume" /v1/embeddings
+        printf '{"custom_id": "b3", "method": "POST", "url": \n'
+        of_line b1 "$of_resume"
+        of_line b5 "$of_resume" /v1/chat/completions '.method = "GET"'
+    } >"$of_dir/bad_lines.jsonl"
+    of_upload "$of_dir/bad_lines.jsonl" >/dev/null
+    t_expect "openai_fake: a file with bad lines is still accepted at upload (as by the real API)" "processed" "$(of_jq .status)"
+    of_status=$(of_batch "$(of_jq .id)")
+    of_poll "$(of_jq .id)"
+    if [ "$of_status" = 200 ] && jq -e '.status == "failed" and (.failed_at | type == "number") and .in_progress_at == null
+            and .output_file_id == null and .error_file_id == null and .errors.object == "list"
+            and ([.errors.data[] | "\(.line):\(.code):\(.param)"] == ["2:url_mismatch:url", "3:invalid_json_line:null", "4:duplicate_custom_id:custom_id", "5:invalid_value:method"])
+            and all(.errors.data[]; .message | length > 0)' "$of_dir/b" >/dev/null; then
+        t_pass "openai_fake: bad lines make the batch failed, errors.data[] = url_mismatch (2), invalid_json_line (3), duplicate_custom_id (4), invalid_value method (5)"
+    else
+        t_fail "openai_fake: bad lines make the batch failed with errors.data[]" "create $of_status; $(cat "$of_dir/b")"
+    fi
+    of_batch "$of_file_id" /v1/embeddings >/dev/null
+    of_poll "$(of_jq .id)"
+    t_expect "openai_fake: a batch whose endpoint does not match its lines' url fails (url_mismatch on every line)" "failed 5 url_mismatch" \
+        "$(of_jq '"\(.status) \(.errors.data | length) \([.errors.data[].code] | unique | join(","))"')"
+
+    # Scripted whole-batch outcomes (?endpoint=batches), taken by the next batch created.
+    printf '["expired:2"]' >"$of_dir/script.json"
+    of_call POST '/_control/script?endpoint=batches' "$of_dir/script.json" >/dev/null
+    of_batch "$of_file_id" >/dev/null
+    of_poll "$(of_jq .id)"
+    cp "$of_dir/b" "$of_dir/expired.json"
+    of_download "$(jq -r .output_file_id "$of_dir/expired.json")" "$of_dir/exp_out.jsonl" >/dev/null
+    of_download "$(jq -r .error_file_id "$of_dir/expired.json")" "$of_dir/exp_err.jsonl" >/dev/null
+    t_expect "openai_fake: scripted expired:2: status expired, 2 lines done (c1 c2), the rest in the error file as batch_expired" \
+        "expired true 5/2/0 c1 c2|c3:batch_expired c4:batch_expired c5:batch_expired" \
+        "$(jq -r '"\(.status) \(.expired_at | type == "number") \(.request_counts | "\(.total)/\(.completed)/\(.failed)")"' "$of_dir/expired.json") $(jq -rs '[.[].custom_id] | sort | join(" ")' "$of_dir/exp_out.jsonl")|$(jq -rs 'map(select(.response == null) | "\(.custom_id):\(.error.code)") | sort | join(" ")' "$of_dir/exp_err.jsonl")"
+    printf '["failed"]' >"$of_dir/script.json"
+    of_call POST '/_control/script?endpoint=batches' "$of_dir/script.json" >/dev/null
+    of_batch "$of_file_id" >/dev/null
+    of_poll "$(of_jq .id)"
+    t_expect "openai_fake: scripted failed: the batch fails validation (token_limit_exceeded)" "failed token_limit_exceeded null" \
+        "$(of_jq '"\(.status) \(.errors.data[0].code) \(.output_file_id)"')"
+    printf '["slow:1500"]' >"$of_dir/script.json"
+    of_call POST '/_control/script?endpoint=batches' "$of_dir/script.json" >/dev/null
+    of_batch "$of_file_id" >/dev/null
+    of_slow_id=$(of_jq .id)
+    sleep 0.5
+    of_call GET "/v1/batches/$of_slow_id" "" -H "$of_auth" >/dev/null
+    of_slow_mid=$(of_jq .status)
+    of_poll "$of_slow_id"
+    t_expect "openai_fake: scripted slow:1500: still in progress after 500 ms, completed later" "in_progress completed" "$of_slow_mid $(of_jq .status)"
+    printf '[{"behaviour": "cancelled", "completed": 1, "batch_ms": 1500}]' >"$of_dir/script.json"
+    of_call POST '/_control/script?endpoint=batches' "$of_dir/script.json" >/dev/null
+    of_batch "$of_file_id" >/dev/null
+    of_poll "$(of_jq .id)"
+    t_expect "openai_fake: scripted {cancelled, completed: 1}: cancelling, then cancelled with 1 line done" "cancelling cancelled|5/1/0" \
+        "$(tail -2 "$of_dir/seen" | tr '\n' ' ' | sed 's/ $//')|$(of_jq '.request_counts | "\(.total)/\(.completed)/\(.failed)"')"
+
+    # Cancelling through the API.
+    printf '{"batch_ms": 3000}' >"$of_dir/config.json"
+    of_call POST /_control/config "$of_dir/config.json" >/dev/null
+    of_batch "$of_file_id" >/dev/null
+    of_cancel_id=$(of_jq .id)
+    of_status=$(of_call POST "/v1/batches/$of_cancel_id/cancel" "" -H "$of_auth")
+    of_cancel_now=$(of_jq '"\(.status) \(.cancelling_at | type)"')
+    of_poll "$of_cancel_id"
+    t_expect "openai_fake: POST /v1/batches/{id}/cancel answers cancelling, then the batch is cancelled" "200 cancelling number|cancelled number" \
+        "$of_status $of_cancel_now|$(of_jq '"\(.status) \(.cancelled_at | type)"')"
+    of_status=$(of_call POST "/v1/batches/$of_batch_id/cancel" "" -H "$of_auth")
+    t_expect "openai_fake: cancelling a completed batch gets 409" "409 invalid_request_error" "$of_status $(of_jq .error.type)"
+    printf '{"batch_ms": 300}' >"$of_dir/config.json"
+    of_call POST /_control/config "$of_dir/config.json" >/dev/null
+
+    # Scripted failures of the Files and Batch endpoints themselves.
+    printf '["500", "429:50", "hang:200"]' >"$of_dir/script.json"
+    of_call POST '/_control/script?endpoint=batch_polls' "$of_dir/script.json" >/dev/null
+    of_s1=$(of_call GET "/v1/batches/$of_batch_id" "" -H "$of_auth")
+    of_s1+=" $(of_jq .error.type)"
+    of_s2=$(of_call GET "/v1/batches/$of_batch_id" "" -H "$of_auth")
+    of_s2+=" $(of_header retry-after-ms)"
+    of_s3=$(of_call GET "/v1/batches/$of_batch_id" "" -H "$of_auth")
+    of_s3+=" $(of_rc)"
+    of_s4=$(of_call GET "/v1/batches/$of_batch_id" "" -H "$of_auth")
+    t_expect "openai_fake: scripted poll failures (?endpoint=batch_polls): 500, 429 (retry-after-ms 50), hang:200, then 200" \
+        "500 server_error|429 50|000 52|200" "$of_s1|$of_s2|$of_s3|$of_s4"
+    printf '["503"]' >"$of_dir/script.json"
+    of_call POST '/_control/script?endpoint=files' "$of_dir/script.json" >/dev/null
+    t_expect "openai_fake: a scripted 503 for ?endpoint=files fails the next upload, the one after succeeds" "503 200" \
+        "$(of_upload "$of_dir/lines.jsonl") $(of_upload "$of_dir/lines.jsonl")"
+    printf '["500"]' >"$of_dir/script.json"
+    of_call POST '/_control/script?endpoint=batches' "$of_dir/script.json" >/dev/null
+    t_expect "openai_fake: a scripted 500 for ?endpoint=batches fails the next batch creation" "500" "$(of_batch "$of_file_id")"
+    printf '["refusal"]' >"$of_dir/script.json"
+    t_expect "openai_fake: content behaviours and whole-batch outcomes are refused where they do not apply" "400 400 400" \
+        "$(of_call POST '/_control/script?endpoint=batches' "$of_dir/script.json") $(printf '["expired"]' >"$of_dir/script.json"; of_call POST '/_control/script?endpoint=files' "$of_dir/script.json") $(of_call POST '/_control/script' "$of_dir/script.json")"
+
+    # Listing, deleting, the request log.
+    of_call GET '/v1/batches?limit=2' "" -H "$of_auth" >/dev/null
+    of_last=$(of_jq .last_id)
+    if jq -e '.object == "list" and (.data | length) == 2 and .has_more == true and .first_id == .data[0].id
+              and .data[0].created_at >= .data[1].created_at' "$of_dir/b" >/dev/null; then
+        t_pass "openai_fake: GET /v1/batches?limit=2 lists the newest two (object list, first_id, last_id, has_more)"
+    else
+        t_fail "openai_fake: GET /v1/batches?limit=2" "$(head -c 600 "$of_dir/b")"
+    fi
+    of_call GET "/v1/batches?limit=100&after=$of_last" "" -H "$of_auth" >/dev/null
+    t_expect "openai_fake: GET /v1/batches?after=LAST_ID continues the list" "false false" \
+        "$(of_jq '"\(.has_more) \([.data[].id] | index("'"$of_last"'") != null)"')"
+    of_status=$(of_call DELETE "/v1/files/$of_file_id" "" -H "$of_auth")
+    of_deleted=$(of_jq '"\(.id) \(.object) \(.deleted)"')
+    t_expect "openai_fake: DELETE /v1/files/{id} answers deleted; the file is then 404 No such File object" \
+        "200 $of_file_id file true|404 No such File object: $of_file_id" \
+        "$of_status $of_deleted|$(of_call GET "/v1/files/$of_file_id" "" -H "$of_auth") $(of_jq .error.message)"
+    of_call GET '/_control/requests?path=/v1/files' "" >/dev/null
+    t_expect "openai_fake: the request log has the uploads with their form fields" "batch lines.jsonl" \
+        "$(of_jq '.requests[0].json | "\(.purpose) \(.file.filename)"')"
+    of_call GET '/v1/batches/batch_nonexistent' "" -H "$of_auth" >/dev/null
+    t_expect "openai_fake: an unknown batch gets 404 batch_not_found" "404 batch_not_found" "$(cat "$of_dir/h" | head -1 | awk '{print $2}') $(of_jq .error.code)"
+
     # ---- Lifetime ----------------------------------------------------------------------------
     kill -TERM "$of_pid"
     of_gone=no
@@ -473,4 +773,5 @@ JSON
 fi
 [ -n "$of_pid" ] && kill "$of_pid" 2>/dev/null && wait "$of_pid" 2>/dev/null
 rm -rf "$of_dir"
-unset -f of_start of_call of_rc of_chat of_header of_jq of_content of_error_is of_script of_request of_bad_schema of_embed of_emb
+unset -f of_start of_call of_rc of_chat of_header of_jq of_content of_error_is of_script of_request of_bad_schema of_embed of_emb \
+    of_upload of_batch of_poll of_download of_line

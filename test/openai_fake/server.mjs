@@ -1,9 +1,9 @@
 #!/usr/bin/env node
-// A stand-in for the OpenAI Chat Completions API (structured outputs) and the Embeddings API,
-// for tests only.
+// A stand-in for the OpenAI Chat Completions API (structured outputs), the Embeddings API and
+// the Files and Batch APIs (batch.mjs), for tests only.
 // See README.md beside this file. Node 20, node: modules only.
 //
-//   node test/openai_fake/server.mjs --port PORT [--key KEY] [--models a,b] [--parent-pid PID]
+//   node test/openai_fake/server.mjs --port PORT [--key KEY] [--models a,b] [--parent-pid PID] [--batch-ms MS]
 //
 // Listens on 127.0.0.1 only; prints "listening 127.0.0.1:PORT" as its first stdout line.
 // Exits on SIGTERM/SIGINT/SIGHUP, when its parent process goes away, and (with --stdin) when its
@@ -12,12 +12,13 @@
 import http from 'node:http';
 import crypto from 'node:crypto';
 import { strictSchemaError, generate, validate } from './schema.mjs';
+import { createBatchApi, BATCH_FATES } from './batch.mjs';
 
 // ---- Options --------------------------------------------------------------------------------
 
 function parseArgs(argv) {
     const opts = { port: Number(process.env.PORT ?? 0), key: process.env.OPENAI_FAKE_KEY ?? null, models: null,
-        parentPid: null, stdin: false, rpm: 500, tpm: 200000, latency: 0, quiet: false };
+        parentPid: null, stdin: false, rpm: 500, tpm: 200000, latency: 0, batchMs: 300, quiet: false };
     for (let i = 0; i < argv.length; i++) {
         const a = argv[i];
         const val = () => { if (i + 1 >= argv.length) usage(`${a} needs a value`); return argv[++i]; };
@@ -30,29 +31,35 @@ function parseArgs(argv) {
             case '--rpm': opts.rpm = Number(val()); break;
             case '--tpm': opts.tpm = Number(val()); break;
             case '--latency': opts.latency = Number(val()); break;
+            case '--batch-ms': opts.batchMs = Number(val()); break;
             case '--quiet': opts.quiet = true; break;
             case '-h': case '--help': usage(null); break;
             default: usage(`unknown option ${a}`);
         }
     }
     if (!Number.isInteger(opts.port) || opts.port < 0 || opts.port > 65535) usage('bad --port');
+    if (!(Number.isFinite(opts.batchMs) && opts.batchMs >= 0)) usage('bad --batch-ms');
     return opts;
 }
 function usage(err) {
     if (err) process.stderr.write(`openai_fake: ${err}\n`);
-    process.stderr.write('usage: node server.mjs --port PORT [--key KEY] [--models m1,m2] [--parent-pid PID] [--stdin] [--rpm N] [--tpm N] [--latency MS]\n');
+    process.stderr.write('usage: node server.mjs --port PORT [--key KEY] [--models m1,m2] [--parent-pid PID] [--stdin] [--rpm N] [--tpm N] [--latency MS] [--batch-ms MS]\n');
     process.exit(err ? 2 : 0);
 }
 
 const opts = parseArgs(process.argv.slice(2));
-const initial = { key: opts.key, models: opts.models, rpm: opts.rpm, tpm: opts.tpm, latency_ms: opts.latency };
+const initial = { key: opts.key, models: opts.models, rpm: opts.rpm, tpm: opts.tpm, latency_ms: opts.latency, batch_ms: opts.batchMs };
 const config = { ...initial };
 const log = (msg) => { if (!opts.quiet) process.stderr.write(`openai_fake: ${msg}\n`); };
 
 // ---- State ----------------------------------------------------------------------------------
 
 let script = [];              // scripted outcomes, consumed one per request that passes validation
-let endpointScripts = { chat: [], embeddings: [] };   // outcomes for one endpoint only, taken before `script`
+// Outcomes for one endpoint only: chat and embeddings take them before `script`; files, batches
+// (batch creation) and batch_polls (retrieve, list, cancel) take only theirs.
+const SCRIPT_ENDPOINTS = ['chat', 'embeddings', 'files', 'batches', 'batch_polls'];
+const emptyEndpointScripts = () => Object.fromEntries(SCRIPT_ENDPOINTS.map((e) => [e, []]));
+let endpointScripts = emptyEndpointScripts();
 let requests = [];            // every request to /v1/*, in order
 let markerUses = new Map();   // "marker|text hash" -> times used (for BEHAVIOUR*N markers)
 let window = { start: Date.now(), requests: 0, tokens: 0 };
@@ -224,7 +231,10 @@ const ALIASES = { quota: 'insufficient_quota', '429_quota': 'insufficient_quota'
 
 // "429", "429:250" (retry-after-ms), "latency:200", or an object
 // {behaviour, latency_ms, retry_after_ms, retry_after, headers, status, body}.
-function normalizeOutcome(o) {
+// With FATES (the "batches" queue), also the whole-batch outcomes "failed", "expired[:N]",
+// "cancelled[:N]" (N lines done first) and "slow:MS" (the batch takes MS), and batch_ms, completed
+// and errors in an object.
+function normalizeOutcome(o, fates = false) {
     if (typeof o === 'number') o = String(o);
     if (typeof o === 'string') {
         const [b, arg] = o.split(/:(.*)/s);
@@ -233,6 +243,8 @@ function normalizeOutcome(o) {
         else if (arg !== undefined && arg !== '') {
             if (out.behaviour === '429') out.retry_after_ms = Number(arg);
             else if (out.behaviour === 'hang') out.latency_ms = Number(arg);
+            else if (out.behaviour === 'slow') out.batch_ms = Number(arg);
+            else if (out.behaviour === 'expired' || out.behaviour === 'cancelled') out.completed = Number(arg);
         }
         o = out;
     }
@@ -240,9 +252,16 @@ function normalizeOutcome(o) {
     const out = { ...o };
     out.behaviour = ALIASES[o.behaviour ?? o.behavior] ?? o.behaviour ?? o.behavior ?? (o.status !== undefined ? 'raw' : 'ok');
     delete out.behavior;
-    if (out.behaviour !== 'raw' && !BEHAVIOURS.has(out.behaviour)) throw new Error(`unknown behaviour ${JSON.stringify(out.behaviour)}`);
+    if (BATCH_FATES.has(out.behaviour)) {
+        if (!fates) throw new Error(`behaviour ${out.behaviour} is a whole-batch outcome: script it with ?endpoint=batches`);
+        if (out.behaviour === 'slow' && out.batch_ms === undefined) throw new Error('slow needs a time: "slow:MS"');
+        if (out.completed !== undefined && !(Number.isInteger(out.completed) && out.completed >= 0)) throw new Error('completed must be an integer >= 0');
+        if (out.errors !== undefined && !(Array.isArray(out.errors) && out.errors.length > 0 && out.errors.every((e) => e && typeof e === 'object'))) {
+            throw new Error('errors must be a non-empty list of {code, message, param, line}');
+        }
+    } else if (out.behaviour !== 'raw' && !BEHAVIOURS.has(out.behaviour)) throw new Error(`unknown behaviour ${JSON.stringify(out.behaviour)}`);
     if (out.behaviour === 'latency') out.behaviour = 'ok';
-    for (const k of ['latency_ms', 'retry_after_ms']) {
+    for (const k of ['latency_ms', 'retry_after_ms', 'batch_ms']) {
         if (out[k] !== undefined && !(Number.isFinite(out[k]) && out[k] >= 0)) throw new Error(`${k} must be a number >= 0`);
     }
     return out;
@@ -442,6 +461,7 @@ function respondFailure(req, res, ctx, model, promptTokens, outcome, kind) {
     return true;
 }
 function failureAnswer(req, res, ctx, model, promptTokens, outcome, kind, extra, rl) {
+    const api = kind === 'files' || kind === 'batches';   // the Files and Batch APIs (no model)
     switch (outcome.behaviour) {
         case 'raw': {
             const b = outcome.body ?? '';
@@ -452,7 +472,7 @@ function failureAnswer(req, res, ctx, model, promptTokens, outcome, kind, extra,
             const ms = outcome.retry_after_ms ?? 100;
             const retryAfter = outcome.retry_after ?? String(Math.max(1, Math.ceil(ms / 1000)));
             return apiError(res, ctx, 429,
-                `Rate limit reached for ${model} in organization org-openai-fake on requests per min (RPM): Limit ${config.rpm}, Used ${config.rpm}, Requested 1. Please try again in ${ms}ms. Visit https://platform.openai.com/account/rate-limits to learn more.`,
+                `Rate limit reached for ${api ? `/v1/${kind}` : model} in organization org-openai-fake on requests per min (RPM): Limit ${config.rpm}, Used ${config.rpm}, Requested 1. Please try again in ${ms}ms. Visit https://platform.openai.com/account/rate-limits to learn more.`,
                 'requests', null, 'rate_limit_exceeded',
                 { ...rateLimitHeaders(true), 'retry-after-ms': String(ms), 'retry-after': retryAfter, ...extra });
         }
@@ -468,6 +488,9 @@ function failureAnswer(req, res, ctx, model, promptTokens, outcome, kind, extra,
         case '503':
             return apiError(res, ctx, 503, 'The engine is currently overloaded, please try again later.', 'server_error', null, null, extra);
         case '400':
+            if (api) {
+                return apiError(res, ctx, 400, `The request to /v1/${kind} could not be processed (a scripted 400).`, 'invalid_request_error', null, null, extra);
+            }
             if (kind === 'embeddings') {
                 return apiError(res, ctx, 400,
                     `This model's maximum context length is ${EMBEDDING_MAX_TOKENS} tokens, however you requested ${EMBEDDING_MAX_TOKENS + promptTokens} tokens (${EMBEDDING_MAX_TOKENS + promptTokens} in your prompt; 0 for the completion). Please reduce your prompt; or completion length.`,
@@ -482,6 +505,8 @@ function failureAnswer(req, res, ctx, model, promptTokens, outcome, kind, extra,
         case '403':
             return apiError(res, ctx, 403, 'Country, region, or territory not supported', 'request_forbidden', null, 'unsupported_country_region_territory', extra);
         case '404':
+            if (kind === 'files') return apiError(res, ctx, 404, `No such File object: ${ctx.resourceId ?? 'file-unknown'}`, 'invalid_request_error', 'id', null, extra);
+            if (kind === 'batches') return apiError(res, ctx, 404, `No batch found with id '${ctx.resourceId ?? 'batch_unknown'}'.`, 'invalid_request_error', null, 'batch_not_found', extra);
             return apiError(res, ctx, 404, `The model \`${model}\` does not exist or you do not have access to it.`, 'invalid_request_error', null, 'model_not_found', extra);
         case 'hang':
             // Accept and never answer; the socket stays open until the client gives up (or, with
@@ -496,8 +521,10 @@ function failureAnswer(req, res, ctx, model, promptTokens, outcome, kind, extra,
         case 'malformed': {
             const text = kind === 'embeddings'
                 ? `{"object":"list","data":[{"object":"embedding","index":0,"embedding":[0.0123,-0.04`
+                : kind === 'files' ? `{"object":"file","id":"file-${crypto.randomBytes(8).toString('hex')}","purpose":"ba`
+                : kind === 'batches' ? `{"id":"batch_${crypto.randomBytes(16).toString('hex')}","object":"batch","endpoint":"/v1/chat/comp`
                 : `{"id":"${completionId()}","object":"chat.completion","created":${Math.floor(Date.now() / 1000)},"model":"${model}","choices":[{"index":0,"message":{"role":"assistant","content":"{\\"na`;
-            return send(res, ctx, 200, text, { ...rl(), ...extra });
+            return send(res, ctx, 200, text, { ...(api ? {} : rl()), ...extra });
         }
         default: break;
     }
@@ -551,7 +578,7 @@ async function respond(req, res, ctx, body, outcome) {
             }
     }
     const completionTokens = Math.max(1, tokens(out ?? refusal));
-    window.tokens += promptTokens + completionTokens;
+    if (!ctx.batch) window.tokens += promptTokens + completionTokens;   // batch lines use a separate pool
     return send(res, ctx, 200, completionBody(body, out, finish, refusal, promptTokens, completionTokens), { ...rl(), ...extra });
 }
 
@@ -684,9 +711,7 @@ async function embeddings(req, res, ctx, body) {
     }
     const inputs = embeddingInputs(body.input);
     const texts = inputs.filter((i) => i.text !== undefined).map((i) => i.text).join('\n');
-    let outcome = endpointScripts.embeddings.length > 0 ? endpointScripts.embeddings.shift()
-        : script.length > 0 ? script.shift() : (markerOutcomeIn(texts) ?? { behaviour: 'ok' });
-    if (config.latency_ms > 0 && outcome.latency_ms === undefined) outcome = { ...outcome, latency_ms: config.latency_ms };
+    const outcome = takeOutcome(ctx, 'embeddings', () => markerOutcomeIn(texts));
     if (ctx.record) ctx.record.outcome = outcome.behaviour;
     if (outcome.latency_ms) {
         await sleep(outcome.latency_ms);
@@ -704,7 +729,7 @@ async function embeddings(req, res, ctx, body) {
         const vector = embedWords(words, dims);
         return { object: 'embedding', index, embedding: base64 ? embeddingBase64(vector) : vector };
     });
-    window.tokens += promptTokens;
+    if (!ctx.batch) window.tokens += promptTokens;   // batch lines use a separate pool
     return send(res, ctx, 200, JSON.stringify({
         object: 'list', data, model: body.model, usage: { prompt_tokens: promptTokens, total_tokens: promptTokens },
     }), { ...rateLimitHeaders(), 'openai-model': body.model, ...extra });
@@ -712,14 +737,18 @@ async function embeddings(req, res, ctx, body) {
 
 // ---- Routing --------------------------------------------------------------------------------
 
+// The request body as a Buffer (file uploads are binary; JSON bodies are decoded as UTF-8).
 function readBody(req) {
     return new Promise((resolve, reject) => {
         const chunks = [];
         req.on('data', (c) => chunks.push(c));
-        req.on('end', () => resolve(Buffer.concat(chunks).toString('utf8')));
+        req.on('end', () => resolve(Buffer.concat(chunks)));
         req.on('error', reject);
     });
 }
+
+// At most this much of a multipart body (a file upload) is kept in the request log.
+const LOGGED_UPLOAD_BYTES = 64 * 1024;
 
 function json(res, status, value) {
     const text = JSON.stringify(value, null, 2);
@@ -740,8 +769,8 @@ async function control(req, res, path, raw) {
         return json(res, 200, { count: list.length, requests: list });
     }
     const endpoint = url.searchParams.get('endpoint');
-    if (path === '/_control/script' && endpoint !== null && !['chat', 'embeddings'].includes(endpoint)) {
-        return json(res, 400, { error: 'endpoint is "chat" or "embeddings"' });
+    if (path === '/_control/script' && endpoint !== null && !SCRIPT_ENDPOINTS.includes(endpoint)) {
+        return json(res, 400, { error: `endpoint is one of ${SCRIPT_ENDPOINTS.map((e) => `"${e}"`).join(', ')}` });
     }
     if (req.method === 'GET' && path === '/_control/script' && endpoint) {
         return json(res, 200, { remaining: endpointScripts[endpoint].length, script: endpointScripts[endpoint] });
@@ -750,9 +779,9 @@ async function control(req, res, path, raw) {
         const list = Array.isArray(body) ? body : body?.outcomes;
         if (!Array.isArray(list)) return json(res, 400, { error: 'send a JSON list of outcomes (or {"outcomes": [...]})' });
         let parsed;
-        try { parsed = list.map(normalizeOutcome); } catch (e) { return json(res, 400, { error: e.message }); }
-        const bad = endpoint === 'embeddings' && parsed.find((o) => CHAT_ONLY.has(o.behaviour));
-        if (bad) return json(res, 400, { error: `behaviour ${bad.behaviour} does not apply to embeddings` });
+        try { parsed = list.map((o) => normalizeOutcome(o, endpoint === 'batches')); } catch (e) { return json(res, 400, { error: e.message }); }
+        const bad = endpoint !== 'chat' && parsed.find((o) => CHAT_ONLY.has(o.behaviour));
+        if (bad) return json(res, 400, { error: `behaviour ${bad.behaviour} does not apply to ${endpoint}` });
         endpointScripts[endpoint] = url.searchParams.get('append') ? [...endpointScripts[endpoint], ...parsed] : parsed;
         return json(res, 200, { remaining: endpointScripts[endpoint].length });
     }
@@ -761,13 +790,14 @@ async function control(req, res, path, raw) {
         const list = Array.isArray(body) ? body : body?.outcomes;
         if (!Array.isArray(list)) return json(res, 400, { error: 'send a JSON list of outcomes (or {"outcomes": [...]})' });
         let parsed;
-        try { parsed = list.map(normalizeOutcome); } catch (e) { return json(res, 400, { error: e.message }); }
+        try { parsed = list.map((o) => normalizeOutcome(o)); } catch (e) { return json(res, 400, { error: e.message }); }
         script = url.searchParams.get('append') ? [...script, ...parsed] : parsed;
         return json(res, 200, { remaining: script.length });
     }
     if (req.method === 'POST' && path === '/_control/reset') {
         script = [];
-        endpointScripts = { chat: [], embeddings: [] };
+        endpointScripts = emptyEndpointScripts();
+        batchApi.reset();
         requests = [];
         markerUses = new Map();
         window = { start: Date.now(), requests: 0, tokens: 0 };
@@ -781,7 +811,11 @@ async function control(req, res, path, raw) {
         if ('rpm' in body) config.rpm = Number(body.rpm);
         if ('tpm' in body) config.tpm = Number(body.tpm);
         if ('latency_ms' in body) config.latency_ms = Number(body.latency_ms);
-        return json(res, 200, { key: config.key, models: config.models, rpm: config.rpm, tpm: config.tpm, latency_ms: config.latency_ms });
+        if ('batch_ms' in body) {
+            if (!(Number.isFinite(body.batch_ms) && body.batch_ms >= 0)) return json(res, 400, { error: 'batch_ms is a number >= 0' });
+            config.batch_ms = body.batch_ms;
+        }
+        return json(res, 200, { key: config.key, models: config.models, rpm: config.rpm, tpm: config.tpm, latency_ms: config.latency_ms, batch_ms: config.batch_ms });
     }
     return json(res, 404, { error: `no control endpoint ${req.method} ${path}` });
 }
@@ -805,30 +839,41 @@ function checkAuth(req) {
 async function handle(req, res) {
     const url = new URL(req.url, 'http://127.0.0.1');
     const path = url.pathname;
-    const raw = await readBody(req);
-    if (path.startsWith('/_control/')) return control(req, res, path, raw);
+    const bodyBuf = await readBody(req);
+    if (path.startsWith('/_control/')) return control(req, res, path, bodyBuf.toString('utf8'));
 
     const ctx = { requestId: requestId(), started: Date.now(), record: null, closed: false };
     res.on('close', () => { ctx.closed = true; });
+    // A multipart body to /v1/files (an upload) is not JSON, and may be large: the log keeps its
+    // start; the upload handler records its fields in `json`.
+    const multipart = path.startsWith('/v1/files') && /^\s*multipart\//i.test(req.headers['content-type'] ?? '');
+    const raw = multipart ? bodyBuf.subarray(0, LOGGED_UPLOAD_BYTES).toString('utf8') : bodyBuf.toString('utf8');
     let parsed;
     let parseError = false;
-    try { parsed = raw === '' ? undefined : JSON.parse(raw); } catch { parseError = true; }
+    if (!multipart) { try { parsed = raw === '' ? undefined : JSON.parse(raw); } catch { parseError = true; } }
     ctx.record = {
         seq: ++seq, time: new Date().toISOString(), method: req.method, path: url.pathname + url.search,
         headers: req.headers, body: raw, json: parseError ? null : (parsed ?? null),
         request_id: ctx.requestId, status: null, outcome: null,
     };
+    if (multipart && bodyBuf.length > LOGGED_UPLOAD_BYTES) ctx.record.body_truncated_from = bodyBuf.length;
     requests.push(ctx.record);
 
     const route = `${req.method} ${path}`;
     const isChat = route === 'POST /v1/chat/completions';
     const isEmbeddings = route === 'POST /v1/embeddings';
     const isModels = req.method === 'GET' && (path === '/v1/models' || path.startsWith('/v1/models/'));
-    if (!isChat && !isEmbeddings && !isModels) {
+    const batchRoute = batchApi.match(req.method, path);
+    if (!isChat && !isEmbeddings && !isModels && (!batchRoute || batchRoute.name === 'invalid')) {
         return apiError(res, ctx, 404, `Invalid URL (${req.method} ${path})`, 'invalid_request_error', null, null);
     }
     const authErr = checkAuth(req);
     if (authErr) return apiError(res, ctx, ...authErr);
+    // The Files and Batch APIs: not counted in the live rate-limit window (a separate pool).
+    if (batchRoute) {
+        ctx.resourceId = batchRoute.id;
+        return batchApi.serve(batchRoute, req, res, ctx, url.searchParams, bodyBuf, { value: parsed, error: parseError });
+    }
 
     if (isModels) {
         const ids = config.models ?? ['gpt-4o', 'gpt-4o-mini', 'gpt-4o-2024-08-06', 'gpt-4.1', 'gpt-4.1-mini'];
@@ -850,17 +895,77 @@ async function handle(req, res) {
     }
     if (parsed === undefined) return apiError(res, ctx, 400, 'you must provide a model parameter', 'invalid_request_error', null, null);
     if (isEmbeddings) return embeddings(req, res, ctx, parsed);
+    return chatCompletions(req, res, ctx, parsed);
+}
+
+// POST /v1/chat/completions once the key and the JSON body are checked; also each line of a
+// chat batch (ctx.batch), so that a batch line gets exactly what a live request would.
+function chatCompletions(req, res, ctx, parsed) {
     const invalid = checkRequest(parsed);
     if (invalid) return apiError(res, ctx, ...invalid);
     if (config.models && !config.models.includes(parsed.model)) {
         return apiError(res, ctx, 404, `The model \`${parsed.model}\` does not exist or you do not have access to it.`, 'invalid_request_error', null, 'model_not_found');
     }
-    let outcome = endpointScripts.chat.length > 0 ? endpointScripts.chat.shift()
-        : script.length > 0 ? script.shift() : (markerOutcome(parsed.messages) ?? { behaviour: 'ok' });
-    // Every answer takes at least --latency (or /_control/config latency_ms), as a real model does.
-    if (config.latency_ms > 0 && outcome.latency_ms === undefined) outcome = { ...outcome, latency_ms: config.latency_ms };
-    return respond(req, res, ctx, parsed, outcome);
+    return respond(req, res, ctx, parsed, takeOutcome(ctx, 'chat', () => markerOutcome(parsed.messages)));
 }
+
+// The outcome of a live request that passed the checks: its endpoint's queue, then the shared
+// queue, then markers in its text. Every live answer takes at least --latency (or
+// /_control/config latency_ms), as a real model does. A batch line (ctx.batch) takes no scripted
+// outcome and no latency: only its markers (a latency marker is ignored there).
+function takeOutcome(ctx, endpoint, markers) {
+    if (ctx.batch) {
+        const o = { ...(markers() ?? { behaviour: 'ok' }) };
+        delete o.latency_ms;
+        return o;
+    }
+    let outcome = endpointScripts[endpoint].length > 0 ? endpointScripts[endpoint].shift()
+        : script.length > 0 ? script.shift() : (markers() ?? { behaviour: 'ok' });
+    if (config.latency_ms > 0 && outcome.latency_ms === undefined) outcome = { ...outcome, latency_ms: config.latency_ms };
+    return outcome;
+}
+
+// ---- Files and batches ----------------------------------------------------------------------
+
+// Runs one batch line through the live code path (chatCompletions or embeddings) and captures
+// the answer instead of sending it. Returns {status, text, requestId, hung, reset}.
+async function executeBatchLine(url, body) {
+    const cap = { status: null, text: null, reset: false };
+    const res = {
+        get destroyed() { return cap.reset; },
+        get writableEnded() { return cap.text !== null; },
+        writeHead(status) { cap.status = status; },
+        end(text) { cap.text = String(text ?? ''); },
+    };
+    const req = { socket: { destroy() { cap.reset = true; } }, headers: {} };
+    const ctx = { requestId: crypto.randomBytes(16).toString('hex'), started: Date.now(), record: null, closed: false, batch: true };
+    if (url === '/v1/embeddings') await embeddings(req, res, ctx, body);
+    else await chatCompletions(req, res, ctx, body);
+    return { status: cap.status, text: cap.text, requestId: ctx.requestId, reset: cap.reset, hung: cap.status === null && !cap.reset };
+}
+
+// A scripted outcome taken by a Files/Batch API request: waits its latency, then answers it when
+// it is a failure (scripted status, hang, reset, malformed). Returns true when the request is
+// done with (answered, or the client went away).
+async function scriptedAnswer(req, res, ctx, outcome, kind) {
+    if (outcome.latency_ms) {
+        await sleep(outcome.latency_ms);
+        if (ctx.closed) { if (ctx.record) ctx.record.status = 'client closed'; return true; }
+    }
+    return respondFailure(req, res, ctx, null, 0, outcome, kind);
+}
+
+function sendBytes(res, ctx, status, buf, headers = {}, contentType = 'application/octet-stream') {
+    if (res.destroyed || res.writableEnded) return;
+    res.writeHead(status, { 'content-type': contentType, 'content-length': buf.length, ...baseHeaders(ctx), ...headers });
+    res.end(buf);
+    if (ctx.record) { ctx.record.status = status; ctx.record.response_ms = Date.now() - ctx.started; }
+}
+
+const batchApi = createBatchApi({
+    config, send, sendBytes, apiError, executeLine: executeBatchLine, scriptedAnswer,
+    takeScripted: (queue) => endpointScripts[queue].shift() ?? null,
+});
 
 // ---- Server and lifetime --------------------------------------------------------------------
 
