@@ -135,10 +135,13 @@ BEGIN
     END;
     INSERT INTO @extschema@.steps (name, due, function, url, headers, status_column, data_column)
     VALUES (register_step.name, due, run_function, http_url, coalesce(http_headers, '{}'), status_column, data_column)
-    ON CONFLICT (name) DO UPDATE SET due = EXCLUDED.due, function = EXCLUDED.function, url = EXCLUDED.url,
+    ON CONFLICT ON CONSTRAINT steps_pkey DO UPDATE SET due = EXCLUDED.due, function = EXCLUDED.function, url = EXCLUDED.url,
                                      headers = EXCLUDED.headers, status_column = EXCLUDED.status_column,
                                      data_column = EXCLUDED.data_column;
-    EXECUTE format('DROP TRIGGER IF EXISTS %I ON @extschema@.applicants', trigger_name);
+    IF EXISTS (SELECT 1 FROM pg_catalog.pg_trigger t WHERE t.tgrelid = '@extschema@.applicants'::regclass
+                                                      AND t.tgname = trigger_name) THEN
+        EXECUTE format('DROP TRIGGER %I ON @extschema@.applicants', trigger_name);
+    END IF;
     EXECUTE format('CREATE TRIGGER %I AFTER INSERT OR UPDATE ON @extschema@.applicants FOR EACH ROW WHEN ((%s)) '
                    'EXECUTE FUNCTION @extschema@._step_due(%L)', trigger_name, due, register_step.name);
 END
