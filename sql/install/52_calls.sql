@@ -25,7 +25,8 @@
 -- _<kind>_answer(j jobs, response jsonb, body bytea) return a directive: null when the step is
 -- over and its result stored; {"call": request} to send a request; {"wait_ms", "code",
 -- "message"} to try again after wait_ms without charging an attempt (the service is pacing
--- us). An ERROR is the step's failure, retried when its SQLSTATE is transient (_job_outcome).
+-- us); {"poll_ms", "message"} to come back after poll_ms to see how far the service got (a
+-- batch), never charged. An ERROR is the step's failure, retried when its SQLSTATE is transient (_job_outcome).
 ------------------------------------------------------------------------------------------
 
 -- Test hook: a 'step' job whose payload (the pipeline owner's to write) holds debug_call sends
@@ -104,6 +105,13 @@ BEGIN
     ELSIF directive ? 'call' THEN
         outcome := 'call';
         request := directive -> 'call';
+    ELSIF directive ? 'poll_ms' THEN
+        -- Come back later to see how far the service got (a batch): no attempt charged, however long.
+        UPDATE jobs SET state = 'queued', attempts = attempts - 1, lease_expires_at = NULL,
+                        last_error = left(coalesce(directive ->> 'message', 'polling'), 2000),
+                        run_after = clock_timestamp() + make_interval(secs => greatest((directive ->> 'poll_ms')::double precision, 50) / 1000)
+         WHERE id = j.id;
+        outcome := 'retry';
     ELSE
         outcome := _job_outcome(j, coalesce(directive ->> 'code', '53000'),
                                 coalesce(directive ->> 'message', 'waiting for the service'),

@@ -50,6 +50,13 @@ BEGIN
             CASE WHEN total = 0 THEN 'completed' ELSE 'running' END, total, CASE WHEN total = 0 THEN now() END)
     RETURNING id INTO session;
     base := @extschema@._fair_at(uid);
+    IF total > 0 AND current_setting('resume_pipeline.llm_provider') = 'openai'
+       AND current_setting('resume_pipeline.openai_batch')::boolean THEN
+        -- One job sends the whole session through OpenAI's Batch API (_batch_begin).
+        INSERT INTO @extschema@.jobs (kind, target_id, user_id, payload, fair_at)
+        VALUES ('analysis', session, uid, jsonb_build_object('session', session, 'batch', to_jsonb(ids)), base);
+        RETURN session;
+    END IF;
     INSERT INTO @extschema@.jobs (kind, target_id, user_id, payload, fair_at)
     SELECT 'analysis', r.id, uid, jsonb_build_object('session', session), base + make_interval(secs => r.n - 1)
       FROM unnest(ids) WITH ORDINALITY AS r(id, n);
@@ -134,6 +141,9 @@ DECLARE
     t record;
     p job_postings;
 BEGIN
+    IF j.payload ? 'batch' THEN
+        RETURN _batch_begin(j);
+    END IF;
     SELECT * INTO t FROM _analysis_target(j);
     IF (t.s).id IS NULL THEN
         RETURN NULL;
@@ -163,6 +173,9 @@ DECLARE
     t record;
     v record;
 BEGIN
+    IF j.payload ? 'batch' THEN
+        RETURN _batch_answer(j, response, body);
+    END IF;
     SELECT * INTO t FROM _analysis_target(j);
     IF (t.s).id IS NULL THEN
         RETURN NULL;
@@ -202,3 +215,214 @@ CREATE TRIGGER session_status_inserted AFTER INSERT ON analysis_sessions
     FOR EACH ROW EXECUTE FUNCTION _session_status_changed();
 CREATE TRIGGER session_status_changed AFTER UPDATE OF status ON analysis_sessions
     FOR EACH ROW WHEN (OLD.status IS DISTINCT FROM NEW.status) EXECUTE FUNCTION _session_status_changed();
+
+------------------------------------------------------------------------------------------
+-- Sessions through OpenAI's Batch API (resume_pipeline.openai_batch, with the openai
+-- provider): half the price, answered within 24 hours. One job per session walks the steps,
+-- keeping where it is in its payload: upload the JSON Lines file of every résumé's verdict
+-- request (POST /files, purpose batch), create the batch (POST /batches, 24h), poll it
+-- (GET /batches/<id>, every 1 s at first and at most every minute, no attempt charged), then
+-- read its output and error files. Each answered line becomes the résumé's resume_analyses
+-- row exactly as a live answer would (custom_id is the résumé's id); a line the batch did
+-- not answer (expired, cancelled, a 429 or 5xx) is analysed live by its own job, so the
+-- session ends with the same rows either way.
+------------------------------------------------------------------------------------------
+
+CREATE FUNCTION _batch_request(method text, path text, body text DEFAULT NULL, content_type text DEFAULT NULL)
+    RETURNS jsonb
+    LANGUAGE sql STABLE
+RETURN jsonb_strip_nulls(jsonb_build_object(
+    'method', method, 'url', rtrim(current_setting('resume_pipeline.openai_base_url'), '/') || path,
+    'headers', CASE WHEN content_type IS NOT NULL THEN jsonb_build_object('Content-Type', content_type) END,
+    'body', body, 'auth', 'openai', 'dependency', 'openai_batch', 'max_bytes', 268435456));
+
+CREATE FUNCTION _batch_state(j jobs) RETURNS jsonb
+    LANGUAGE sql STABLE
+    SET search_path = @extschema@, pg_catalog, pg_temp
+RETURN (SELECT payload FROM jobs WHERE id = j.id);
+
+CREATE FUNCTION _batch_note(j jobs, note jsonb) RETURNS void
+    LANGUAGE sql
+    SET search_path = @extschema@, pg_catalog, pg_temp
+BEGIN ATOMIC
+    UPDATE jobs SET payload = payload || note WHERE id = j.id;
+END;
+
+CREATE FUNCTION _batch_begin(j jobs) RETURNS jsonb
+    LANGUAGE plpgsql
+    SET search_path = @extschema@, pg_catalog, pg_temp
+AS $$
+DECLARE
+    st jsonb := _batch_state(j);
+    s analysis_sessions;
+    p job_postings;
+    waiting int;
+    failed resumes;
+    lines text;
+    boundary text := md5(gen_random_uuid()::text) || md5(gen_random_uuid()::text);
+BEGIN
+    SELECT * INTO s FROM analysis_sessions WHERE id = (j.payload ->> 'session')::uuid AND user_id = j.user_id;
+    IF s.id IS NULL OR s.status <> 'running' THEN
+        RETURN NULL;
+    END IF;
+    IF st ? 'batch_id' THEN
+        RETURN jsonb_build_object('call', _batch_request('GET', '/batches/' || (st ->> 'batch_id')));
+    END IF;
+    -- Every résumé read first, as in a live session.
+    SELECT count(*) INTO waiting FROM resumes r
+     WHERE r.id IN (SELECT jsonb_array_elements_text(st -> 'batch')::uuid) AND r.user_id = s.user_id
+       AND r.status IN ('pending', 'processing');
+    IF waiting > 0 THEN
+        RETURN jsonb_build_object('poll_ms', 2000, 'message', format('waiting for %s résumés to be read', waiting));
+    END IF;
+    SELECT * INTO failed FROM resumes r
+     WHERE r.id IN (SELECT jsonb_array_elements_text(st -> 'batch')::uuid) AND r.user_id = s.user_id AND r.status = 'failed'
+     LIMIT 1;
+    IF failed.id IS NOT NULL THEN
+        RAISE EXCEPTION 'résumé "%" could not be read: %', failed.original_filename, failed.error USING ERRCODE = 'data_exception';
+    END IF;
+    SELECT * INTO p FROM job_postings WHERE id = s.job_posting_id AND user_id = s.user_id;
+    SELECT string_agg(jsonb_build_object('custom_id', r.id, 'method', 'POST', 'url', '/v1/chat/completions',
+                                         'body', (_verdict_request(_posting_json(p), r.parsed, r.raw_text) ->> 'body')::jsonb)::text,
+                      E'\n' ORDER BY r.id)
+      INTO lines
+      FROM resumes r
+     WHERE r.id IN (SELECT jsonb_array_elements_text(st -> 'batch')::uuid) AND r.user_id = s.user_id
+       AND NOT EXISTS (SELECT 1 FROM resume_analyses ra WHERE ra.resume_id = r.id AND ra.analysis_session_id = s.id);
+    IF lines IS NULL THEN
+        PERFORM _session_check(s.id);
+        RETURN NULL;
+    END IF;
+    PERFORM _batch_note(j, jsonb_build_object('batch_step', 'upload'));
+    RETURN jsonb_build_object('call', _batch_request('POST', '/files',
+        format(E'--%s\r\nContent-Disposition: form-data; name="purpose"\r\n\r\nbatch\r\n'
+               || E'--%s\r\nContent-Disposition: form-data; name="file"; filename="session-%s.jsonl"\r\n'
+               || E'Content-Type: application/jsonl\r\n\r\n%s\r\n--%s--\r\n',
+               boundary, boundary, s.id, lines, boundary),
+        'multipart/form-data; boundary=' || boundary));
+END
+$$;
+
+-- Stores one line of a batch's output or error file; true when the résumé got its row.
+-- members: the session's résumé ids as the keys of an object (looked up in O(log n)).
+CREATE FUNCTION _batch_line(j jobs, s analysis_sessions, line jsonb, members jsonb) RETURNS boolean
+    LANGUAGE plpgsql
+    SET search_path = @extschema@, pg_catalog, pg_temp
+AS $$
+DECLARE
+    r resumes;
+    a record;
+    status int := (line #>> '{response,status_code}')::int;
+BEGIN
+    SELECT * INTO r FROM resumes
+     WHERE id = CASE WHEN line ->> 'custom_id' ~* '^[0-9a-f]{8}-([0-9a-f]{4}-){3}[0-9a-f]{12}$' THEN (line ->> 'custom_id')::uuid END
+       AND user_id = s.user_id AND members ? (line ->> 'custom_id');
+    IF r.id IS NULL OR status IS DISTINCT FROM 200 OR jsonb_typeof(line #> '{response,body}') <> 'object' THEN
+        RETURN false;  -- not one of ours, or not answered: analysed live
+    END IF;
+    SELECT * INTO a FROM _chat_answer(_verdict_schema(), jsonb_build_object('status', 200, 'outcome', 'ok', 'headers', '{}'::jsonb),
+                                      convert_to((line #> '{response,body}')::text, 'UTF8'));
+    IF a.outcome <> 'ok' OR score_of(a.content) IS NULL THEN
+        -- A refusal or a verdict outside the schema fails the session, as it would live.
+        RAISE EXCEPTION 'model call failed (%) for résumé "%": %', a.outcome, r.original_filename, a.message
+            USING ERRCODE = 'data_exception';
+    END IF;
+    PERFORM _analysis_store(j, s, r, _verdict_clean(a.content) || jsonb_build_object('provider', 'openai', 'batch', true),
+                            a.usage || jsonb_build_object('batch_id', _batch_state(j) ->> 'batch_id'));
+    RETURN true;
+END
+$$;
+
+CREATE FUNCTION _batch_answer(j jobs, response jsonb, body bytea) RETURNS jsonb
+    LANGUAGE plpgsql
+    SET search_path = @extschema@, pg_catalog, pg_temp
+AS $$
+DECLARE
+    st jsonb := _batch_state(j);
+    s analysis_sessions;
+    status int := coalesce((response ->> 'status')::int, 0);
+    answer jsonb;
+    polls int := coalesce((st ->> 'polls')::int, 0);
+    line text;
+    n int;
+    members jsonb;
+BEGIN
+    SELECT * INTO s FROM analysis_sessions WHERE id = (j.payload ->> 'session')::uuid AND user_id = j.user_id;
+    IF s.id IS NULL OR s.status <> 'running' THEN
+        RETURN NULL;
+    END IF;
+    PERFORM _transport_check('the Batch API', response);
+    IF status = 429 THEN
+        RETURN jsonb_build_object('wait_ms', coalesce(_wait_asked_ms(response), 5000), 'code', '53300',
+                                  'message', 'waiting: the Batch API is rate-limiting us');
+    END IF;
+    IF status <> 200 THEN
+        PERFORM _http_failure('the Batch API', response, body);
+    END IF;
+    CASE coalesce(st ->> 'batch_step', '')
+        WHEN 'upload' THEN
+            answer := _json_answer('the Batch API', body);
+            IF jsonb_typeof(answer -> 'id') <> 'string' THEN
+                RAISE EXCEPTION 'the Batch API answered an upload without a file id' USING ERRCODE = 'protocol_violation';
+            END IF;
+            PERFORM _batch_note(j, jsonb_build_object('batch_step', 'create', 'input_file_id', answer ->> 'id'));
+            RETURN jsonb_build_object('call', _batch_request('POST', '/batches', jsonb_build_object(
+                'input_file_id', answer ->> 'id', 'endpoint', '/v1/chat/completions', 'completion_window', '24h',
+                'metadata', jsonb_build_object('resume_pipeline_session', s.id::text))::text, 'application/json'));
+        WHEN 'create', 'poll' THEN
+            answer := _json_answer('the Batch API', body);
+            IF jsonb_typeof(answer -> 'id') <> 'string' OR jsonb_typeof(answer -> 'status') <> 'string' THEN
+                RAISE EXCEPTION 'the Batch API answered a batch without an id or status' USING ERRCODE = 'protocol_violation';
+            END IF;
+            PERFORM _batch_note(j, jsonb_build_object('batch_step', 'poll', 'batch_id', answer ->> 'id',
+                                                      'batch_status', answer ->> 'status', 'polls', polls + 1,
+                                                      'output_file_id', answer -> 'output_file_id',
+                                                      'error_file_id', answer -> 'error_file_id'));
+            IF answer ->> 'status' IN ('validating', 'in_progress', 'finalizing', 'cancelling') THEN
+                -- Polled again later, outside any slot: 1 s, 2 s, 4 s … at most a minute.
+                RETURN jsonb_build_object('poll_ms', least(1000 * 2 ^ least(polls, 6), 60000),
+                                          'message', format('waiting for batch %s (%s)', answer ->> 'id', answer ->> 'status'));
+            ELSIF answer ->> 'status' = 'failed' THEN
+                RAISE EXCEPTION 'batch % failed: %', answer ->> 'id',
+                    left(coalesce(answer #>> '{errors,data,0,message}', 'no reason given'), 300)
+                    USING ERRCODE = 'data_exception';
+            END IF;
+            -- completed, expired or cancelled: read what it answered.
+            IF jsonb_typeof(answer -> 'output_file_id') = 'string' THEN
+                PERFORM _batch_note(j, jsonb_build_object('batch_step', 'output'));
+                RETURN jsonb_build_object('call', _batch_request('GET', '/files/' || (answer ->> 'output_file_id') || '/content'));
+            ELSIF jsonb_typeof(answer -> 'error_file_id') = 'string' THEN
+                PERFORM _batch_note(j, jsonb_build_object('batch_step', 'errors'));
+                RETURN jsonb_build_object('call', _batch_request('GET', '/files/' || (answer ->> 'error_file_id') || '/content'));
+            END IF;
+        WHEN 'output', 'errors' THEN
+            n := 0;
+            members := (SELECT jsonb_object_agg(x, true) FROM jsonb_array_elements_text(st -> 'batch') x);
+            FOR line IN SELECT l FROM regexp_split_to_table(convert_from(body, 'UTF8'), E'\n') l WHERE btrim(l) <> '' LOOP
+                BEGIN
+                    IF _batch_line(j, s, line::jsonb, members) THEN
+                        n := n + 1;
+                    END IF;
+                EXCEPTION WHEN invalid_text_representation THEN
+                    NULL;  -- a line that is not JSON: its résumé is analysed live
+                END;
+            END LOOP;
+            IF st ->> 'batch_step' = 'output' AND jsonb_typeof(st -> 'error_file_id') = 'string' THEN
+                PERFORM _batch_note(j, jsonb_build_object('batch_step', 'errors'));
+                RETURN jsonb_build_object('call', _batch_request('GET', '/files/' || (st ->> 'error_file_id') || '/content'));
+            END IF;
+        ELSE
+            RAISE EXCEPTION 'batch job in an unknown step' USING ERRCODE = 'internal_error';
+    END CASE;
+    -- Whatever the batch did not answer is analysed live, one job per résumé.
+    SELECT * INTO s FROM analysis_sessions WHERE id = s.id;
+    IF s.status = 'running' THEN
+        INSERT INTO jobs (kind, target_id, user_id, payload, fair_at)
+        SELECT 'analysis', r.id, s.user_id, jsonb_build_object('session', s.id), _fair_at(s.user_id)
+          FROM (SELECT jsonb_array_elements_text(st -> 'batch')::uuid AS id) r
+         WHERE NOT EXISTS (SELECT 1 FROM resume_analyses ra WHERE ra.resume_id = r.id AND ra.analysis_session_id = s.id);
+        PERFORM _session_check(s.id);
+    END IF;
+    RETURN NULL;
+END
+$$;

@@ -139,7 +139,42 @@ SQL
             curl -s "http://127.0.0.1:$RP_OPENAI_PORT/_control/requests?path=/v1/chat/completions" | node -e '
                 let s = ""; process.stdin.on("data", d => s += d).on("end", () => console.log(JSON.parse(s).requests.length));')"
     curl -s -X POST "http://127.0.0.1:$RP_OPENAI_PORT/_control/config" -H 'Content-Type: application/json' -d '{"latency_ms": 0}' >/dev/null
-    q -c "ALTER SYSTEM RESET resume_pipeline.llm_provider" -c "SELECT pg_reload_conf()" >/dev/null
+
+    # The same through OpenAI's Batch API: one file, one batch, no live call; then a batch that
+    # expires with 20 lines unanswered, which are analysed live.
+    q -c "ALTER SYSTEM SET resume_pipeline.openai_batch = on" -c "SELECT pg_reload_conf()" >/dev/null
+    curl -s -X POST "http://127.0.0.1:$RP_OPENAI_PORT/_control/reset" >/dev/null
+    curl -s -X POST "http://127.0.0.1:$RP_OPENAI_PORT/_control/config" -H 'Content-Type: application/json' -d '{"batch_ms": 300}' >/dev/null
+    q -d rp_an -c "INSERT INTO resume_pipeline.job_postings (id, user_id, title, description, required_skills) VALUES
+                   ('dddddddd-0000-4000-8000-000000000005', '$an_user', 'Platform Engineer', 'Go and Kubernetes.', '{Go,Kubernetes}'),
+                   ('dddddddd-0000-4000-8000-000000000006', '$an_user', 'Line Cook', 'Butchery and pastry.', '{Pastry}')" >/dev/null
+    sleep 1
+    IFS='|' read -r id secs <<<"$(an_session dddddddd-0000-4000-8000-000000000005 'batch round')"
+    echo "# a 50-résumé session through the Batch API (the stand-in answers in 0.3 s) took $secs s"
+    q -d rp_an -c "SELECT '# ' || coalesce(s.error, '') || ' ' || coalesce(string_agg(j.state || ':' || coalesce(j.last_error, ''), ', '), '')
+                     FROM resume_pipeline.analysis_sessions s LEFT JOIN resume_pipeline.jobs j ON j.target_id = s.id
+                    WHERE s.id = '$id' AND s.status <> 'completed' GROUP BY s.error"
+    an_counts() {  # files uploads|batches created|live chat calls
+        curl -s "http://127.0.0.1:$RP_OPENAI_PORT/_control/requests" | node -e '
+            let s = ""; process.stdin.on("data", d => s += d).on("end", () => { const r = JSON.parse(s).requests;
+              console.log([r.filter(x => x.method === "POST" && x.path === "/v1/files").length,
+                           r.filter(x => x.method === "POST" && x.path === "/v1/batches").length,
+                           r.filter(x => x.path === "/v1/chat/completions").length].join("|")); });'
+    }
+    t_expect "batch: completed with 50 analyses from one uploaded file and one batch, no live model call" "completed|50|50|1|1|0" \
+        "$(q -d rp_an -c "SELECT s.status || '|' || s.total || '|' ||
+                                 (SELECT count(*) FROM resume_pipeline.resume_analyses ra WHERE ra.analysis_session_id = s.id
+                                     AND (ra.analysis ->> 'batch')::boolean AND ra.usage ? 'batch_id' AND ra.score IS NOT NULL)
+                            FROM resume_pipeline.analysis_sessions s WHERE s.id = '$id'")|$(an_counts)"
+    curl -s -X POST "http://127.0.0.1:$RP_OPENAI_PORT/_control/script?endpoint=batches" -H 'Content-Type: application/json' -d '["expired:30"]' >/dev/null
+    IFS='|' read -r id secs <<<"$(an_session dddddddd-0000-4000-8000-000000000006 'expiring batch')"
+    t_expect "batch that expires: 30 lines from the batch, the other 20 analysed live, completed" "completed|30|20|2|2|20" \
+        "$(q -d rp_an -c "SELECT s.status || '|' ||
+                                 count(*) FILTER (WHERE (ra.analysis ->> 'batch')::boolean) || '|' ||
+                                 count(*) FILTER (WHERE NOT coalesce((ra.analysis ->> 'batch')::boolean, false))
+                            FROM resume_pipeline.analysis_sessions s JOIN resume_pipeline.resume_analyses ra ON ra.analysis_session_id = s.id
+                           WHERE s.id = '$id' GROUP BY s.status")|$(an_counts)"
+    q -c "ALTER SYSTEM RESET resume_pipeline.llm_provider" -c "ALTER SYSTEM RESET resume_pipeline.openai_batch" -c "SELECT pg_reload_conf()" >/dev/null
     sleep 1
 
     # RLS: another user cannot start a session over these résumés, nor see the analyses.
