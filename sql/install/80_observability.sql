@@ -28,7 +28,12 @@ BEGIN ATOMIC
                              'resume_pipeline_storage in the data directory'),
             'directory', (SELECT d.oid::text FROM pg_database d WHERE d.datname = current_database()),
             'circuit', _circuit_state('storage')),
-        'model', jsonb_build_object('provider', 'builtin', 'circuit', _circuit_state('model')),
+        'model', jsonb_build_object('provider', current_setting('resume_pipeline.llm_provider'), 'circuit', _circuit_state('model')),
+        'github', jsonb_build_object('base_url', current_setting('resume_pipeline.github_base_url', true),
+                                     'circuit', _circuit_state('github')),
+        'linkedin', jsonb_build_object('configured', coalesce(current_setting('resume_pipeline.linkedin_provider_url', true), '') <> '',
+                                       'circuit', _circuit_state('linkedin')),
+        'embedding_model', nullif(current_setting('resume_pipeline.embedding_model', true), ''),
         'model_rate_limit', _rate_limit_health(),
         'queue_depth', (SELECT count(*) FROM jobs WHERE state = 'queued'),
         'running', (SELECT count(*) FROM jobs WHERE state = 'running'),
@@ -95,7 +100,11 @@ BEGIN
                || format(E'resume_pipeline_circuit_open{dependency="storage"} %s\n',
                          (_circuit_state('storage') ->> 'state' IN ('open', 'half_open'))::int)
                || format(E'resume_pipeline_circuit_open{dependency="model"} %s\n',
-                         (_circuit_state('model') ->> 'state' IN ('open', 'half_open'))::int);
+                         (_circuit_state('model') ->> 'state' IN ('open', 'half_open'))::int)
+               || format(E'resume_pipeline_circuit_open{dependency="github"} %s\n',
+                         (_circuit_state('github') ->> 'state' IN ('open', 'half_open'))::int)
+               || format(E'resume_pipeline_circuit_open{dependency="linkedin"} %s\n',
+                         (_circuit_state('linkedin') ->> 'state' IN ('open', 'half_open'))::int);
     out := out || E'# HELP resume_pipeline_storage_read_seconds Storage read latency over the last 1024 reads.\n'
                || E'# TYPE resume_pipeline_storage_read_seconds summary\n';
     FOR r IN SELECT * FROM _storage_read_latency() LOOP
