@@ -194,6 +194,20 @@ SQL
     q -d rp_an >/dev/null <<SQL
 CREATE FUNCTION public.name_length(applicant jsonb) RETURNS jsonb LANGUAGE sql
     RETURN jsonb_build_object('name_length', length(applicant ->> 'name'));
+-- Fails with an I/O error (transient) on its very first call, then answers. The count is a
+-- sequence: the failed call's rollback does not undo it.
+CREATE SEQUENCE public.flaky_seq;
+CREATE FUNCTION public.flaky(applicant jsonb) RETURNS jsonb LANGUAGE plpgsql AS \$f\$
+DECLARE
+    n bigint := nextval('public.flaky_seq');
+BEGIN
+    IF n = 1 THEN
+        RAISE EXCEPTION 'flaky: first call fails' USING ERRCODE = 'io_error';
+    END IF;
+    RETURN jsonb_build_object('calls', n);
+END
+\$f\$;
+SELECT resume_pipeline.register_step('flaky', \$\$NEW.name IS NOT NULL\$\$, 'public.flaky(jsonb)');
 ALTER TABLE resume_pipeline.applicants ADD COLUMN notify_status resume_pipeline.processing_status NOT NULL DEFAULT 'not_provided',
                                        ADD COLUMN notify_data jsonb;
 SELECT resume_pipeline.register_step('name_length', \$\$NEW.name IS NOT NULL\$\$, 'public.name_length(jsonb)');
@@ -208,7 +222,12 @@ SQL
                  echo "INSERT INTO resume_pipeline.applicants (id, user_id, name) VALUES ('e0000000-0000-4000-8000-000000000001', '$an_user', 'Ada Lovelace');"
                  echo "SELECT pg_sleep(4);"; } | psql -X -q -A -t -d rp_an 2>&1 |
                sed -n "s/^Asynchronous notification \"$channel\" with payload \"\(.*\)\" received.*/\1/p" | grep applicant_steps)
-    wait_for rp_an "SELECT count(*) = 2 FROM resume_pipeline.applicant_steps WHERE status = 'ready'" 30
+    wait_for rp_an "SELECT count(*) = 3 FROM resume_pipeline.applicant_steps WHERE status = 'ready'" 30
+    wait_for rp_an "SELECT count(*) = 1 FROM resume_pipeline.applicant_steps WHERE step = 'flaky' AND status = 'ready'" 30
+    t_expect "steps: a SQL step that fails transiently is retried and ends ready" "ready|2|2" \
+        "$(q -d rp_an -c "SELECT s.status || '|' || (s.data ->> 'calls') || '|' ||
+                                 (SELECT j.attempts FROM resume_pipeline.jobs j WHERE j.kind = 'step' AND j.payload ->> 'step' = 'flaky')
+                            FROM resume_pipeline.applicant_steps s WHERE s.step = 'flaky'")"
     t_expect "steps: the SQL step's result, from the applicant's row" "ready|12" \
         "$(echo "SELECT status || '|' || (data ->> 'name_length') FROM resume_pipeline.applicant_steps WHERE step = 'name_length';" | an_as "$an_user")"
     t_expect "steps: the HTTP step retried after a 500 and stored the endpoint's answer in its columns" "ready|true|ready|2" \

@@ -203,6 +203,14 @@ $(q -d rp_en -c "SELECT kind, state, attempts, last_error FROM resume_pipeline.j
                            r.length ? r[0].json.response_format.json_schema.strict : "",
                            (m.includes("<job_posting>") && m.includes("Grace Hopper")) ? "t" : "f"].join("|"));
             });')"
+    # The whole chain with the model: it reads the CV (its profile URLs name the GitHub user),
+    # then gh, then the verdict.
+    en_applicant a0000000-0000-4000-8000-000000000003 "$en_dir/ada.pdf"
+    en_settled a0000000-0000-4000-8000-000000000003
+    t_expect "model: cv → gh (the profile the model read from the CV) → ai by themselves, completed with a score" \
+        "completed|ready|ready|not_provided|ready|true|ada-l|true|openai" \
+        "$(en_state a0000000-0000-4000-8000-000000000003)|$(q -d rp_en -c "SELECT gh_username || '|' || (cv_llm_usage ->> 'model' IS NOT NULL) || '|' || (ai_data ->> 'provider')
+            FROM resume_pipeline.applicants WHERE id = 'a0000000-0000-4000-8000-000000000003'")"
     local outcome id n=5
     for outcome in refusal schema_violation; do
         id=a0000000-0000-4000-8000-00000000000$n
