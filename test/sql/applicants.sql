@@ -2,8 +2,8 @@
 -- name/email/phone following cv_data.
 SET search_path = resume_pipeline, public;
 -- Each test file starts from empty tables (pg_regress runs them all in one database).
-TRUNCATE users, files, resumes, resume_versions, job_postings, analysis_sessions, resume_analyses,
-         applicants, jobs;
+TRUNCATE users, files, resumes, resume_versions, job_postings, analysis_sessions, resume_analyses, embeddings,
+         applicants, applicant_steps, jobs;
 \set alice '''aaaaaaaa-0000-4000-8000-00000000000a'''
 
 -- Every combination of the seed's rule: failed when cv or li is error; completed when ai is

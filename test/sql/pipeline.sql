@@ -6,8 +6,8 @@
 \set fx :abs_srcdir '/../build/fixtures'
 SET search_path = resume_pipeline, public;
 -- Each test file starts from empty tables (pg_regress runs them all in one database).
-TRUNCATE users, files, resumes, resume_versions, job_postings, analysis_sessions, resume_analyses,
-         applicants, jobs;
+TRUNCATE users, files, resumes, resume_versions, job_postings, analysis_sessions, resume_analyses, embeddings,
+         applicants, applicant_steps, jobs;
 \set SHOW_CONTEXT never
 \set alice '''aaaaaaaa-0000-4000-8000-00000000000a'''
 \set bob '''bbbbbbbb-0000-4000-8000-00000000000b'''

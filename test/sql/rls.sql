@@ -4,8 +4,8 @@
 \set samples :abs_srcdir '/../build/samples'
 SET search_path = resume_pipeline, public;
 -- Each test file starts from empty tables (pg_regress runs them all in one database).
-TRUNCATE users, files, resumes, resume_versions, job_postings, analysis_sessions, resume_analyses,
-         applicants, jobs;
+TRUNCATE users, files, resumes, resume_versions, job_postings, analysis_sessions, resume_analyses, embeddings,
+         applicants, applicant_steps, jobs;
 \set SHOW_CONTEXT never
 \set ada `base64 -w0 :samples/ada_whitfield.pdf`
 \set jonas `base64 -w0 :samples/jonas_becker.pdf`
