@@ -44,3 +44,39 @@ RETURNING name, email, phone;
 INSERT INTO applicants (user_id, cv_file_id) VALUES (:alice, '00000000-0000-4000-8000-000000000000');
 \echo :LAST_ERROR_SQLSTATE
 DELETE FROM applicants;
+
+-- The GitHub login the gh step reads: from a profile URL, a GitHub network with a username, or
+-- basics.url; never GitHub's own pages, an invalid login, or a look-alike host; a login given
+-- by hand wins. Each one found makes the gh step pending with a job.
+INSERT INTO applicants (user_id, cv_data, gh_username) VALUES
+    (:alice, '{"basics": {"profiles": [{"network": "LinkedIn", "url": "https://linkedin.com/in/x"}, {"url": "https://github.com/Ada-L/"}]}}', NULL),
+    (:alice, '{"basics": {"profiles": [{"network": "GitHub", "username": "grace-h"}]}}', NULL),
+    (:alice, '{"basics": {"url": "www.github.com/linus?tab=repositories"}}', NULL),
+    (:alice, '{"basics": {"url": "https://github.com/orgs/acme"}}', NULL),
+    (:alice, '{"basics": {"url": "https://github.com/-bad-"}}', NULL),
+    (:alice, '{"basics": {"url": "https://notgithub.com/ada"}}', NULL),
+    (:alice, '{"basics": {"profiles": "not a list", "url": 42}}', NULL),
+    (:alice, '{"basics": {"url": "https://github.com/ada"}}', 'typed-login');
+SELECT cv_data #>> '{basics,url}' AS url, gh_username, gh_status,
+       (SELECT count(*) FROM jobs j WHERE j.target_id = a.id AND j.kind = 'gh') AS gh_jobs
+  FROM applicants a ORDER BY a.created_at, a.gh_username NULLS LAST, 1;
+DELETE FROM applicants;
+DELETE FROM jobs;
+
+-- The ai step is due once the CV is ready and gh/li are over; a new job posting asks again.
+INSERT INTO job_postings (id, user_id, title) VALUES
+    ('dddddddd-0000-4000-8000-000000000001', :alice, 'One'), ('dddddddd-0000-4000-8000-000000000002', :alice, 'Two');
+INSERT INTO applicants (id, user_id, cv_status, gh_status, job_posting_id) VALUES
+    ('cccccccc-0000-4000-8000-000000000001', :alice, 'ready', 'processing', 'dddddddd-0000-4000-8000-000000000001');
+SELECT ai_status, (SELECT count(*) FROM jobs WHERE kind = 'ai') AS ai_jobs FROM applicants;
+UPDATE applicants SET gh_status = 'ready';
+SELECT ai_status, (SELECT count(*) FROM jobs WHERE kind = 'ai') AS ai_jobs FROM applicants;
+UPDATE applicants SET ai_status = 'ready', ai_data = '{"score": 70}';
+UPDATE applicants SET job_posting_id = 'dddddddd-0000-4000-8000-000000000002';
+SELECT ai_status, ai_data, score, (SELECT count(*) FROM jobs WHERE kind = 'ai') AS ai_jobs FROM applicants;
+-- Another user's posting is refused like one that does not exist.
+UPDATE applicants SET job_posting_id = 'eeeeeeee-0000-4000-8000-00000000000e';
+\echo :LAST_ERROR_SQLSTATE
+DELETE FROM applicants;
+DELETE FROM jobs;
+DELETE FROM job_postings;
