@@ -190,6 +190,20 @@ SQL
     t_expect "RLS: another user's general session covers none of this user's résumés" "completed|0" \
         "$(q -d rp_an -c "SELECT status || '|' || total FROM resume_pipeline.analysis_sessions WHERE id = '$id'")"
 
+    # The call machinery is the pipeline's own: a user can neither send requests through it (it
+    # adds keys, and reaches any host), nor pause a service for everyone, nor read the steps.
+    local fn
+    for fn in "_http_call('{\"url\": \"http://127.0.0.1:1/\"}')" "_chat_request('{}', 'x', 'x', 'x')" \
+              "_dependency_pause('github', 100000)" "_circuit_record('github', false)" \
+              "_start_call_job(gen_random_uuid())" "_batch_request('GET', '/files')"; do
+        t_expect "privileges: a user may not call resume_pipeline.${fn%%(*}" "ERROR:  permission denied for function ${fn%%(*}" \
+            "$(echo "SELECT resume_pipeline.$fn;" | an_as "$an_user" | head -1)"
+    done
+    t_expect "privileges: a user may not read the registered steps" "ERROR:  permission denied for table steps" \
+        "$(echo "SELECT * FROM resume_pipeline.steps;" | an_as "$an_user" | head -1)"
+    t_expect "privileges: a user may call score_fit" "t" \
+        "$(echo "SELECT (resume_pipeline.score_fit('{}', 'Go developer', '{\"title\": \"Go\"}') ->> 'score') IS NOT NULL;" | an_as "$an_user")"
+
     # Steps users register: a SQL function and an HTTP endpoint.
     q -d rp_an >/dev/null <<SQL
 CREATE FUNCTION public.name_length(applicant jsonb) RETURNS jsonb LANGUAGE sql
