@@ -656,9 +656,13 @@ rp_applicant_write(PG_FUNCTION_ARGS)
 		}
 	}
 
-	/* A GitHub user newly named: the gh step is due. */
+	/*
+	 * A GitHub user newly named: the gh step is due, unless resume_pipeline.github_base_url is
+	 * empty (no GitHub, as on a machine without network).
+	 */
 	if (!ISNULL(new, c[A_GH_USERNAME]) && (inserting || text_distinct(old, new, c[A_GH_USERNAME])) &&
-		DatumGetObjectId(VAL(new, c[A_GH_STATUS])) != processing)
+		DatumGetObjectId(VAL(new, c[A_GH_STATUS])) != processing &&
+		setting_is_set("resume_pipeline.github_base_url"))
 		VAL(new, c[A_GH_STATUS]) = ObjectIdGetDatum(pending);
 	queue_gh = !ISNULL(new, c[A_GH_USERNAME]) && DatumGetObjectId(VAL(new, c[A_GH_STATUS])) == pending &&
 		(inserting || VAL(old, c[A_GH_STATUS]) != VAL(new, c[A_GH_STATUS]) ||
