@@ -17,7 +17,7 @@ RESUMES=${RESUMES:-50}
 LATENCY_MS=${LATENCY_MS:-500}
 TASKS=${TASKS:-10}
 BATCH_MS=${BATCH_MS:-300}
-[[ $RESUMES =~ ^[1-9][0-9]*$ && $LATENCY_MS =~ ^[0-9]+$ && $TASKS =~ ^[2-9][0-9]*$ && $BATCH_MS =~ ^[0-9]+$ ]] ||
+[[ $RESUMES =~ ^[1-9][0-9]*$ && $LATENCY_MS =~ ^[0-9]+$ && $TASKS =~ ^[0-9]+$ && $TASKS -ge 2 && $BATCH_MS =~ ^[0-9]+$ ]] ||
     { echo "RESUMES, LATENCY_MS, BATCH_MS must be integers, TASKS at least 2" >&2; exit 1; }
 USER_ID=aaaaaaaa-0000-4000-8000-00000000000a
 
