@@ -582,8 +582,7 @@ rp_applicant_write(PG_FUNCTION_ARGS)
 				new;
 	Oid			status_type,
 				pending,
-				not_provided,
-				processing;
+				not_provided;
 	Oid			nsp;
 	bool		queue_cv = false,
 				queue_gh = false,
@@ -613,7 +612,6 @@ rp_applicant_write(PG_FUNCTION_ARGS)
 	status_type = TupleDescAttr(desc, c[A_CV_STATUS] - 1)->atttypid;
 	pending = enum_value(&processing_labels, status_type, "pending");
 	not_provided = enum_value(&processing_labels, status_type, "not_provided");
-	processing = enum_value(&processing_labels, status_type, "processing");
 	nsp = RelationGetNamespace(rel);
 
 	/* A newly named CV is waiting for its step. */
@@ -658,10 +656,10 @@ rp_applicant_write(PG_FUNCTION_ARGS)
 
 	/*
 	 * A GitHub user newly named: the gh step is due, unless resume_pipeline.github_base_url is
-	 * empty (no GitHub, as on a machine without network).
+	 * empty (no GitHub, as on a machine without network). A job still reading the previous
+	 * login drops its result (it stores only for the login it read).
 	 */
 	if (!ISNULL(new, c[A_GH_USERNAME]) && (inserting || text_distinct(old, new, c[A_GH_USERNAME])) &&
-		DatumGetObjectId(VAL(new, c[A_GH_STATUS])) != processing &&
 		setting_is_set("resume_pipeline.github_base_url"))
 		VAL(new, c[A_GH_STATUS]) = ObjectIdGetDatum(pending);
 	queue_gh = !ISNULL(new, c[A_GH_USERNAME]) && DatumGetObjectId(VAL(new, c[A_GH_STATUS])) == pending &&
@@ -673,7 +671,6 @@ rp_applicant_write(PG_FUNCTION_ARGS)
 	 * (resume_pipeline.linkedin_provider_url); without one li_status stays not_provided.
 	 */
 	if (!ISNULL(new, c[A_LI_URL]) && (inserting || text_distinct(old, new, c[A_LI_URL])) &&
-		DatumGetObjectId(VAL(new, c[A_LI_STATUS])) != processing &&
 		setting_is_set("resume_pipeline.linkedin_provider_url"))
 		VAL(new, c[A_LI_STATUS]) = ObjectIdGetDatum(pending);
 	queue_li = !ISNULL(new, c[A_LI_URL]) && DatumGetObjectId(VAL(new, c[A_LI_STATUS])) == pending &&

@@ -80,3 +80,12 @@ UPDATE applicants SET job_posting_id = 'eeeeeeee-0000-4000-8000-00000000000e';
 DELETE FROM applicants;
 DELETE FROM jobs;
 DELETE FROM job_postings;
+
+-- Another GitHub login named while the step runs: pending again with a job of its own (the
+-- running job stores nothing for a login it did not read).
+INSERT INTO applicants (id, user_id, gh_username) VALUES ('cccccccc-0000-4000-8000-000000000002', :alice, 'first-login');
+UPDATE applicants SET gh_status = 'processing';
+UPDATE applicants SET gh_username = 'second-login';
+SELECT gh_username, gh_status, (SELECT count(*) FROM jobs WHERE kind = 'gh') AS gh_jobs FROM applicants;
+DELETE FROM applicants;
+DELETE FROM jobs;
