@@ -13,7 +13,7 @@ OBJS       = src/pg/module.o src/pg/settings.o src/pg/parser_client.o src/pg/doc
 # The few core pieces the backend itself runs (name checks, the model client: reading the
 # model's answer is exception-safe and fuzzed); documents never are.
 MODULE_CORE_OBJS = src/core/object_path.o src/core/utf8_text.o src/core/llm_resume.o src/core/llm_schema.o \
-                   src/net/http_post.o src/net/s3_client.o
+                   src/net/s3_client.o
 SHLIB_LINK = -lstdc++ $(shell pkg-config --libs libcurl libxml-2.0 libcrypto)
 PG_CXXFLAGS = -std=c++17 -fvisibility=hidden -Wall -Wextra $(WERROR)
 # The install script is built from per-area sources (sql/install/NN_area.sql, joined in order).

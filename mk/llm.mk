@@ -18,7 +18,7 @@ NET_CLIENT_TEST_LIB = build/net_client_test_lib.o
 $(NET_CLIENT_TEST_LIB): src/pg/net_client.cpp src/pg/net_client.h src/net/*.h src/core/*.h
 	@mkdir -p build
 	$(CXX) $(NET_CXXFLAGS) -c -o $@ $<
-$(NET_CLIENT_TEST): test/net/net_client_test.cpp $(NET_CLIENT_TEST_LIB) src/net/http_post.o src/net/http_request.o \
+$(NET_CLIENT_TEST): test/net/net_client_test.cpp $(NET_CLIENT_TEST_LIB) src/net/http_request.o \
                     src/net/s3_client.o src/core/llm_resume.o src/core/llm_schema.o src/core/utf8_text.o
 	$(CXX) $(NET_CXXFLAGS) -o $@ $^ -lgtest -lgtest_main -pthread $(shell pkg-config --libs $(NET_PKGS))
 

@@ -128,7 +128,7 @@ size_t on_header(char *data, size_t size, size_t n, void *arg) {
 }
 
 void redact(std::string &s, const std::string &secret) {
-    if (secret.size() < 4) return;
+    if (secret.empty()) return;
     for (size_t at = s.find(secret); at != std::string::npos; at = s.find(secret, at))
         s.replace(at, secret.size(), "[redacted]");
 }
@@ -174,7 +174,7 @@ std::string http_header_problem(const std::string &name, const std::string &valu
     return "";
 }
 
-HttpRequestPtr http_request_prepare(const HttpRequestConfig &config, HttpResponse *refused) {
+HttpRequestPtr http_request_prepare(HttpRequestConfig config, HttpResponse *refused) {
     if (std::string why = url_problem(config.url); !why.empty()) return refuse(refused, why);
     if (config.method == HttpMethod::Get && config.has_body) return refuse(refused, "a GET request has no body");
     if (config.authorization.find_first_of("\r\n", 0) != std::string::npos ||
@@ -193,9 +193,9 @@ HttpRequestPtr http_request_prepare(const HttpRequestConfig &config, HttpRespons
     HttpRequestPtr p(new HttpRequest);
     p->easy = curl_easy_init();
     if (!p->easy) throw std::bad_alloc();
-    p->url = config.url;
-    p->authorization = config.authorization;
-    p->body = config.body;
+    p->url = std::move(config.url);
+    p->authorization = std::move(config.authorization);
+    p->body = std::move(config.body);  // a model request can be megabytes: not copied
     p->max_response_bytes = config.max_response_bytes;
     // No 100-continue round trip: the server answers the whole request.
     append_header(p->headers, "Expect:");
@@ -203,7 +203,7 @@ HttpRequestPtr http_request_prepare(const HttpRequestConfig &config, HttpRespons
         append_header(p->headers, value.empty() ? name + ";" : name + ": " + value);  // "X;" sends it empty
     if (config.has_body && !content_type && !config.default_content_type.empty())
         append_header(p->headers, "Content-Type: " + config.default_content_type);
-    if (!config.authorization.empty()) append_header(p->headers, "Authorization: " + config.authorization);
+    if (!p->authorization.empty()) append_header(p->headers, "Authorization: " + p->authorization);
 
     CURL *e = p->easy;
     curl_easy_setopt(e, CURLOPT_URL, p->url.c_str());
@@ -273,8 +273,11 @@ HttpResponse http_request_finish(HttpRequest &p, int code) {
     }
     r.timed_out = code == CURLE_OPERATION_TIMEDOUT;
     r.error = p.curl_error[0] ? p.curl_error : curl_easy_strerror(static_cast<CURLcode>(code));
-    // libcurl never echoes request headers, but make sure the key cannot appear.
+    // libcurl never echoes request headers, but make sure the key cannot appear, alone
+    // ("Bearer KEY" → KEY) or whole.
     redact(r.error, p.authorization);
+    size_t space = p.authorization.rfind(' ');
+    if (space != std::string::npos) redact(r.error, p.authorization.substr(space + 1));
     return r;
 }
 

@@ -5,8 +5,10 @@
 // Redirects are not followed: a 3xx is an answer like any other. Plain C++ over libcurl; no
 // Postgres header. Public functions never throw but std::bad_alloc.
 //
-// Three steps, like http_post.h: http_request_prepare builds an easy handle, the caller runs it
-// on a multi handle, http_request_finish reads the finished transfer.
+// Three steps, like s3_client.h, so that a curl multi handle driven by the backend's event loop
+// runs the transfer (src/pg/net_client.cpp, which also sends the model's POST through here):
+// http_request_prepare builds an easy handle, the caller runs it, http_request_finish reads the
+// finished transfer. Stopping a transfer is the caller's: it takes the handle off its multi handle.
 #pragma once
 #include "../core/no_postgres.h"
 
@@ -67,9 +69,10 @@ using HttpRequestPtr = std::unique_ptr<HttpRequest, HttpRequestDeleter>;
 // Why a header cannot be sent as given (empty when it can).
 std::string http_header_problem(const std::string &name, const std::string &value);
 
-// Builds the easy handle; the config is copied. Null with *refused filled (refused set) when the
-// request cannot be sent. curl_global_init is the caller's.
-HttpRequestPtr http_request_prepare(const HttpRequestConfig &config, HttpResponse *refused);
+// Builds the easy handle; the config is taken (move it in to spare copying the body), so it need
+// not outlive the request. Null with *refused filled (refused set) when the request cannot be
+// sent. curl_global_init is the caller's.
+HttpRequestPtr http_request_prepare(HttpRequestConfig config, HttpResponse *refused);
 CURL *http_request_easy_handle(HttpRequest &request);
 // Reads a transfer that ran to its end with `code` (a CURLMSG_DONE message's result).
 HttpResponse http_request_finish(HttpRequest &request, int code);

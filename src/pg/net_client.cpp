@@ -1,7 +1,7 @@
 // See net_client.h. One CURLM whose sockets and timer libcurl reports through
 // CURLMOPT_SOCKETFUNCTION / CURLMOPT_TIMERFUNCTION; the caller's loop waits on them and hands
 // back what fired, so no thread and no blocking perform ever runs here. S3 transfers are
-// s3_client's prepared requests, model calls http_post's, other HTTP requests http_request's
+// s3_client's prepared requests, model calls and other HTTP requests http_request's
 // (call jobs write theirs in JSON, read here); a finished one is read by s3_finish,
 // parse_chat_answer or http_request_finish into an RpNetDone and queued. No Postgres header: only plain C data crosses
 // the interface, and every C++ exception stops at it.
@@ -30,7 +30,6 @@
 
 #include "../core/llm_resume.h"
 #include "../core/utf8_text.h"
-#include "../net/http_post.h"
 #include "../net/http_request.h"
 #include "../net/s3_client.h"
 
@@ -45,19 +44,17 @@ struct Transfer {
     // S3
     rp::S3TransferPtr s3;
     bool list = false;  // a LIST, whose result is the keys
-    // Model
-    rp::HttpPostPtr post;
-    std::shared_ptr<const rp::llm::Schema> schema;
-    std::string model;
-    long timeout_ms = 0;
-    uint64_t max_response_bytes = 0;
-    // Any HTTP request
+    // Any HTTP request, the model's included
     rp::HttpRequestPtr http;
     bool read_usage = false;
+    long timeout_ms = 0;
+    uint64_t max_response_bytes = 0;
+    // Model: set only for a model call, whose answer is read against it
+    std::shared_ptr<const rp::llm::Schema> schema;
+    std::string model;
 
     CURL *easy() {
         if (s3) return rp::s3_easy_handle(*s3);
-        if (post) return rp::http_post_easy_handle(*post);
         return rp::http_request_easy_handle(*http);
     }
 };
@@ -201,7 +198,7 @@ void s3_done(const rp::S3Result &r, const std::string &secret, bool list, RpNetD
 // ---- Model --------------------------------------------------------------------------------
 
 void llm_done(Transfer &t, int code, RpNetDone &d) {
-    rp::HttpPostResult h = rp::http_post_finish(*t.post, code);
+    rp::HttpResponse h = rp::http_request_finish(*t.http, code);
     set_message(t.schema->version(), "", d.schema_version, sizeof d.schema_version);
     set_message(t.model, "", d.model, sizeof d.model);
     if (h.too_large) {
@@ -355,14 +352,14 @@ void finish(RpNet *net, std::unique_ptr<Transfer> t, int code) {
     try {
         if (t->s3)
             s3_done(rp::s3_finish(*t->s3, code), t->secret, t->list, d);
-        else if (t->post)
+        else if (t->schema)
             llm_done(*t, code, d);
         else
             http_done(*t, code, d);
     } catch (...) {
         rp_net_done_free(&d);
         init_done(d, t->tag);
-        set_word(t->http ? "aborted" : "setup", d.outcome, sizeof d.outcome);
+        set_word(t->schema ? "setup" : "aborted", d.outcome, sizeof d.outcome);
         set_word("out of memory while reading the answer", d.message, sizeof d.message);
     }
     d.milliseconds = elapsed_ms(t->started);
@@ -556,21 +553,31 @@ bool start_llm(RpNet *net, const RpLlmTarget *target, const char *text, size_t t
 
     std::string base = str(target->base_url);
     while (!base.empty() && base.back() == '/') base.pop_back();
-    rp::HttpPostConfig config;
+    rp::HttpRequestConfig config;
+    config.method = rp::HttpMethod::Post;
     config.url = base + "/chat/completions";
-    config.bearer = key;
+    config.headers = {{"Content-Type", "application/json"}, {"Accept", "application/json"}};
+    if (!key.empty()) config.authorization = "Bearer " + key;
+    config.has_body = true;
+    config.body = std::move(request.body);
+    config.user_agent = "resume_pipeline";  // what model providers have always seen from us
     config.timeout_ms = target->timeout_ms;
     config.connect_timeout_ms = connect_timeout(target->timeout_ms);
     config.max_response_bytes = target->max_response_bytes;
-    rp::HttpPostResult refusal;
-    rp::HttpPostPtr post = rp::http_post_prepare(config, std::move(request.body), &refusal);
-    if (!post) return refuse(net, tag, "setup", "the model's base URL: " + refusal.error, key);
+    rp::HttpResponse refusal;
+    rp::HttpRequestPtr http = rp::http_request_prepare(std::move(config), &refusal);
+    // The headers are fixed: a refusal is about the URL or a key with CR, LF or NUL in it.
+    if (!http) {
+        bool key_problem = refusal.error.find("authorization") != std::string::npos;
+        return refuse(net, tag, "setup",
+                      (key_problem ? "the model's API key: " : "the model's base URL: ") + refusal.error, key);
+    }
 
     auto t = std::make_unique<Transfer>();
     t->tag = tag;
     t->started = Clock::now();
     t->secret = key;
-    t->post = std::move(post);
+    t->http = std::move(http);
     t->schema = std::move(schema);
     t->model = model;
     t->timeout_ms = target->timeout_ms;
