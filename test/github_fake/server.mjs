@@ -4,62 +4,46 @@
 //
 //   node test/github_fake/server.mjs --port 0 [--token T] [--limit N] [--window-s S] [--parent-pid PID]
 //
-// Listens on 127.0.0.1 only; prints "listening 127.0.0.1:PORT" as its first stdout line.
-// Exits on SIGTERM/SIGINT/SIGHUP, when its parent process goes away, and (with --stdin) when its
-// standard input ends.
+// Listening (127.0.0.1 only), stopping, the common options and the control API's plumbing are
+// ../lib/fake_server.mjs, shared by the stand-ins; this file is what is particular to its API.
 
-import http from 'node:http';
 import crypto from 'node:crypto';
 import fs from 'node:fs';
+import {
+    makeUsage, parseOptions, makeLog, readBody, json, controlBody, commonControl, scriptFromBody,
+    withLatency, waitLatency, hangOrReset, rawAnswer, serve,
+} from '../lib/fake_server.mjs';
 
 // ---- Options --------------------------------------------------------------------------------
 
-function parseArgs(argv) {
-    const opts = {
-        port: Number(process.env.PORT ?? 0), token: process.env.GITHUB_FAKE_TOKEN ?? null, anonymous: false,
-        limit: 5000, anonLimit: null, windowS: 3600, rateLimitStatus: 403, users: null, latency: 0,
-        parentPid: null, stdin: false, quiet: false, baseUrl: null,
-    };
-    for (let i = 0; i < argv.length; i++) {
-        const a = argv[i];
-        const val = () => { if (i + 1 >= argv.length) usage(`${a} needs a value`); return argv[++i]; };
-        switch (a) {
-            case '--port': opts.port = Number(val()); break;
-            case '--token': opts.token = val(); break;
-            case '--anonymous': opts.anonymous = true; break;
-            case '--limit': opts.limit = Number(val()); break;
-            case '--anon-limit': opts.anonLimit = Number(val()); break;
-            case '--window-s': opts.windowS = Number(val()); break;
-            case '--rate-limit-status': opts.rateLimitStatus = Number(val()); break;
-            case '--users': opts.users = val(); break;
-            case '--latency': opts.latency = Number(val()); break;
-            case '--base-url': opts.baseUrl = val().replace(/\/+$/, ''); break;
-            case '--parent-pid': opts.parentPid = Number(val()); break;
-            case '--stdin': opts.stdin = true; break;
-            case '--quiet': opts.quiet = true; break;
-            case '-h': case '--help': usage(null); break;
-            default: usage(`unknown option ${a}`);
-        }
+const usage = makeUsage('github_fake', 'usage: node server.mjs --port PORT [--token T] [--anonymous] [--limit N] [--anon-limit N] [--window-s S]\n'
+    + '       [--rate-limit-status 403|429] [--users FILE.json] [--latency MS] [--base-url URL] [--parent-pid PID] [--stdin] [--quiet]\n');
+const opts = parseOptions(process.argv.slice(2), {
+    token: process.env.GITHUB_FAKE_TOKEN ?? null, anonymous: false,
+    limit: 5000, anonLimit: null, windowS: 3600, rateLimitStatus: 403, users: null, latency: 0, baseUrl: null,
+}, (a, val, o) => {
+    switch (a) {
+        case '--token': o.token = val(); break;
+        case '--anonymous': o.anonymous = true; break;
+        case '--limit': o.limit = Number(val()); break;
+        case '--anon-limit': o.anonLimit = Number(val()); break;
+        case '--window-s': o.windowS = Number(val()); break;
+        case '--rate-limit-status': o.rateLimitStatus = Number(val()); break;
+        case '--users': o.users = val(); break;
+        case '--latency': o.latency = Number(val()); break;
+        case '--base-url': o.baseUrl = val().replace(/\/+$/, ''); break;
+        default: return false;
     }
-    if (!Number.isInteger(opts.port) || opts.port < 0 || opts.port > 65535) usage('bad --port');
-    if (!(opts.limit >= 0) || !(opts.windowS > 0)) usage('bad --limit or --window-s');
-    if (![403, 429].includes(opts.rateLimitStatus)) usage('--rate-limit-status is 403 or 429');
-    return opts;
-}
-function usage(err) {
-    if (err) process.stderr.write(`github_fake: ${err}\n`);
-    process.stderr.write('usage: node server.mjs --port PORT [--token T] [--anonymous] [--limit N] [--anon-limit N] [--window-s S]\n'
-        + '       [--rate-limit-status 403|429] [--users FILE.json] [--latency MS] [--base-url URL] [--parent-pid PID] [--stdin] [--quiet]\n');
-    process.exit(err ? 2 : 0);
-}
-
-const opts = parseArgs(process.argv.slice(2));
+    return true;
+}, usage);
+if (!(opts.limit >= 0) || !(opts.windowS > 0)) usage('bad --limit or --window-s');
+if (![403, 429].includes(opts.rateLimitStatus)) usage('--rate-limit-status is 403 or 429');
 const initial = {
     token: opts.token, anonymous: opts.anonymous, limit: opts.limit, anon_limit: opts.anonLimit,
     window_s: opts.windowS, rate_limit_status: opts.rateLimitStatus, latency_ms: opts.latency,
 };
 const config = { ...initial };
-const log = (msg) => { if (!opts.quiet) process.stderr.write(`github_fake: ${msg}\n`); };
+const log = makeLog('github_fake', opts);
 
 const SUPPORTED_VERSIONS = ['2026-03-10', '2022-11-28'];
 const DOCS = {
@@ -319,9 +303,7 @@ let script = [];
 let requests = [];
 let seq = 0;
 let pools = new Map();        // 'token' | 'anon' -> {used, resetAt, blockedUntil, blockedStatus, secondaryUntil, secondaryStatus}
-const sockets = new Set();
 
-const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
 const requestId = () => {
     const h = (n) => crypto.randomBytes(n).toString('hex').toUpperCase();
     return `${h(2)}:${h(2)}:${h(3)}:${h(4)}:${h(4)}`;
@@ -504,12 +486,6 @@ function answerJson(res, ctx, value, headers = {}) {
 
 // ---- Control API ----------------------------------------------------------------------------
 
-function json(res, status, value) {
-    const text = JSON.stringify(value, null, 2);
-    res.writeHead(status, { 'content-type': 'application/json', 'content-length': Buffer.byteLength(text) });
-    res.end(text);
-}
-
 function resetState(keepUsers) {
     script = [];
     requests = [];
@@ -524,23 +500,16 @@ function resetState(keepUsers) {
 }
 
 function control(req, res, path, raw, url) {
-    let body = null;
-    if (raw.trim() !== '') {
-        try { body = JSON.parse(raw); } catch { return json(res, 400, { error: 'body is not JSON' }); }
-    }
+    const parsedBody = controlBody(res, raw);
+    if (!parsedBody) return;
+    const { body } = parsedBody;
     const route = `${req.method} ${path}`;
-    if (route === 'GET /_control/health') return json(res, 200, { ok: true, pid: process.pid, base_url: api() });
-    if (route === 'GET /_control/requests') {
-        const p = url.searchParams.get('path');
-        const list = p ? requests.filter((r) => pathMatches(p, r.path)) : requests;
-        return json(res, 200, { count: list.length, requests: list });
-    }
+    const p = url.searchParams.get('path');
+    if (commonControl(req, res, path, { health: { base_url: api() }, requests, keep: (r) => !p || pathMatches(p, r.path) })) return;
     if (route === 'GET /_control/script') return json(res, 200, { remaining: script.length, script });
     if (route === 'POST /_control/script') {
-        const list = Array.isArray(body) ? body : body?.outcomes;
-        if (!Array.isArray(list)) return json(res, 400, { error: 'send a JSON list of outcomes (or {"outcomes": [...]})' });
-        let parsed;
-        try { parsed = list.map(normalizeOutcome); } catch (e) { return json(res, 400, { error: e.message }); }
+        const parsed = scriptFromBody(res, body, normalizeOutcome);
+        if (!parsed) return;
         script = url.searchParams.get('append') ? [...script, ...parsed] : parsed;
         return json(res, 200, { remaining: script.length });
     }
@@ -571,19 +540,10 @@ function control(req, res, path, raw, url) {
 
 // ---- Request handling -----------------------------------------------------------------------
 
-function readBody(req) {
-    return new Promise((resolve, reject) => {
-        const chunks = [];
-        req.on('data', (c) => chunks.push(c));
-        req.on('end', () => resolve(Buffer.concat(chunks).toString('utf8')));
-        req.on('error', reject);
-    });
-}
-
 async function handle(req, res) {
     const url = new URL(req.url, 'http://127.0.0.1');
     const path = url.pathname;
-    const raw = await readBody(req);
+    const raw = (await readBody(req)).toString('utf8');
     if (path.startsWith('/_control/')) return control(req, res, path, raw, url);
 
     const ctx = {
@@ -667,7 +627,7 @@ async function handle(req, res) {
     }
 
     let outcome = (route ? takeOutcome(path) : null) ?? { behaviour: 'ok' };
-    if (config.latency_ms > 0 && outcome.latency_ms === undefined) outcome = { ...outcome, latency_ms: config.latency_ms };
+    outcome = withLatency(outcome, config.latency_ms);
     ctx.record.outcome = outcome.behaviour;
     if (outcome.behaviour === 'rate_limit') {
         p.blockedUntil = Date.now() + (outcome.reset_in_s ?? 60) * 1000;
@@ -682,25 +642,11 @@ async function handle(req, res) {
     p.used += 1;
     ctx.counted = true;
 
-    if (outcome.latency_ms) {
-        await sleep(outcome.latency_ms);
-        if (ctx.closed && outcome.behaviour !== 'hang') { ctx.record.status = 'client closed'; return; }
-    }
+    if (await waitLatency(ctx, outcome, true)) return;
     const extra = outcome.headers ?? {};
     switch (outcome.behaviour) {
-        case 'raw': {
-            const b = outcome.body ?? '';
-            return send(res, ctx, outcome.status, typeof b === 'string' ? b : JSON.stringify(b), extra,
-                outcome.content_type ?? (typeof b === 'string' ? 'text/plain' : 'application/json; charset=utf-8'));
-        }
-        case 'hang':
-            ctx.record.status = 'hung';
-            if (outcome.latency_ms) req.socket.destroy();
-            return;
-        case 'reset':
-            ctx.record.status = 'reset';
-            req.socket.destroy();
-            return;
+        case 'raw': return rawAnswer(send, res, ctx, outcome, 'application/json; charset=utf-8');
+        case 'hang': case 'reset': hangOrReset(req, ctx, outcome); return;
         case '401': return apiError(res, ctx, 401, 'Bad credentials', DOCS.root, extra);
         case '403': return apiError(res, ctx, 403, 'Resource not accessible by personal access token', DOCS.user, extra);
         case '404': return apiError(res, ctx, 404, 'Not Found', route === 'repos' ? DOCS.repos : route ? DOCS.user : DOCS.root, extra);
@@ -725,42 +671,8 @@ async function handle(req, res) {
 
 // ---- Server and lifetime --------------------------------------------------------------------
 
-const server = http.createServer((req, res) => {
-    handle(req, res).catch((e) => {
-        log(`internal error: ${e.stack ?? e}`);
-        if (!res.headersSent) json(res, 500, { message: `github_fake internal error: ${e.message}` });
-    });
-});
-server.keepAliveTimeout = 5000;
-server.on('connection', (s) => { sockets.add(s); s.on('close', () => sockets.delete(s)); });
-
-let stopping = false;
-function stop(why) {
-    if (stopping) return;
-    stopping = true;
-    log(`stopping (${why})`);
-    server.close();
-    for (const s of sockets) s.destroy();
-    setTimeout(() => process.exit(0), 50).unref();
-}
-for (const sig of ['SIGTERM', 'SIGINT', 'SIGHUP']) process.on(sig, () => stop(sig));
-
-const startPpid = process.ppid;
-setInterval(() => {
-    if (process.ppid !== startPpid) return stop('parent exited');
-    if (opts.parentPid) {
-        try { process.kill(opts.parentPid, 0); } catch (e) { if (e.code === 'ESRCH') stop(`process ${opts.parentPid} exited`); }
-    }
-}, 200).unref();
-if (opts.stdin) {
-    process.stdin.on('end', () => stop('stdin closed'));
-    process.stdin.on('error', () => stop('stdin error'));
-    process.stdin.resume();
-}
-
-server.on('error', (e) => { process.stderr.write(`github_fake: ${e.message}\n`); process.exit(1); });
-server.listen(opts.port, '127.0.0.1', () => {
-    const { port } = server.address();
-    if (!baseUrl) baseUrl = `http://127.0.0.1:${port}`;
-    process.stdout.write(`listening 127.0.0.1:${port}\n`);
+serve({
+    name: 'github_fake', opts, log, handle,
+    internalError: (e) => ({ message: `github_fake internal error: ${e.message}` }),
+    onListening: (port) => { if (!baseUrl) baseUrl = `http://127.0.0.1:${port}`; },
 });

@@ -5,55 +5,40 @@
 //
 //   node test/hooks_fake/server.mjs --port 0 [--key K] [--secret S] [--parent-pid PID] [--quiet]
 //
-// Listens on 127.0.0.1 only; prints "listening 127.0.0.1:PORT" as its first stdout line.
-// Exits on SIGTERM/SIGINT/SIGHUP, when its parent process goes away, and (with --stdin) when its
-// standard input ends.
+// Listening (127.0.0.1 only), stopping, the common options and the control API's plumbing are
+// ../lib/fake_server.mjs, shared by the stand-ins; this file is what is particular to its API.
 
-import http from 'node:http';
 import crypto from 'node:crypto';
+import {
+    makeUsage, parseOptions, makeLog, readBody, json, controlBody, commonControl, scriptFromBody,
+    withLatency, waitLatency, hangOrReset, rawAnswer, serve,
+} from '../lib/fake_server.mjs';
 
 // ---- Options --------------------------------------------------------------------------------
 
-function parseArgs(argv) {
-    const opts = {
-        port: Number(process.env.PORT ?? 0), key: process.env.HOOKS_FAKE_KEY ?? null, secret: process.env.HOOKS_FAKE_SECRET ?? null,
-        generate: true, linkedinLimit: 0, linkedinWindowS: 60, latency: 0, parentPid: null, stdin: false, quiet: false,
-    };
-    for (let i = 0; i < argv.length; i++) {
-        const a = argv[i];
-        const val = () => { if (i + 1 >= argv.length) usage(`${a} needs a value`); return argv[++i]; };
-        switch (a) {
-            case '--port': opts.port = Number(val()); break;
-            case '--key': opts.key = val(); break;
-            case '--secret': opts.secret = val(); break;
-            case '--no-generate': opts.generate = false; break;
-            case '--linkedin-limit': opts.linkedinLimit = Number(val()); break;
-            case '--linkedin-window-s': opts.linkedinWindowS = Number(val()); break;
-            case '--latency': opts.latency = Number(val()); break;
-            case '--parent-pid': opts.parentPid = Number(val()); break;
-            case '--stdin': opts.stdin = true; break;
-            case '--quiet': opts.quiet = true; break;
-            case '-h': case '--help': usage(null); break;
-            default: usage(`unknown option ${a}`);
-        }
+const usage = makeUsage('hooks_fake', 'usage: node server.mjs --port PORT [--key K] [--secret S] [--no-generate] [--linkedin-limit N] [--linkedin-window-s S]\n'
+    + '       [--latency MS] [--parent-pid PID] [--stdin] [--quiet]\n');
+const opts = parseOptions(process.argv.slice(2), {
+    key: process.env.HOOKS_FAKE_KEY ?? null, secret: process.env.HOOKS_FAKE_SECRET ?? null,
+    generate: true, linkedinLimit: 0, linkedinWindowS: 60, latency: 0,
+}, (a, val, o) => {
+    switch (a) {
+        case '--key': o.key = val(); break;
+        case '--secret': o.secret = val(); break;
+        case '--no-generate': o.generate = false; break;
+        case '--linkedin-limit': o.linkedinLimit = Number(val()); break;
+        case '--linkedin-window-s': o.linkedinWindowS = Number(val()); break;
+        case '--latency': o.latency = Number(val()); break;
+        default: return false;
     }
-    if (!Number.isInteger(opts.port) || opts.port < 0 || opts.port > 65535) usage('bad --port');
-    return opts;
-}
-function usage(err) {
-    if (err) process.stderr.write(`hooks_fake: ${err}\n`);
-    process.stderr.write('usage: node server.mjs --port PORT [--key K] [--secret S] [--no-generate] [--linkedin-limit N] [--linkedin-window-s S]\n'
-        + '       [--latency MS] [--parent-pid PID] [--stdin] [--quiet]\n');
-    process.exit(err ? 2 : 0);
-}
-
-const opts = parseArgs(process.argv.slice(2));
+    return true;
+}, usage);
 const initial = {
     key: opts.key, secret: opts.secret, generate: opts.generate, linkedin_limit: opts.linkedinLimit,
     linkedin_window_s: opts.linkedinWindowS, latency_ms: opts.latency,
 };
 const config = { ...initial };
-const log = (msg) => { if (!opts.quiet) process.stderr.write(`hooks_fake: ${msg}\n`); };
+const log = makeLog('hooks_fake', opts);
 
 // ---- Deterministic randomness ---------------------------------------------------------------
 
@@ -196,8 +181,6 @@ let down = new Map();        // hook name -> '503' | 'refuse'
 let requests = [];
 let seq = 0;
 let linkedinWindow = { start: Date.now(), count: 0 };
-const sockets = new Set();
-const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
 
 const BEHAVIOURS = new Set(['ok', '400', '401', '403', '404', '429', '500', '502', '503', 'hang', 'reset', 'down', 'malformed']);
 const ALIASES = { refuse: 'down', disconnect: 'reset', latency: 'ok', rate_limit: '429' };
@@ -266,18 +249,10 @@ function scripted(req, res, ctx, outcome, kind) {
     const extra = outcome.headers ?? {};
     const err = (status, message, headers = {}) => send(res, ctx, status, kind === 'hook' ? { ok: false, error: message } : { error: message }, { ...headers, ...extra });
     switch (outcome.behaviour) {
-        case 'raw': {
-            const b = outcome.body ?? '';
-            send(res, ctx, outcome.status, typeof b === 'string' ? b : JSON.stringify(b), extra,
-                outcome.content_type ?? (typeof b === 'string' ? 'text/plain' : 'application/json'));
-            return true;
-        }
-        case 'hang':
-            ctx.record.status = 'hung';
-            if (outcome.latency_ms) req.socket.destroy();
-            return true;
-        case 'reset': case 'down':
-            ctx.record.status = outcome.behaviour === 'down' ? 'refused' : 'reset';
+        case 'raw': rawAnswer(send, res, ctx, outcome); return true;
+        case 'hang': case 'reset': return hangOrReset(req, ctx, outcome);
+        case 'down':
+            ctx.record.status = 'refused';
             req.socket.destroy();
             return true;
         case 'malformed':
@@ -322,12 +297,9 @@ async function linkedin(req, res, ctx, url) {
         linkedinWindow.count += 1;
     }
     let outcome = takeOutcome('provider:linkedin') ?? { behaviour: 'ok' };
-    if (config.latency_ms > 0 && outcome.latency_ms === undefined) outcome = { ...outcome, latency_ms: config.latency_ms };
+    outcome = withLatency(outcome, config.latency_ms);
     ctx.record.outcome = outcome.behaviour;
-    if (outcome.latency_ms) {
-        await sleep(outcome.latency_ms);
-        if (ctx.closed && outcome.behaviour !== 'hang') { ctx.record.status = 'client closed'; return; }
-    }
+    if (await waitLatency(ctx, outcome, true)) return;
     if (scripted(req, res, ctx, outcome, 'provider')) return;
     const raw = url.searchParams.get('url') ?? url.searchParams.get('linkedin_profile_url');
     if (!raw) return send(res, ctx, 400, { error: 'Missing required parameter: url' });
@@ -347,12 +319,9 @@ async function hook(req, res, ctx, name, raw) {
         return send(res, ctx, 503, { ok: false, error: 'Service Unavailable' });
     }
     let outcome = takeOutcome(`hook:${name}`) ?? { behaviour: 'ok' };
-    if (config.latency_ms > 0 && outcome.latency_ms === undefined) outcome = { ...outcome, latency_ms: config.latency_ms };
+    outcome = withLatency(outcome, config.latency_ms);
     ctx.record.outcome = outcome.behaviour;
-    if (outcome.latency_ms) {
-        await sleep(outcome.latency_ms);
-        if (ctx.closed && outcome.behaviour !== 'hang') { ctx.record.status = 'client closed'; return; }
-    }
+    if (await waitLatency(ctx, outcome, true)) return;
     if (scripted(req, res, ctx, outcome, 'hook')) return;
     if (ctx.record.json === null) {
         return send(res, ctx, 400, { ok: false, error: raw.trim() === '' ? 'empty body: send the applicant as JSON' : 'body is not JSON' });
@@ -371,17 +340,10 @@ async function hook(req, res, ctx, name, raw) {
 
 // ---- Control API ----------------------------------------------------------------------------
 
-function json(res, status, value) {
-    const text = JSON.stringify(value, null, 2);
-    res.writeHead(status, { 'content-type': 'application/json', 'content-length': Buffer.byteLength(text) });
-    res.end(text);
-}
-
 function control(req, res, path, raw, url) {
-    let body = null;
-    if (raw.trim() !== '') {
-        try { body = JSON.parse(raw); } catch { return json(res, 400, { error: 'body is not JSON' }); }
-    }
+    const parsedBody = controlBody(res, raw);
+    if (!parsedBody) return;
+    const { body } = parsedBody;
     const route = `${req.method} ${path}`;
     const q = url.searchParams;
     const target = () => {
@@ -389,13 +351,8 @@ function control(req, res, path, raw, url) {
         if (q.get('provider')) return q.get('provider') === 'linkedin' ? 'provider:linkedin' : null;
         return undefined;
     };
-    if (route === 'GET /_control/health') return json(res, 200, { ok: true, pid: process.pid });
-    if (route === 'GET /_control/requests') {
-        let list = requests;
-        if (q.get('path')) list = list.filter((r) => r.path === q.get('path'));
-        if (q.get('hook')) list = list.filter((r) => r.hook === q.get('hook'));
-        return json(res, 200, { count: list.length, requests: list });
-    }
+    const keep = (r) => (!q.get('path') || r.path === q.get('path')) && (!q.get('hook') || r.hook === q.get('hook'));
+    if (commonControl(req, res, path, { requests, keep })) return;
     if (route === 'GET /_control/script') {
         const t = target();
         if (t === null) return json(res, 400, { error: 'the only provider is linkedin' });
@@ -405,10 +362,8 @@ function control(req, res, path, raw, url) {
     if (route === 'POST /_control/script') {
         const t = target();
         if (!t) return json(res, 400, { error: 'say whose script: ?hook=NAME or ?provider=linkedin' });
-        const list = Array.isArray(body) ? body : body?.outcomes;
-        if (!Array.isArray(list)) return json(res, 400, { error: 'send a JSON list of outcomes (or {"outcomes": [...]})' });
-        let parsed;
-        try { parsed = list.map(normalizeOutcome); } catch (e) { return json(res, 400, { error: e.message }); }
+        const parsed = scriptFromBody(res, body, normalizeOutcome);
+        if (!parsed) return;
         scripts.set(t, q.get('append') ? [...(scripts.get(t) ?? []), ...parsed] : parsed);
         return json(res, 200, { remaining: scripts.get(t).length });
     }
@@ -453,15 +408,6 @@ function control(req, res, path, raw, url) {
 
 // ---- Request handling -----------------------------------------------------------------------
 
-function readBody(req) {
-    return new Promise((resolve, reject) => {
-        const chunks = [];
-        req.on('data', (c) => chunks.push(c));
-        req.on('end', () => resolve(Buffer.concat(chunks).toString('utf8')));
-        req.on('error', reject);
-    });
-}
-
 async function handle(req, res) {
     const url = new URL(req.url, 'http://127.0.0.1');
     const path = url.pathname;
@@ -480,7 +426,7 @@ async function handle(req, res) {
             return;
         }
     }
-    const raw = await readBody(req);
+    const raw = (await readBody(req)).toString('utf8');
     if (path.startsWith('/_control/')) return control(req, res, path, raw, url);
 
     res.on('close', () => { ctx.closed = true; });
@@ -505,41 +451,7 @@ async function handle(req, res) {
 
 // ---- Server and lifetime --------------------------------------------------------------------
 
-const server = http.createServer((req, res) => {
-    handle(req, res).catch((e) => {
-        log(`internal error: ${e.stack ?? e}`);
-        if (!res.headersSent) json(res, 500, { error: `hooks_fake internal error: ${e.message}` });
-    });
-});
-server.keepAliveTimeout = 5000;
-server.on('connection', (s) => { sockets.add(s); s.on('close', () => sockets.delete(s)); });
-
-let stopping = false;
-function stop(why) {
-    if (stopping) return;
-    stopping = true;
-    log(`stopping (${why})`);
-    server.close();
-    for (const s of sockets) s.destroy();
-    setTimeout(() => process.exit(0), 50).unref();
-}
-for (const sig of ['SIGTERM', 'SIGINT', 'SIGHUP']) process.on(sig, () => stop(sig));
-
-const startPpid = process.ppid;
-setInterval(() => {
-    if (process.ppid !== startPpid) return stop('parent exited');
-    if (opts.parentPid) {
-        try { process.kill(opts.parentPid, 0); } catch (e) { if (e.code === 'ESRCH') stop(`process ${opts.parentPid} exited`); }
-    }
-}, 200).unref();
-if (opts.stdin) {
-    process.stdin.on('end', () => stop('stdin closed'));
-    process.stdin.on('error', () => stop('stdin error'));
-    process.stdin.resume();
-}
-
-server.on('error', (e) => { process.stderr.write(`hooks_fake: ${e.message}\n`); process.exit(1); });
-server.listen(opts.port, '127.0.0.1', () => {
-    const { port } = server.address();
-    process.stdout.write(`listening 127.0.0.1:${port}\n`);
+serve({
+    name: 'hooks_fake', opts, log, handle,
+    internalError: (e) => ({ error: `hooks_fake internal error: ${e.message}` }),
 });

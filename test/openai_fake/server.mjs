@@ -5,52 +5,38 @@
 //
 //   node test/openai_fake/server.mjs --port PORT [--key KEY] [--models a,b] [--parent-pid PID] [--batch-ms MS]
 //
-// Listens on 127.0.0.1 only; prints "listening 127.0.0.1:PORT" as its first stdout line.
-// Exits on SIGTERM/SIGINT/SIGHUP, when its parent process goes away, and (with --stdin) when its
-// standard input ends.
+// Listening (127.0.0.1 only), stopping, the common options and the control API's plumbing are
+// ../lib/fake_server.mjs, shared by the stand-ins; this file is what is particular to its API.
 
-import http from 'node:http';
 import crypto from 'node:crypto';
+import {
+    makeUsage, parseOptions, makeLog, readBody, json, controlBody, commonControl, scriptFromBody,
+    withLatency, waitLatency, hangOrReset, rawAnswer, serve,
+} from '../lib/fake_server.mjs';
 import { strictSchemaError, generate, validate } from './schema.mjs';
 import { createBatchApi, BATCH_FATES } from './batch.mjs';
 
 // ---- Options --------------------------------------------------------------------------------
 
-function parseArgs(argv) {
-    const opts = { port: Number(process.env.PORT ?? 0), key: process.env.OPENAI_FAKE_KEY ?? null, models: null,
-        parentPid: null, stdin: false, rpm: 500, tpm: 200000, latency: 0, batchMs: 300, quiet: false };
-    for (let i = 0; i < argv.length; i++) {
-        const a = argv[i];
-        const val = () => { if (i + 1 >= argv.length) usage(`${a} needs a value`); return argv[++i]; };
-        switch (a) {
-            case '--port': opts.port = Number(val()); break;
-            case '--key': opts.key = val(); break;
-            case '--models': opts.models = val().split(',').map((m) => m.trim()).filter(Boolean); break;
-            case '--parent-pid': opts.parentPid = Number(val()); break;
-            case '--stdin': opts.stdin = true; break;
-            case '--rpm': opts.rpm = Number(val()); break;
-            case '--tpm': opts.tpm = Number(val()); break;
-            case '--latency': opts.latency = Number(val()); break;
-            case '--batch-ms': opts.batchMs = Number(val()); break;
-            case '--quiet': opts.quiet = true; break;
-            case '-h': case '--help': usage(null); break;
-            default: usage(`unknown option ${a}`);
-        }
+const usage = makeUsage('openai_fake', 'usage: node server.mjs --port PORT [--key KEY] [--models m1,m2] [--parent-pid PID] [--stdin] [--rpm N] [--tpm N] [--latency MS] [--batch-ms MS]\n');
+const opts = parseOptions(process.argv.slice(2), {
+    key: process.env.OPENAI_FAKE_KEY ?? null, models: null, rpm: 500, tpm: 200000, latency: 0, batchMs: 300,
+}, (a, val, o) => {
+    switch (a) {
+        case '--key': o.key = val(); break;
+        case '--models': o.models = val().split(',').map((m) => m.trim()).filter(Boolean); break;
+        case '--rpm': o.rpm = Number(val()); break;
+        case '--tpm': o.tpm = Number(val()); break;
+        case '--latency': o.latency = Number(val()); break;
+        case '--batch-ms': o.batchMs = Number(val()); break;
+        default: return false;
     }
-    if (!Number.isInteger(opts.port) || opts.port < 0 || opts.port > 65535) usage('bad --port');
-    if (!(Number.isFinite(opts.batchMs) && opts.batchMs >= 0)) usage('bad --batch-ms');
-    return opts;
-}
-function usage(err) {
-    if (err) process.stderr.write(`openai_fake: ${err}\n`);
-    process.stderr.write('usage: node server.mjs --port PORT [--key KEY] [--models m1,m2] [--parent-pid PID] [--stdin] [--rpm N] [--tpm N] [--latency MS] [--batch-ms MS]\n');
-    process.exit(err ? 2 : 0);
-}
-
-const opts = parseArgs(process.argv.slice(2));
+    return true;
+}, usage);
+if (!(Number.isFinite(opts.batchMs) && opts.batchMs >= 0)) usage('bad --batch-ms');
 const initial = { key: opts.key, models: opts.models, rpm: opts.rpm, tpm: opts.tpm, latency_ms: opts.latency, batch_ms: opts.batchMs };
 const config = { ...initial };
-const log = (msg) => { if (!opts.quiet) process.stderr.write(`openai_fake: ${msg}\n`); };
+const log = makeLog('openai_fake', opts);
 
 // ---- State ----------------------------------------------------------------------------------
 
@@ -64,14 +50,12 @@ let requests = [];            // every request to /v1/*, in order
 let markerUses = new Map();   // "marker|text hash" -> times used (for BEHAVIOUR*N markers)
 let window = { start: Date.now(), requests: 0, tokens: 0 };
 let seq = 0;
-const sockets = new Set();
 
 // ---- Helpers --------------------------------------------------------------------------------
 
 const requestId = () => `req_${crypto.randomBytes(16).toString('hex')}`;
 const completionId = () => `chatcmpl-${crypto.randomBytes(15).toString('base64url')}`;
 const tokens = (s) => Math.ceil(String(s ?? '').length / 4);
-const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
 
 // Go-style durations as the real API sends in x-ratelimit-reset-*: 120ms, 1s, 17.5s, 6m0s.
 function goDuration(ms) {
@@ -463,11 +447,7 @@ function respondFailure(req, res, ctx, model, promptTokens, outcome, kind) {
 function failureAnswer(req, res, ctx, model, promptTokens, outcome, kind, extra, rl) {
     const api = kind === 'files' || kind === 'batches';   // the Files and Batch APIs (no model)
     switch (outcome.behaviour) {
-        case 'raw': {
-            const b = outcome.body ?? '';
-            return send(res, ctx, outcome.status, typeof b === 'string' ? b : JSON.stringify(b), extra,
-                outcome.content_type ?? (typeof b === 'string' ? 'text/plain' : 'application/json'));
-        }
+        case 'raw': return rawAnswer(send, res, ctx, outcome);
         case '429': {
             const ms = outcome.retry_after_ms ?? 100;
             const retryAfter = outcome.retry_after ?? String(Math.max(1, Math.ceil(ms / 1000)));
@@ -508,16 +488,7 @@ function failureAnswer(req, res, ctx, model, promptTokens, outcome, kind, extra,
             if (kind === 'files') return apiError(res, ctx, 404, `No such File object: ${ctx.resourceId ?? 'file-unknown'}`, 'invalid_request_error', 'id', null, extra);
             if (kind === 'batches') return apiError(res, ctx, 404, `No batch found with id '${ctx.resourceId ?? 'batch_unknown'}'.`, 'invalid_request_error', null, 'batch_not_found', extra);
             return apiError(res, ctx, 404, `The model \`${model}\` does not exist or you do not have access to it.`, 'invalid_request_error', null, 'model_not_found', extra);
-        case 'hang':
-            // Accept and never answer; the socket stays open until the client gives up (or, with
-            // latency_ms, until then: the connection is then closed without an answer).
-            if (ctx.record) ctx.record.status = 'hung';
-            if (outcome.latency_ms) req.socket.destroy();
-            return;
-        case 'reset':
-            if (ctx.record) ctx.record.status = 'reset';
-            req.socket.destroy();
-            return;
+        case 'hang': case 'reset': hangOrReset(req, ctx, outcome); return;
         case 'malformed': {
             const text = kind === 'embeddings'
                 ? `{"object":"list","data":[{"object":"embedding","index":0,"embedding":[0.0123,-0.04`
@@ -534,10 +505,7 @@ async function respond(req, res, ctx, body, outcome) {
     const model = body.model;
     const promptTokens = body.messages.reduce((acc, m) => acc + 4 + tokens(messageText(m)), 3);
     if (ctx.record) ctx.record.outcome = outcome.behaviour;
-    if (outcome.latency_ms) {
-        await sleep(outcome.latency_ms);
-        if (ctx.closed) { if (ctx.record) ctx.record.status = 'client closed'; return; }
-    }
+    if (await waitLatency(ctx, outcome)) return;
     const extra = outcome.headers ?? {};
     const rl = () => rateLimitHeaders();
     if (respondFailure(req, res, ctx, model, promptTokens, outcome, 'chat')) return;
@@ -713,10 +681,7 @@ async function embeddings(req, res, ctx, body) {
     const texts = inputs.filter((i) => i.text !== undefined).map((i) => i.text).join('\n');
     const outcome = takeOutcome(ctx, 'embeddings', () => markerOutcomeIn(texts));
     if (ctx.record) ctx.record.outcome = outcome.behaviour;
-    if (outcome.latency_ms) {
-        await sleep(outcome.latency_ms);
-        if (ctx.closed) { if (ctx.record) ctx.record.status = 'client closed'; return; }
-    }
+    if (await waitLatency(ctx, outcome)) return;
     const promptTokens = inputs.reduce((acc, i) => acc + (i.ids ? i.ids.length : tokens(i.text.replace(MARKER, ''))), 0);
     const extra = outcome.headers ?? {};
     if (!CHAT_ONLY.has(outcome.behaviour) && outcome.behaviour !== 'ok') {
@@ -737,37 +702,16 @@ async function embeddings(req, res, ctx, body) {
 
 // ---- Routing --------------------------------------------------------------------------------
 
-// The request body as a Buffer (file uploads are binary; JSON bodies are decoded as UTF-8).
-function readBody(req) {
-    return new Promise((resolve, reject) => {
-        const chunks = [];
-        req.on('data', (c) => chunks.push(c));
-        req.on('end', () => resolve(Buffer.concat(chunks)));
-        req.on('error', reject);
-    });
-}
-
 // At most this much of a multipart body (a file upload) is kept in the request log.
 const LOGGED_UPLOAD_BYTES = 64 * 1024;
 
-function json(res, status, value) {
-    const text = JSON.stringify(value, null, 2);
-    res.writeHead(status, { 'content-type': 'application/json', 'content-length': Buffer.byteLength(text) });
-    res.end(text);
-}
-
 async function control(req, res, path, raw) {
-    let body = null;
-    if (raw.trim() !== '') {
-        try { body = JSON.parse(raw); } catch { return json(res, 400, { error: 'body is not JSON' }); }
-    }
+    const parsedBody = controlBody(res, raw);
+    if (!parsedBody) return;
+    const { body } = parsedBody;
     const url = new URL(req.url, 'http://127.0.0.1');
-    if (req.method === 'GET' && path === '/_control/health') return json(res, 200, { ok: true, pid: process.pid });
-    if (req.method === 'GET' && path === '/_control/requests') {
-        const path_ = url.searchParams.get('path');
-        const list = path_ ? requests.filter((r) => r.path === path_) : requests;
-        return json(res, 200, { count: list.length, requests: list });
-    }
+    const path_ = url.searchParams.get('path');
+    if (commonControl(req, res, path, { requests, keep: (r) => !path_ || r.path === path_ })) return;
     const endpoint = url.searchParams.get('endpoint');
     if (path === '/_control/script' && endpoint !== null && !SCRIPT_ENDPOINTS.includes(endpoint)) {
         return json(res, 400, { error: `endpoint is one of ${SCRIPT_ENDPOINTS.map((e) => `"${e}"`).join(', ')}` });
@@ -776,10 +720,8 @@ async function control(req, res, path, raw) {
         return json(res, 200, { remaining: endpointScripts[endpoint].length, script: endpointScripts[endpoint] });
     }
     if (req.method === 'POST' && path === '/_control/script' && endpoint) {
-        const list = Array.isArray(body) ? body : body?.outcomes;
-        if (!Array.isArray(list)) return json(res, 400, { error: 'send a JSON list of outcomes (or {"outcomes": [...]})' });
-        let parsed;
-        try { parsed = list.map((o) => normalizeOutcome(o, endpoint === 'batches')); } catch (e) { return json(res, 400, { error: e.message }); }
+        const parsed = scriptFromBody(res, body, (o) => normalizeOutcome(o, endpoint === 'batches'));
+        if (!parsed) return;
         const bad = endpoint !== 'chat' && parsed.find((o) => CHAT_ONLY.has(o.behaviour));
         if (bad) return json(res, 400, { error: `behaviour ${bad.behaviour} does not apply to ${endpoint}` });
         endpointScripts[endpoint] = url.searchParams.get('append') ? [...endpointScripts[endpoint], ...parsed] : parsed;
@@ -787,10 +729,8 @@ async function control(req, res, path, raw) {
     }
     if (req.method === 'GET' && path === '/_control/script') return json(res, 200, { remaining: script.length, script });
     if (req.method === 'POST' && path === '/_control/script') {
-        const list = Array.isArray(body) ? body : body?.outcomes;
-        if (!Array.isArray(list)) return json(res, 400, { error: 'send a JSON list of outcomes (or {"outcomes": [...]})' });
-        let parsed;
-        try { parsed = list.map((o) => normalizeOutcome(o)); } catch (e) { return json(res, 400, { error: e.message }); }
+        const parsed = scriptFromBody(res, body, normalizeOutcome);
+        if (!parsed) return;
         script = url.searchParams.get('append') ? [...script, ...parsed] : parsed;
         return json(res, 200, { remaining: script.length });
     }
@@ -921,8 +861,7 @@ function takeOutcome(ctx, endpoint, markers) {
     }
     let outcome = endpointScripts[endpoint].length > 0 ? endpointScripts[endpoint].shift()
         : script.length > 0 ? script.shift() : (markers() ?? { behaviour: 'ok' });
-    if (config.latency_ms > 0 && outcome.latency_ms === undefined) outcome = { ...outcome, latency_ms: config.latency_ms };
-    return outcome;
+    return withLatency(outcome, config.latency_ms);
 }
 
 // ---- Files and batches ----------------------------------------------------------------------
@@ -948,10 +887,7 @@ async function executeBatchLine(url, body) {
 // it is a failure (scripted status, hang, reset, malformed). Returns true when the request is
 // done with (answered, or the client went away).
 async function scriptedAnswer(req, res, ctx, outcome, kind) {
-    if (outcome.latency_ms) {
-        await sleep(outcome.latency_ms);
-        if (ctx.closed) { if (ctx.record) ctx.record.status = 'client closed'; return true; }
-    }
+    if (await waitLatency(ctx, outcome)) return true;
     return respondFailure(req, res, ctx, null, 0, outcome, kind);
 }
 
@@ -969,42 +905,7 @@ const batchApi = createBatchApi({
 
 // ---- Server and lifetime --------------------------------------------------------------------
 
-const server = http.createServer((req, res) => {
-    handle(req, res).catch((e) => {
-        log(`internal error: ${e.stack ?? e}`);
-        if (!res.headersSent) json(res, 500, { error: { message: `openai_fake internal error: ${e.message}`, type: 'server_error', param: null, code: null } });
-    });
+serve({
+    name: 'openai_fake', opts, log, handle,
+    internalError: (e) => ({ error: { message: `openai_fake internal error: ${e.message}`, type: 'server_error', param: null, code: null } }),
 });
-server.keepAliveTimeout = 5000;
-server.on('connection', (s) => { sockets.add(s); s.on('close', () => sockets.delete(s)); });
-
-let stopping = false;
-function stop(why) {
-    if (stopping) return;
-    stopping = true;
-    log(`stopping (${why})`);
-    server.close();
-    for (const s of sockets) s.destroy();
-    setTimeout(() => process.exit(0), 50).unref();
-}
-for (const sig of ['SIGTERM', 'SIGINT', 'SIGHUP']) process.on(sig, () => stop(sig));
-
-const startPpid = process.ppid;
-setInterval(() => {
-    if (process.ppid !== startPpid) return stop('parent exited');
-    if (opts.parentPid) {
-        try { process.kill(opts.parentPid, 0); } catch (e) { if (e.code === 'ESRCH') stop(`process ${opts.parentPid} exited`); }
-    }
-}, 200).unref();
-if (opts.stdin) {
-    process.stdin.on('end', () => stop('stdin closed'));
-    process.stdin.on('error', () => stop('stdin error'));
-    process.stdin.resume();
-}
-
-server.on('error', (e) => { process.stderr.write(`openai_fake: ${e.message}\n`); process.exit(1); });
-server.listen(opts.port, '127.0.0.1', () => {
-    const { port } = server.address();
-    process.stdout.write(`listening 127.0.0.1:${port}\n`);
-});
-
