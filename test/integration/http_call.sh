@@ -361,7 +361,10 @@ hc_workers() {
               (SELECT payload #>> '{debug_answers,0,message}' LIKE '%control characters%' FROM resume_pipeline.jobs WHERE id = '$job2'))")"
 
     # An open circuit: the job waits (attempt given back) and goes once the circuit lets a trial through.
+    # Open for 5 s here, so that a worker slowed by a busy machine still meets it open.
     local down="step:down$RANDOM" opened
+    q -c "ALTER SYSTEM SET resume_pipeline.circuit_open_ms = 5000" -c "SELECT pg_reload_conf()" >/dev/null
+    sleep 0.5
     q -d rp_http -c "SELECT resume_pipeline._circuit_record('$down', false) FROM generate_series(1, 2)" >/dev/null
     opened=$(date +%s%3N)
     job=$(hc_job "{\"debug_call\": {\"url\": \"$hooks/echo\", \"dependency\": \"$down\"}}")
@@ -371,12 +374,13 @@ hc_workers() {
     else
         t_fail "http_call: a job whose dependency's circuit is open waits, its attempt given back" "$(hc_job_state "$job")"
     fi
-    wait_for rp_http "SELECT state = 'done' FROM resume_pipeline.jobs WHERE id = '$job'" 20
+    wait_for rp_http "SELECT state = 'done' FROM resume_pipeline.jobs WHERE id = '$job'" 30
     t_expect "http_call: once the circuit lets a trial through the job completes, charged one attempt, and the circuit closes" \
         "done|1|200|closed|t" \
         "$(q -d rp_http -c "SELECT concat_ws('|', state, attempts, payload #>> '{debug_answers,0,status}',
                                 resume_pipeline._circuit_state('$down') ->> 'state') FROM resume_pipeline.jobs WHERE id = '$job'")|$(
-           [ $(($(date +%s%3N) - opened)) -ge 1300 ] && echo t || echo f)"
+           [ $(($(date +%s%3N) - opened)) -ge 4500 ] && echo t || echo f)"
+    q -c "ALTER SYSTEM SET resume_pipeline.circuit_open_ms = 1500" -c "SELECT pg_reload_conf()" >/dev/null
 
     # A paused dependency: the job comes back when the pause ends, not before, uncharged.
     local paused="step:paused$RANDOM" start took
