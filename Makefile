@@ -16,8 +16,12 @@ MODULE_CORE_OBJS = src/core/object_path.o src/core/utf8_text.o src/core/llm_resu
                    src/net/s3_client.o
 SHLIB_LINK = -lstdc++ $(shell pkg-config --libs libcurl libxml-2.0 libcrypto)
 PG_CXXFLAGS = -std=c++17 -fvisibility=hidden -Wall -Wextra $(WERROR)
-# The install script is built from per-area sources (sql/install/NN_area.sql, joined in order).
-DATA_built = build/resume_pipeline--0.1.0.sql
+# The install script is built from per-area sources (sql/install/NN_area.sql, joined in order);
+# an upgrade script from its own parts (sql/upgrade/A--B/NN_area.sql) and the privileges, which
+# take EXECUTE back from PUBLIC on every function the upgrade created. Released install scripts
+# are kept in sql/released/ (test/integration/upgrade.sh installs 0.1.0 from there).
+EXTVERSION = 0.2.0
+DATA_built = build/resume_pipeline--$(EXTVERSION).sql build/resume_pipeline--0.1.0--0.2.0.sql
 PGFILEDESC = "resume_pipeline - résumé pipeline inside PostgreSQL"
 
 REGRESS      = documents zip_entries limits rls applicants pipeline
@@ -25,7 +29,7 @@ REGRESS_OPTS = --load-extension=resume_pipeline --inputdir=test
 
 # CI builds with WERROR=-Werror; a warning is then a failure.
 WERROR   ?=
-PG_CFLAGS = -Wextra -Wno-unused-parameter -Wno-missing-field-initializers -Wno-sign-compare $(WERROR)
+PG_CFLAGS = -DRP_EXTVERSION='"$(EXTVERSION)"' -Wextra -Wno-unused-parameter -Wno-missing-field-initializers -Wno-sign-compare $(WERROR)
 
 HELPER       = resume_pipeline_parser
 CORE_SRCS    = $(wildcard src/core/*.cpp)
@@ -71,7 +75,10 @@ src/core/%.o: src/core/%.cpp src/core/*.h
 src/helper/%.o: src/helper/%.cpp src/helper/*.h src/core/*.h src/protocol/parser_protocol.h
 	$(CXX) $(CORE_CXXFLAGS) -c -o $@ $<
 
-build/resume_pipeline--0.1.0.sql: $(sort $(wildcard sql/install/*.sql))
+build/resume_pipeline--$(EXTVERSION).sql: $(sort $(wildcard sql/install/*.sql))
+	@mkdir -p build
+	cat $^ > $@
+build/resume_pipeline--0.1.0--0.2.0.sql: $(sort $(wildcard sql/upgrade/0.1.0--0.2.0/*.sql)) sql/install/90_privileges.sql
 	@mkdir -p build
 	cat $^ > $@
 

@@ -1,4 +1,4 @@
--- resume_pipeline 0.1.0. In order: reading documents (every byte of a document goes to
+-- resume_pipeline 0.2.0. In order: reading documents (every byte of a document goes to
 -- resume_pipeline_parser, a separate process with memory and CPU limits, so a hostile file can
 -- fail only its own statement); identity; the data model with row-level security; storage and
 -- uploads; the queue and its triggers; processing steps, retries and circuit breakers; queries;

@@ -142,6 +142,7 @@ BEGIN
     RETURN removed;
 END
 $$;
+INSERT INTO housekeeping (task, every) VALUES ('sweep_storage', interval '1 hour');
 
 -- Refuses (54000) what would take a user past their quota: stored bytes
 -- (resume_pipeline.max_user_storage) and objects (resume_pipeline.max_user_objects), counting

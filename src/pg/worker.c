@@ -1,6 +1,6 @@
 /*
  * A pipeline worker: a background worker connected to resume_pipeline.database. Its main loop
- * does the housekeeping (configuration reloads, the storage sweep), claims a batch of due jobs
+ * does the housekeeping (configuration reloads, the periodic tasks), claims a batch of due jobs
  * in one short transaction (state running, a lease, attempts + 1) and hands them to the job
  * loop (job_loop.c), which runs them side by side as steps, each SQL step in its own
  * transaction. A worker that dies in between leaves running jobs whose lease or dead claimant
@@ -18,6 +18,7 @@
 #include "access/xact.h"
 #include "catalog/namespace.h"
 #include "catalog/pg_type.h"
+#include "commands/dbcommands.h"
 #include "executor/spi.h"
 #include "fmgr.h"
 #include "miscadmin.h"
@@ -48,6 +49,35 @@ PGDLLEXPORT void rp_worker_main(Datum arg);
  */
 #define RP_CLAIM_BATCH RP_MAX_BATCH
 
+/*
+ * Whether the installed extension is the version this module was built for (inside a
+ * transaction, SPI connected). Between a package upgrade and ALTER EXTENSION UPDATE the schema
+ * is older than the code: the workers wait, once saying why, and jobs stay queued.
+ */
+static bool
+schema_current(void)
+{
+	static bool said = false;
+	char	   *version = NULL;
+
+	if (SPI_execute("SELECT extversion FROM pg_catalog.pg_extension WHERE extname = 'resume_pipeline'",
+					true, 1) == SPI_OK_SELECT && SPI_processed == 1)
+		version = SPI_getvalue(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 1);
+	if (version != NULL && strcmp(version, RP_EXTVERSION) == 0)
+	{
+		said = false;
+		return true;
+	}
+	if (version != NULL && !said)
+		ereport(LOG,
+				(errmsg("resume_pipeline worker waits: the database has version %s of the extension, this module is %s",
+						version, RP_EXTVERSION),
+				 errhint("Run ALTER EXTENSION resume_pipeline UPDATE in database \"%s\".",
+						 get_database_name(MyDatabaseId))));
+	said = version != NULL;
+	return false;
+}
+
 typedef struct Claim
 {
 	char	  **ids;
@@ -70,6 +100,10 @@ claim_jobs_xact(void *arg)
 	if (!*extension_missing)
 	{
 		SPI_connect();
+		*extension_missing = !schema_current();
+	}
+	if (!*extension_missing)
+	{
 		pgstat_report_activity(STATE_RUNNING, "resume_pipeline: claiming jobs");
 		while (n < Min(rp_max_concurrent_tasks, RP_CLAIM_BATCH))
 		{
@@ -89,8 +123,9 @@ claim_jobs_xact(void *arg)
 										   DatumGetCString(DirectFunctionCall1(uuid_out, d)));
 			c->n = n;
 		}
-		SPI_finish();
 	}
+	if (OidIsValid(get_namespace_oid("resume_pipeline", true)))
+		SPI_finish();
 	PopActiveSnapshot();
 	CommitTransactionCommand();
 }
@@ -128,30 +163,34 @@ set_lock_timeout(void)
 	SetConfigOption("lock_timeout", value, PGC_SUSET, PGC_S_OVERRIDE);
 }
 
-/* Objects no row names (a crash between write and commit) are removed by the first worker. */
+/*
+ * The first worker runs the database's periodic tasks (resume_pipeline.housekeeping: the
+ * storage sweep, job history retention, …): _housekeeping() runs those whose interval has
+ * passed, each in its own subtransaction.
+ */
 static void
-sweep_xact(void *arg)
+housekeeping_xact(void *arg)
 {
 	SetCurrentStatementStartTimestamp();
 	StartTransactionCommand();
 	PushActiveSnapshot(GetTransactionSnapshot());
 	SPI_connect();
-	pgstat_report_activity(STATE_RUNNING, "resume_pipeline: sweeping storage");
-	if (OidIsValid(get_namespace_oid("resume_pipeline", true)))
-		(void) SPI_execute("SELECT resume_pipeline.sweep_storage()", false, 0);
+	pgstat_report_activity(STATE_RUNNING, "resume_pipeline: housekeeping");
+	if (OidIsValid(get_namespace_oid("resume_pipeline", true)) && schema_current())
+		(void) SPI_execute("SELECT resume_pipeline._housekeeping()", false, 0);
 	SPI_finish();
 	PopActiveSnapshot();
 	CommitTransactionCommand();
 	pgstat_report_activity(STATE_IDLE, NULL);
 }
 
-#define RP_SWEEP_INTERVAL_MS (3600 * 1000L)
+#define RP_HOUSEKEEPING_INTERVAL_MS (5 * 1000L)
 
 void
 rp_worker_main(Datum arg)
 {
 	int			slot;
-	TimestampTz last_sweep = 0;
+	TimestampTz last_housekeeping = 0;
 
 	pqsignal(SIGHUP, SignalHandlerForConfigReload);
 	pqsignal(SIGTERM, die);
@@ -177,13 +216,14 @@ rp_worker_main(Datum arg)
 		/* Reset before looking for work, so a wake-up during the look is not lost. */
 		ResetLatch(MyLatch);
 		CHECK_FOR_INTERRUPTS();
-		if (slot == 0 && TimestampDifferenceExceeds(last_sweep, GetCurrentTimestamp(), RP_SWEEP_INTERVAL_MS))
+		if (slot == 0 && TimestampDifferenceExceeds(last_housekeeping, GetCurrentTimestamp(),
+													 RP_HOUSEKEEPING_INTERVAL_MS))
 		{
 			int			code;
 			char	   *message;
 
-			last_sweep = GetCurrentTimestamp();
-			if (!rp_guarded(sweep_xact, NULL, TopMemoryContext, &code, &message))
+			last_housekeeping = GetCurrentTimestamp();
+			if (!rp_guarded(housekeeping_xact, NULL, TopMemoryContext, &code, &message))
 				pfree(message);
 		}
 		if (ConfigReloadPending)
