@@ -11,8 +11,10 @@ CREATE TYPE job_state AS ENUM ('queued', 'running', 'done', 'failed');
 -- An enum rather than a CHECK: a CHECK is prepared again by every statement that inserts.
 -- resume, zip, cv: documents. ai, gh, li: an applicant's enrichment steps; analysis: one résumé
 -- in one analysis session; step: a step users registered (register_step); embed: the
--- embedding of a résumé or a job posting.
-CREATE TYPE job_kind AS ENUM ('resume', 'zip', 'cv', 'ai', 'gh', 'li', 'analysis', 'step', 'embed');
+-- embedding of a résumé or a job posting. ats_sync, ats_file, ats_push: Ashby (59_ashby.sql);
+-- migrate: a storage migration's copying (35_migration.sql).
+CREATE TYPE job_kind AS ENUM ('resume', 'zip', 'cv', 'ai', 'gh', 'li', 'analysis', 'step', 'embed',
+                              'ats_sync', 'ats_file', 'ats_push', 'migrate');
 
 -- One row per auth user. ashby_api_key is a secret: its user may write it but nobody but the
 -- pipeline reads it back (no SELECT privilege on the column); ashby_api_key_set says whether

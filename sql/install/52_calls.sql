@@ -52,6 +52,28 @@ BEGIN
 END
 $$;
 
+-- Kinds added later (Ashby's) are found by name: _<kind>_begin(jobs), _<kind>_answer(jobs,
+-- jsonb, bytea) and, optionally, _<kind>_failed(jobs, text), all in this schema.
+CREATE FUNCTION _call_by_name(j jobs, part text, response jsonb, body bytea) RETURNS jsonb
+    LANGUAGE plpgsql
+    SET search_path = @extschema@, pg_catalog, pg_temp
+AS $$
+DECLARE
+    fn text := format('_%s_%s', j.kind, part);
+    directive jsonb;
+BEGIN
+    IF to_regproc(format('@extschema@.%I', fn)) IS NULL THEN
+        RAISE EXCEPTION 'no step runs jobs of kind %', j.kind USING ERRCODE = 'feature_not_supported';
+    END IF;
+    IF part = 'begin' THEN
+        EXECUTE format('SELECT @extschema@.%I($1)', fn) INTO directive USING j;
+    ELSE
+        EXECUTE format('SELECT @extschema@.%I($1, $2, $3)', fn) INTO directive USING j, response, body;
+    END IF;
+    RETURN directive;
+END
+$$;
+
 -- The kind's begin function (see above), by kind.
 CREATE FUNCTION _call_begin(j jobs) RETURNS jsonb
     LANGUAGE plpgsql
@@ -68,7 +90,7 @@ BEGIN
         WHEN 'analysis' THEN RETURN _analysis_begin(j);
         WHEN 'step' THEN RETURN _step_begin(j);
         WHEN 'embed' THEN RETURN _embed_begin(j);
-        ELSE RAISE EXCEPTION 'no step runs jobs of kind %', j.kind USING ERRCODE = 'feature_not_supported';
+        ELSE RETURN _call_by_name(j, 'begin', NULL, NULL);
     END CASE;
 END
 $$;
@@ -88,7 +110,7 @@ BEGIN
         WHEN 'analysis' THEN RETURN _analysis_answer(j, response, body);
         WHEN 'step' THEN RETURN _step_answer(j, response, body);
         WHEN 'embed' THEN RETURN _embed_answer(j, response, body);
-        ELSE RAISE EXCEPTION 'no step runs jobs of kind %', j.kind USING ERRCODE = 'feature_not_supported';
+        ELSE RETURN _call_by_name(j, 'answer', response, body);
     END CASE;
 END
 $$;
@@ -195,8 +217,12 @@ BEGIN
             PERFORM _analysis_failed(j, message);
         WHEN 'step' THEN
             PERFORM _step_failed(j, message);
+        WHEN 'embed' THEN
+            NULL;  -- the job keeps the message; match_resumes goes on without the vector
         ELSE
-            NULL;  -- embed: the job keeps the message; match_resumes goes on without the vector
+            IF to_regprocedure(format('@extschema@.%I(@extschema@.jobs, text)', '_' || j.kind || '_failed')) IS NOT NULL THEN
+                EXECUTE format('SELECT @extschema@.%I($1, $2)', '_' || j.kind || '_failed') USING j, message;
+            END IF;
     END CASE;
 END
 $$;

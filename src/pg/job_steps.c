@@ -713,6 +713,10 @@ static const struct
 	{"analysis", -1, CALL_PLAN},
 	{"step", -1, CALL_PLAN},
 	{"embed", -1, CALL_PLAN},
+	{"ats_sync", -1, CALL_PLAN},
+	{"ats_file", -1, CALL_PLAN},
+	{"ats_push", -1, CALL_PLAN},
+	{"migrate", -1, CALL_PLAN},
 };
 
 const JobPlan *
