@@ -50,6 +50,10 @@ int			rp_openai_tokens_per_minute = 0;
 char	   *rp_github_base_url = NULL;
 char	   *rp_github_token = NULL;
 char	   *rp_linkedin_provider_url = NULL;
+char	   *rp_ashby_base_url = NULL;
+int			rp_ashby_sync_interval_s = 3600;
+int			rp_job_retention_done_s = 7 * 86400;
+int			rp_job_retention_failed_s = 30 * 86400;
 char	   *rp_linkedin_provider_key = NULL;
 char	   *rp_embedding_model = NULL;
 bool		rp_openai_batch = false;
@@ -228,5 +232,22 @@ rp_define_settings(void)
 	DefineCustomBoolVariable("resume_pipeline.openai_batch",
 							 "Sends model requests that can wait through the OpenAI Batch API.",
 							 NULL, &rp_openai_batch, false, PGC_SIGHUP, 0, NULL, NULL, NULL);
+	/* Ashby: each user's own key (users.ashby_api_key), added by the worker, never by SQL. */
+	DefineCustomStringVariable("resume_pipeline.ashby_base_url",
+							   "Base URL of the Ashby API.",
+							   NULL, &rp_ashby_base_url, "https://api.ashbyhq.com", PGC_SIGHUP, 0, NULL, NULL, NULL);
+	DefineCustomIntVariable("resume_pipeline.ashby_sync_interval",
+							"How often the workers sync the users who enabled it in ashby_features.",
+							NULL, &rp_ashby_sync_interval_s, 3600, 60, INT_MAX, PGC_SIGHUP, GUC_UNIT_S,
+							NULL, NULL, NULL);
+	/* Finished jobs are history: the workers remove them after these ages, in small batches. */
+	DefineCustomIntVariable("resume_pipeline.job_retention_done",
+							"How long jobs that finished are kept (0: for ever).",
+							NULL, &rp_job_retention_done_s, 7 * 86400, 0, INT_MAX, PGC_SIGHUP, GUC_UNIT_S,
+							NULL, NULL, NULL);
+	DefineCustomIntVariable("resume_pipeline.job_retention_failed",
+							"How long jobs that failed for good are kept (0: for ever).",
+							NULL, &rp_job_retention_failed_s, 30 * 86400, 0, INT_MAX, PGC_SIGHUP, GUC_UNIT_S,
+							NULL, NULL, NULL);
 	MarkGUCPrefixReserved("resume_pipeline");
 }
