@@ -4,6 +4,7 @@
 #   servers_openai DIR KEY [ARGS...]   → RP_OPENAI_PORT (test/openai_fake/server.mjs)
 #   servers_github DIR [ARGS...]       → RP_GITHUB_PORT (test/github_fake/server.mjs; e.g. --token T)
 #   servers_hooks DIR [ARGS...]        → RP_HOOKS_PORT (test/hooks_fake/server.mjs; e.g. --key K --secret S)
+#   servers_ashby DIR [ARGS...]        → RP_ASHBY_PORT (test/ashby_fake/server.mjs; e.g. --key K)
 #   servers_s3 DIR ACCESS SECRET BUCKET...  → RP_S3_PORT (test/s3/start.mjs, @20minutes/s3rver)
 #   servers_have_node                  → false (and a reason on stdout) when node/npm or s3rver are missing
 #   wait_for DB SQL [seconds]          → until the query returns t
@@ -57,6 +58,15 @@ servers_hooks() {
     RP_SERVER_PIDS+=($!)
     RP_HOOKS_PORT=$(_servers_port "$dir/hooks.out" 's/^listening 127\.0\.0\.1:\([0-9]*\)$/\1/p')
     [ -n "$RP_HOOKS_PORT" ]
+}
+
+servers_ashby() {
+    local dir=$1
+    shift
+    node test/ashby_fake/server.mjs --port 0 --quiet "$@" >"$dir/ashby.out" 2>"$dir/ashby.err" &
+    RP_SERVER_PIDS+=($!)
+    RP_ASHBY_PORT=$(_servers_port "$dir/ashby.out" 's/^listening 127\.0\.0\.1:\([0-9]*\)$/\1/p')
+    [ -n "$RP_ASHBY_PORT" ]
 }
 
 servers_s3() {
