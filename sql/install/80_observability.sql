@@ -9,11 +9,55 @@ CREATE FUNCTION _storage_read_latency(OUT quantile float8, OUT milliseconds floa
     RETURNS SETOF record
     AS 'MODULE_PATHNAME', 'rp_storage_read_latency' LANGUAGE C STRICT VOLATILE;
 
--- Jobs by kind and state, with the age of the oldest.
+-- Finished jobs, counted as they finish (the trigger count_finished, 82_history.sql), so that
+-- what health(), metrics() and job_overview say about history costs the same with ten million
+-- finished jobs as with none, and stays right after those jobs are removed (job retention), a
+-- restart or a dump and restore. A row per user, kind, state (done or failed) and slot: the
+-- session that finishes a job adds to the row of its own process id (slot), so two workers
+-- never wait for each other on a counter; _fold_job_counts() moves the rows of sessions that
+-- are gone into slot 0. Bounded by users × kinds × 2 × (1 + live sessions), never by history.
+-- Read it by summing over slots. A user reads their own rows, the pipeline's owner all.
+CREATE TABLE job_counts (
+    user_id uuid NOT NULL,
+    kind    job_kind NOT NULL,
+    state   job_state NOT NULL CHECK (state IN ('done', 'failed')),
+    slot    integer NOT NULL,          -- the process id of the session that counted, 0 once folded
+    jobs    bigint NOT NULL,
+    seconds float8 NOT NULL,           -- sum of the jobs' times from queued to finished
+    hits    bigint[] NOT NULL,         -- jobs per bucket of that time (_job_duration_bucket)
+    oldest  timestamptz NOT NULL,      -- created_at of the oldest job counted
+    PRIMARY KEY (user_id, kind, state, slot)
+);
+COMMENT ON TABLE job_counts IS 'Finished jobs counted by user, kind and state (see health(), metrics(), job_overview).';
+ALTER TABLE job_counts ENABLE ROW LEVEL SECURITY;
+CREATE POLICY own_counts ON job_counts FOR SELECT USING (user_id = (SELECT current_user_id()));
+GRANT SELECT ON job_counts TO resume_pipeline_user;
+SELECT pg_catalog.pg_extension_config_dump('job_counts', '');
+
+-- The bucket of metrics()' duration histogram a job's time (seconds, queued to finished) falls
+-- in: 1 for ≤ 0.005 s … 13 for ≤ 60 s, 14 above. The same bounds as metrics() prints.
+CREATE FUNCTION _job_duration_bucket(seconds float8) RETURNS integer
+    LANGUAGE sql IMMUTABLE PARALLEL SAFE
+RETURN 1 + (SELECT count(*)::integer
+              FROM unnest('{0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60}'::float8[]) b
+             WHERE b < seconds);
+
+-- Jobs by kind and state, with the age of the oldest. Queued and running jobs are counted in
+-- jobs (through its partial indexes: as many rows as the live queue, whatever the history);
+-- done and failed ones come from job_counts: every job that ever finished, also those retention
+-- removed since, with the creation time of the oldest of them.
 CREATE VIEW job_overview WITH (security_invoker = true) AS
-SELECT kind, state, count(*) AS jobs, min(created_at) AS oldest, now() - min(created_at) AS oldest_age
-  FROM jobs
- GROUP BY kind, state;
+SELECT j.kind, j.state, count(*) AS jobs, min(j.created_at) AS oldest, now() - min(j.created_at) AS oldest_age
+  FROM jobs j WHERE j.state = 'queued'
+ GROUP BY j.kind, j.state
+UNION ALL
+SELECT j.kind, j.state, count(*), min(j.created_at), now() - min(j.created_at)
+  FROM jobs j WHERE j.state = 'running'
+ GROUP BY j.kind, j.state
+UNION ALL
+SELECT c.kind, c.state, sum(c.jobs)::bigint, min(c.oldest), now() - min(c.oldest)
+  FROM job_counts c
+ GROUP BY c.kind, c.state;
 
 -- One look at the pipeline: database, storage, model (and its rate limit), queue, workers, circuits.
 CREATE FUNCTION health() RETURNS jsonb
@@ -37,8 +81,8 @@ BEGIN ATOMIC
         'model_rate_limit', _rate_limit_health(),
         'queue_depth', (SELECT count(*) FROM jobs WHERE state = 'queued'),
         'running', (SELECT count(*) FROM jobs WHERE state = 'running'),
-        'done', (SELECT count(*) FROM jobs WHERE state = 'done'),
-        'failed', (SELECT count(*) FROM jobs WHERE state = 'failed'),
+        'done', (SELECT coalesce(sum(c.jobs), 0)::bigint FROM job_counts c WHERE c.state = 'done'),
+        'failed', (SELECT coalesce(sum(c.jobs), 0)::bigint FROM job_counts c WHERE c.state = 'failed'),
         'workers_alive', _workers_alive(),
         'workers_configured', current_setting('resume_pipeline.workers')::int,
         'workers_database', current_setting('resume_pipeline.database'),
@@ -47,7 +91,8 @@ END;
 
 -- Prometheus text format: jobs by kind and state, success ratio, end-to-end processing time
 -- (queued to finished) as a histogram, queue depth, live workers, circuit states, storage
--- read latency quantiles.
+-- read latency quantiles. What finished comes from job_overview and job_counts, so a scrape
+-- reads as many rows as there are users, kinds and live jobs, never the history.
 CREATE FUNCTION metrics() RETURNS text
     LANGUAGE plpgsql STABLE
     SET search_path = @extschema@, pg_catalog, pg_temp
@@ -55,38 +100,40 @@ AS $$
 DECLARE
     out text := '';
     r record;
+    -- The bounds of _job_duration_bucket, bucket 1 to 13 (14: above the last).
     buckets float8[] := ARRAY[0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60];
-    b float8;
-    n bigint;
     total bigint;
+    done bigint;
+    failed bigint;
     seconds float8;
 BEGIN
     out := out || E'# HELP resume_pipeline_jobs Jobs by kind and state.\n# TYPE resume_pipeline_jobs gauge\n';
-    FOR r IN SELECT k.kind, s.state, count(j.id) AS n
+    FOR r IN SELECT k.kind, s.state, coalesce(sum(o.jobs), 0) AS n
                FROM unnest(enum_range(NULL::job_kind)) k(kind)
               CROSS JOIN unnest(enum_range(NULL::job_state)) s(state)
-               LEFT JOIN jobs j ON j.kind = k.kind AND j.state = s.state
+               LEFT JOIN job_overview o ON o.kind = k.kind AND o.state = s.state
               GROUP BY 1, 2 ORDER BY k.kind::text, 2 LOOP
         out := out || format(E'resume_pipeline_jobs{kind="%s",state="%s"} %s\n', r.kind, r.state, r.n);
     END LOOP;
+    SELECT coalesce(sum(c.jobs) FILTER (WHERE c.state = 'done'), 0), coalesce(sum(c.jobs) FILTER (WHERE c.state = 'failed'), 0),
+           coalesce(sum(c.seconds), 0)
+      INTO done, failed, seconds
+      FROM job_counts c;
+    total := done + failed;
     out := out || E'# HELP resume_pipeline_jobs_done_total Jobs finished successfully.\n# TYPE resume_pipeline_jobs_done_total counter\n'
-               || format(E'resume_pipeline_jobs_done_total %s\n', (SELECT count(*) FROM jobs WHERE state = 'done'))
+               || format(E'resume_pipeline_jobs_done_total %s\n', done)
                || E'# HELP resume_pipeline_jobs_failed_total Jobs that failed for good.\n# TYPE resume_pipeline_jobs_failed_total counter\n'
-               || format(E'resume_pipeline_jobs_failed_total %s\n', (SELECT count(*) FROM jobs WHERE state = 'failed'))
+               || format(E'resume_pipeline_jobs_failed_total %s\n', failed)
                || E'# HELP resume_pipeline_job_success_ratio done / (done + failed).\n# TYPE resume_pipeline_job_success_ratio gauge\n'
                || format(E'resume_pipeline_job_success_ratio %s\n',
-                         coalesce((SELECT round(count(*) FILTER (WHERE state = 'done')::numeric
-                                               / nullif(count(*), 0), 6)
-                                     FROM jobs WHERE state IN ('done', 'failed')), 1));
+                         coalesce(round(done::numeric / nullif(total, 0), 6), 1));
     out := out || E'# HELP resume_pipeline_job_duration_seconds Time from queued to finished, finished jobs.\n'
                || E'# TYPE resume_pipeline_job_duration_seconds histogram\n';
-    SELECT count(*), coalesce(sum(extract(epoch FROM finished_at - created_at)), 0) INTO total, seconds
-      FROM jobs WHERE state IN ('done', 'failed') AND finished_at IS NOT NULL;
-    FOREACH b IN ARRAY buckets LOOP
-        SELECT count(*) INTO n FROM jobs
-         WHERE state IN ('done', 'failed') AND finished_at IS NOT NULL
-           AND extract(epoch FROM finished_at - created_at) <= b;
-        out := out || format(E'resume_pipeline_job_duration_seconds_bucket{le="%s"} %s\n', b, n);
+    FOR r IN SELECT b.bound, coalesce(sum(sum(h.x)) OVER (ORDER BY b.i), 0) AS n
+               FROM unnest(buckets) WITH ORDINALITY b(bound, i)
+               LEFT JOIN (SELECT u.x, u.i FROM job_counts c, unnest(c.hits) WITH ORDINALITY u(x, i)) h ON h.i = b.i
+              GROUP BY b.i, b.bound ORDER BY b.i LOOP
+        out := out || format(E'resume_pipeline_job_duration_seconds_bucket{le="%s"} %s\n', r.bound, r.n);
     END LOOP;
     out := out || format(E'resume_pipeline_job_duration_seconds_bucket{le="+Inf"} %s\n', total)
                || format(E'resume_pipeline_job_duration_seconds_sum %s\n', round(seconds::numeric, 6))
