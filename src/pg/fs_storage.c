@@ -23,8 +23,8 @@
 #include "settings.h"
 #include "storage.h"
 
-static void
-database_dir(char *buf, size_t size)
+void
+rp_fs_database_dir(char *buf, size_t size)
 {
 	if (rp_storage_root != NULL && rp_storage_root[0] != '\0')
 	{
@@ -44,7 +44,7 @@ rp_fs_object_path(const pg_uuid_t *id, char *out, size_t size)
 	char		dir[MAXPGPATH];
 	char	   *hex = DatumGetCString(DirectFunctionCall1(uuid_out, UUIDPGetDatum(id)));
 
-	database_dir(dir, sizeof(dir));
+	rp_fs_database_dir(dir, sizeof(dir));
 	if (snprintf(out, size, "%s/objects/%.2s/%s", dir, hex, hex) >= (int) size)
 		ereport(ERROR, (errcode(ERRCODE_NAME_TOO_LONG), errmsg("storage path is too long")));
 	pfree(hex);
@@ -94,6 +94,16 @@ rp_fs_read(const char *path, const char *display)
 	}
 	CloseTransientFile(fd);
 	return result;
+}
+
+/* Whether the object's file is there (anything but a plain "no such file" counts as there:
+ * reading it then says what is wrong). */
+bool
+rp_fs_exists(const char *path)
+{
+	struct stat st;
+
+	return stat(path, &st) == 0 || errno != ENOENT;
 }
 
 /* Writes a new file (never an existing one) and makes it and its directory entry durable. */
@@ -161,7 +171,7 @@ rp_fs_list(RpObjectSeen seen, void *arg)
 	DIR		   *top;
 	struct dirent *shard;
 
-	database_dir(dir, sizeof(dir));
+	rp_fs_database_dir(dir, sizeof(dir));
 	snprintf(objects, sizeof(objects), "%s/objects", dir);
 	top = AllocateDir(objects);
 	if (top == NULL && errno == ENOENT)

@@ -1,9 +1,11 @@
 /*
  * S3-compatible storage (Supabase Storage's S3 endpoint, MinIO, AWS) with
- * resume_pipeline.storage_backend = 's3'. Two kinds of objects:
+ * resume_pipeline.storage_backend = 's3', and the S3 locations the pipeline's owner defines for
+ * storage migrations (storage_locations). Two kinds of objects:
  *   - the pipeline's own (upload(), ZIP entries): write-once, named by object id,
  *     <database oid>/objects/<2 hex>/<object id> in the one bucket the superuser configured
- *     (resume_pipeline.s3_bucket): nothing a user passes chooses a host, bucket or key;
+ *     (resume_pipeline.s3_bucket) or the bucket of a location: nothing a user passes chooses a
+ *     host, bucket or key;
  *   - objects registered from Supabase's storage.objects: <bucket>/<object key> as Supabase
  *     stored them, only ever read (_s3_read), and only through a files row the hook made.
  * A missing object is that document's permanent failure (58P01); anything else is the storage's,
@@ -34,35 +36,70 @@ PG_FUNCTION_INFO_V1(rp_sql_s3_read);
 /* At a transaction's end a removal must not hold the session long: what fails is swept later. */
 #define END_TIMEOUT_MS 5000
 
-static bool
-configured(void)
+void
+rp_s3_settings_place(RpPlace *out)
 {
-	return rp_s3_endpoint != NULL && rp_s3_endpoint[0] != '\0';
+	memset(out, 0, sizeof(*out));
+	out->kind = RP_STORAGE_S3;
+	strlcpy(out->name, "s3", sizeof(out->name));
+	out->endpoint = pstrdup(rp_s3_endpoint ? rp_s3_endpoint : "");
+	out->region = pstrdup(rp_s3_region ? rp_s3_region : "");
+	out->access_key = pstrdup(rp_s3_access_key ? rp_s3_access_key : "");
+	out->secret_key = pstrdup(rp_s3_secret_key ? rp_s3_secret_key : "");
+	out->bucket = pstrdup(rp_s3_bucket ? rp_s3_bucket : "");
+}
+
+static bool
+is_settings(const RpPlace *place)
+{
+	return strcmp(place->name, "s3") == 0;
+}
+
+static bool
+configured(const RpPlace *place)
+{
+	return place->endpoint != NULL && place->endpoint[0] != '\0';
 }
 
 static void
-require_configuration(void)
+require_configuration(const RpPlace *place)
 {
-	if (!configured())
+	if (configured(place))
+		return;
+	if (is_settings(place))
 		ereport(ERROR,
 				(errcode(ERRCODE_IO_ERROR),
 				 errmsg("resume_pipeline.s3_endpoint is not set"),
 				 errhint("Set the S3 settings in postgresql.conf or with ALTER SYSTEM, then reload.")));
+	ereport(ERROR,
+			(errcode(ERRCODE_IO_ERROR),
+			 errmsg("storage location \"%s\" has no endpoint", place->name)));
+}
+
+static void
+target_of(const RpPlace *place, RpS3Target *target)
+{
+	memset(target, 0, sizeof(*target));
+	target->endpoint = place->endpoint ? place->endpoint : "";
+	target->region = place->region ? place->region : "";
+	target->access_key = place->access_key ? place->access_key : "";
+	target->secret_key = place->secret_key ? place->secret_key : "";
+	target->timeout_ms = rp_request_timeout_ms;
 }
 
 /*
- * One request to the configured endpoint, waited for in the event loop (cancel and termination
+ * One request to the place's endpoint, waited for in the event loop (cancel and termination
  * raise their ERROR from the wait; the transfer is dropped). A request that cannot start comes
  * back with outcome "refused". The result's malloc'd parts are the caller's (rp_net_done_free).
  */
 static void
-s3_request(RpS3Call *call, uint64 max_bytes, RpNetDone *done)
+s3_request(const RpPlace *place, RpS3Call *call, uint64 max_bytes, RpNetDone *done)
 {
 	RpNet	   *net = rp_backend_net();
 	RpS3Target	target;
 	int			tag;			/* its address names the transfer */
 
-	rp_s3_target_from_settings(&target);
+	target_of(place, &target);
 	target.max_response_bytes = max_bytes;
 	memset(done, 0, sizeof(*done));
 	if (!rp_net_start_s3(net, &target, call, &tag, done->message, sizeof(done->message)))
@@ -75,12 +112,23 @@ s3_request(RpS3Call *call, uint64 max_bytes, RpNetDone *done)
 
 /* What a failed request says, for errhint: an invalid key is named as the thing to check. */
 static int
-credentials_hint(const RpNetDone *done)
+credentials_hint(const RpPlace *place, const RpNetDone *done)
 {
 	if (strcmp(done->error_code, "SignatureDoesNotMatch") == 0 || strcmp(done->error_code, "InvalidAccessKeyId") == 0 ||
 		done->http_status == 403)
-		return errhint("Check resume_pipeline.s3_access_key and resume_pipeline.s3_secret_key.");
+	{
+		if (is_settings(place))
+			return errhint("Check resume_pipeline.s3_access_key and resume_pipeline.s3_secret_key.");
+		return errhint("Check the keys of storage location \"%s\" (define_storage_location).", place->name);
+	}
 	return 0;
+}
+
+/* " (storage location "s3:x")" for a location, nothing for the settings. */
+static const char *
+where(const RpPlace *place)
+{
+	return is_settings(place) ? "" : psprintf(" (storage location \"%s\")", place->name);
 }
 
 /* <database oid>/objects/<2 hex>/<object id>, palloc'd. */
@@ -92,19 +140,30 @@ rp_s3_object_key(const pg_uuid_t *id)
 	return psprintf("%u/objects/%.2s/%s", MyDatabaseId, hex, hex);
 }
 
+/* An object registered from storage.objects, or any object of the settings' endpoint. */
 bytea *
 rp_s3_read(const char *bucket, const char *key, const char *display)
+{
+	RpPlace		place;
+
+	rp_s3_settings_place(&place);
+	place.bucket = pstrdup(bucket);
+	return rp_s3_read_at(&place, key, display, false);
+}
+
+bytea *
+rp_s3_read_at(const RpPlace *place, const char *key, const char *display, bool missing_ok)
 {
 	RpS3Call	call = {0};
 	RpNetDone	done;
 	bytea	   *result = NULL;
 	TimestampTz start = GetCurrentTimestamp();
 
-	require_configuration();
+	require_configuration(place);
 	call.op = RP_S3_GET;
-	call.bucket = bucket;
+	call.bucket = place->bucket;
 	call.key = key;
-	s3_request(&call, (uint64) rp_max_file_size_kb * 1024, &done);
+	s3_request(place, &call, (uint64) rp_max_file_size_kb * 1024, &done);
 	if (done.ok)
 	{
 		/* into palloc'd memory before anything can raise and leak the malloc'd copy */
@@ -117,9 +176,13 @@ rp_s3_read(const char *bucket, const char *key, const char *display)
 	if (!done.ok)
 	{
 		if (strcmp(done.outcome, "not_found") == 0)
+		{
+			if (missing_ok)
+				return NULL;
 			ereport(ERROR,
 					(errcode(ERRCODE_UNDEFINED_FILE),
-					 errmsg("storage object \"%s\" is registered but S3 has no such object", display)));
+					 errmsg("storage object \"%s\" is registered but S3 has no such object%s", display, where(place))));
+		}
 		if (strcmp(done.outcome, "too_large") == 0)
 			ereport(ERROR,
 					(errcode(ERRCODE_PROGRAM_LIMIT_EXCEEDED),
@@ -127,25 +190,25 @@ rp_s3_read(const char *bucket, const char *key, const char *display)
 							display, rp_max_file_size_kb)));
 		ereport(ERROR,
 				(errcode(ERRCODE_IO_ERROR),
-				 errmsg("could not read storage object \"%s\" from S3: %s", display, done.message),
-				 errdetail("S3 object \"%s/%s\".", bucket, key),
-				 credentials_hint(&done)));
+				 errmsg("could not read storage object \"%s\" from S3%s: %s", display, where(place), done.message),
+				 errdetail("S3 object \"%s/%s\".", place->bucket, key),
+				 credentials_hint(place, &done)));
 	}
 	rp_observe_storage_read((double) (GetCurrentTimestamp() - start) / 1000.0);
 	return result;
 }
 
-/* A PUT to resume_pipeline.s3_bucket; raises 58030 when S3 does not take it. */
+/* A PUT to the place's bucket; raises 58030 when S3 does not take it. */
 void
-rp_s3_write(const char *key, const char *data, size_t len, const char *content_type,
+rp_s3_write(const RpPlace *place, const char *key, const char *data, size_t len, const char *content_type,
 			int nmeta, const char *const *names, const char *const *values)
 {
 	RpS3Call	call = {0};
 	RpNetDone	done;
 
-	require_configuration();
+	require_configuration(place);
 	call.op = RP_S3_PUT;
-	call.bucket = rp_s3_bucket;
+	call.bucket = place->bucket;
 	call.key = key;
 	call.body = data;
 	call.body_len = len;
@@ -154,14 +217,14 @@ rp_s3_write(const char *key, const char *data, size_t len, const char *content_t
 	call.metadata_names = names;
 	call.metadata_values = values;
 	/* the answer: headers and perhaps an error document */
-	s3_request(&call, 1024 * 1024, &done);
+	s3_request(place, &call, 1024 * 1024, &done);
 	rp_net_done_free(&done);
 	if (!done.ok)
 		ereport(ERROR,
 				(errcode(ERRCODE_IO_ERROR),
-				 errmsg("could not write storage object to S3 bucket \"%s\": %s", rp_s3_bucket, done.message),
-				 errdetail("S3 object \"%s/%s\".", rp_s3_bucket, key),
-				 credentials_hint(&done)));
+				 errmsg("could not write storage object to S3 bucket \"%s\"%s: %s", place->bucket, where(place), done.message),
+				 errdetail("S3 object \"%s/%s\".", place->bucket, key),
+				 credentials_hint(place, &done)));
 }
 
 /*
@@ -170,7 +233,7 @@ rp_s3_write(const char *key, const char *data, size_t len, const char *content_t
  * it does not have, so true means only that the object is not there now.
  */
 bool
-rp_s3_remove(const char *bucket, const char *key, bool at_transaction_end, char *message, size_t size)
+rp_s3_remove(const RpPlace *place, const char *key, bool at_transaction_end, char *message, size_t size)
 {
 	RpS3Call	call = {0};
 	RpNetDone	done;
@@ -179,9 +242,9 @@ rp_s3_remove(const char *bucket, const char *key, bool at_transaction_end, char 
 	int			tag;
 	bool		ok;
 
-	if (!configured())
+	if (!configured(place))
 	{
-		strlcpy(message, "resume_pipeline.s3_endpoint is not set", size);
+		strlcpy(message, is_settings(place) ? "resume_pipeline.s3_endpoint is not set" : "the storage location has no endpoint", size);
 		return false;
 	}
 	if (at_transaction_end && proc_exit_inprogress)
@@ -190,11 +253,11 @@ rp_s3_remove(const char *bucket, const char *key, bool at_transaction_end, char 
 		return false;
 	}
 	call.op = RP_S3_DELETE;
-	call.bucket = bucket;
+	call.bucket = place->bucket;
 	call.key = key;
 	if (!at_transaction_end)
 	{
-		s3_request(&call, 1024 * 1024, &done);
+		s3_request(place, &call, 1024 * 1024, &done);
 		ok = done.ok || strcmp(done.outcome, "not_found") == 0;
 		if (!ok)
 			strlcpy(message, done.message, size);
@@ -207,7 +270,7 @@ rp_s3_remove(const char *bucket, const char *key, bool at_transaction_end, char 
 		strlcpy(message, "the HTTP client is not available", size);
 		return false;
 	}
-	rp_s3_target_from_settings(&target);
+	target_of(place, &target);
 	target.timeout_ms = Min(target.timeout_ms, END_TIMEOUT_MS);
 	target.max_response_bytes = 1024 * 1024;
 	if (!rp_net_start_s3(net, &target, &call, &tag, message, size))
@@ -239,19 +302,19 @@ modified_time(const char *s)
 }
 
 /*
- * Every object under <database oid>/objects/ in resume_pipeline.s3_bucket (ListObjectsV2, page by
+ * Every object under <database oid>/objects/ in the place's bucket (ListObjectsV2, page by
  * page), with its LastModified. Keys of any other shape are not the pipeline's and are skipped;
  * a LastModified that cannot be read counts as now (too recent for the sweep).
  */
 void
-rp_s3_list(RpObjectSeen seen, void *arg)
+rp_s3_list(const RpPlace *place, RpObjectSeen seen, void *arg)
 {
 	char	   *prefix = psprintf("%u/objects/", MyDatabaseId);
 	size_t		prefix_len = strlen(prefix);
 	char	   *token = NULL;
 	int			pages = 0;
 
-	require_configuration();
+	require_configuration(place);
 	for (;;)
 	{
 		RpS3Call	call = {0};
@@ -265,10 +328,10 @@ rp_s3_list(RpObjectSeen seen, void *arg)
 				   *b;
 
 		call.op = RP_S3_LIST;
-		call.bucket = rp_s3_bucket;
+		call.bucket = place->bucket;
 		call.key = prefix;
 		call.continuation_token = token;
-		s3_request(&call, 16 * 1024 * 1024, &done);	/* one page of at most 1000 keys */
+		s3_request(place, &call, 16 * 1024 * 1024, &done);	/* one page of at most 1000 keys */
 		if (!done.ok)
 		{
 			char		message[sizeof(done.message)];
@@ -277,8 +340,8 @@ rp_s3_list(RpObjectSeen seen, void *arg)
 			rp_net_done_free(&done);
 			ereport(ERROR,
 					(errcode(ERRCODE_IO_ERROR),
-					 errmsg("could not list S3 bucket \"%s\": %s", rp_s3_bucket, message),
-					 credentials_hint(&done)));
+					 errmsg("could not list S3 bucket \"%s\"%s: %s", place->bucket, where(place), message),
+					 credentials_hint(place, &done)));
 		}
 		/* The page into palloc'd memory first: the callback may raise. */
 		page = pnstrdup(done.data ? done.data : "", done.len);

@@ -1,9 +1,14 @@
 /*
  * The objects the pipeline writes itself (upload(), ZIP entries), by object id, over two
  * backends: the filesystem (fs_storage.c) and S3 (s3_storage.c). Each files row records in its
- * storage column which backend holds its bytes ('filesystem' or 's3', resume_pipeline.storage_backend
- * when it was written), and every operation on an object goes there: switching the setting
- * later changes where new objects go, never where old ones are read.
+ * storage column the place that holds its bytes ('filesystem' or 's3', resume_pipeline.storage_backend
+ * when it was written, or an S3 location 's3:<name>' a storage migration moved it to), and every
+ * operation on an object goes there: switching the setting later changes where new objects go,
+ * never where old ones are read.
+ *
+ * While a storage migration is unfinished (migration.c, sql/install/35_migration.sql), an object
+ * written to the migration's source is written to its target too (best effort: what fails there
+ * the migration copies later), and an object released from either is removed from both.
  *
  * Objects are write-once and follow the transaction. A new version is a new object, visible only
  * through the row the transaction commits. If the transaction aborts, the objects it wrote are
@@ -16,11 +21,17 @@
  * Access: storage_get() runs as the caller and looks the object up in resume_pipeline.files
  * through SPI, under the caller's row-level security. The internal functions take an object id
  * and are granted to nobody: only the pipeline's own code, holding the files row, calls them.
+ * A location's endpoint and keys are read as the owner of storage_locations, whoever reads an
+ * object, and appear in no message.
  */
 #include "postgres.h"
 
+#include <unistd.h>
+
 #include "access/htup_details.h"
 #include "access/xact.h"
+#include "catalog/namespace.h"
+#include "catalog/pg_class.h"
 #include "catalog/pg_type.h"
 #include "executor/spi.h"
 #include "fmgr.h"
@@ -28,8 +39,10 @@
 #include "miscadmin.h"
 #include "utils/builtins.h"
 #include "utils/jsonb.h"
+#include "utils/lsyscache.h"
 #include "utils/memutils.h"
 #include "utils/resowner.h"
+#include "utils/syscache.h"
 #include "utils/timestamp.h"
 #include "utils/uuid.h"
 
@@ -51,9 +64,8 @@ PG_FUNCTION_INFO_V1(rp_sql_check_object_name);
 /* An object this transaction created or released; where it is was worked out when it was named. */
 typedef struct ObjectChange
 {
-	RpStorageBackend backend;
+	RpPlace		place;
 	char	   *location;		/* the file's path, or the S3 key */
-	char	   *bucket;			/* S3 only */
 	SubTransactionId subid;
 	bool		abandoned;		/* created by a subtransaction that rolled back */
 } ObjectChange;
@@ -72,23 +84,135 @@ backend_name(RpStorageBackend b)
 	return b == RP_STORAGE_S3 ? "s3" : "filesystem";
 }
 
-static RpStorageBackend
-backend_named(const char *name)
+/* The place new objects go: resume_pipeline.storage_backend. */
+static void
+setting_place(RpPlace *out)
 {
-	if (strcmp(name, "filesystem") == 0)
-		return RP_STORAGE_FILESYSTEM;
-	if (strcmp(name, "s3") == 0)
-		return RP_STORAGE_S3;
-	ereport(ERROR,
-			(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
-			 errmsg("unknown storage backend \"%s\"", name),
-			 errhint("A files row's storage is 'filesystem' or 's3'.")));
-	return RP_STORAGE_FILESYSTEM;	/* not reached */
+	rp_place_named(backend_name((RpStorageBackend) rp_storage_backend), out);
 }
 
-/* The backend of the files row naming the object; false when no row (visible here) does. */
+/*
+ * A location of resume_pipeline.storage_locations, read as the table's owner: users may read
+ * objects stored there (through their files rows), never the location's keys. False when it is
+ * not defined (or the table does not exist yet: a schema older than this module).
+ */
 static bool
-backend_of_row(const pg_uuid_t *id, RpStorageBackend *backend)
+lookup_location(const char *name, RpPlace *out)
+{
+	Oid			nsp = get_namespace_oid("resume_pipeline", true);
+	Oid			relid = OidIsValid(nsp) ? get_relname_relid("storage_locations", nsp) : InvalidOid;
+	HeapTuple	tuple;
+	Oid			owner;
+	Oid			save_user;
+	int			save_sec;
+	bool		found = false;
+	MemoryContext caller = CurrentMemoryContext;
+
+	if (!OidIsValid(relid))
+		return false;
+	tuple = SearchSysCache1(RELOID, ObjectIdGetDatum(relid));
+	if (!HeapTupleIsValid(tuple))
+		return false;
+	owner = ((Form_pg_class) GETSTRUCT(tuple))->relowner;
+	ReleaseSysCache(tuple);
+	GetUserIdAndSecContext(&save_user, &save_sec);
+	SetUserIdAndSecContext(owner, save_sec | SECURITY_LOCAL_USERID_CHANGE | SECURITY_RESTRICTED_OPERATION);
+	PG_TRY();
+	{
+		Oid			types[1] = {TEXTOID};
+		Datum		values[1];
+		int			rc;
+
+		values[0] = CStringGetTextDatum(name);
+		SPI_connect();
+		rc = SPI_execute_with_args("SELECT endpoint, region, bucket, access_key, secret_key"
+								   "  FROM resume_pipeline.storage_locations WHERE name OPERATOR(pg_catalog.=) $1",
+								   1, types, values, NULL, true, 1);
+		if (rc != SPI_OK_SELECT)
+			elog(ERROR, "could not look up storage location: SPI error %d", rc);
+		if (SPI_processed == 1)
+		{
+			HeapTuple	row = SPI_tuptable->vals[0];
+			TupleDesc	desc = SPI_tuptable->tupdesc;
+			char	   *v;
+
+			found = true;
+			out->kind = RP_STORAGE_S3;
+			strlcpy(out->name, name, sizeof(out->name));
+			out->endpoint = MemoryContextStrdup(caller, (v = SPI_getvalue(row, desc, 1)) ? v : "");
+			out->region = MemoryContextStrdup(caller, (v = SPI_getvalue(row, desc, 2)) ? v : "");
+			out->bucket = MemoryContextStrdup(caller, (v = SPI_getvalue(row, desc, 3)) ? v : "");
+			out->access_key = MemoryContextStrdup(caller, (v = SPI_getvalue(row, desc, 4)) ? v : "");
+			out->secret_key = MemoryContextStrdup(caller, (v = SPI_getvalue(row, desc, 5)) ? v : "");
+		}
+		SPI_finish();
+	}
+	PG_FINALLY();
+	{
+		SetUserIdAndSecContext(save_user, save_sec);
+	}
+	PG_END_TRY();
+	return found;
+}
+
+void
+rp_place_named(const char *name, RpPlace *out)
+{
+	memset(out, 0, sizeof(*out));
+	if (strcmp(name, "filesystem") == 0)
+	{
+		out->kind = RP_STORAGE_FILESYSTEM;
+		strlcpy(out->name, name, sizeof(out->name));
+		return;
+	}
+	if (strcmp(name, "s3") == 0)
+	{
+		rp_s3_settings_place(out);
+		return;
+	}
+	if (strncmp(name, "s3:", 3) == 0 && strlen(name) < RP_PLACE_NAME_LEN)
+	{
+		if (lookup_location(name, out))
+			return;
+		ereport(ERROR,
+				(errcode(ERRCODE_UNDEFINED_OBJECT),
+				 errmsg("storage location \"%s\" is not defined", name),
+				 errhint("Define it with resume_pipeline.define_storage_location().")));
+	}
+	ereport(ERROR,
+			(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+			 errmsg("unknown storage place \"%.64s\"", name),
+			 errhint("A place is 'filesystem', 's3' or 's3:<name>', an S3 location defined with define_storage_location().")));
+}
+
+/* An endpoint as compared: without a trailing '/', case-insensitively. */
+static bool
+same_endpoint(const char *a, const char *b)
+{
+	size_t		la = strlen(a);
+	size_t		lb = strlen(b);
+
+	while (la > 0 && a[la - 1] == '/')
+		la--;
+	while (lb > 0 && b[lb - 1] == '/')
+		lb--;
+	return la == lb && pg_strncasecmp(a, b, la) == 0;
+}
+
+bool
+rp_place_same(const RpPlace *a, const RpPlace *b)
+{
+	if (a->kind != b->kind)
+		return false;
+	if (a->kind == RP_STORAGE_FILESYSTEM)
+		return true;
+	return same_endpoint(a->endpoint, b->endpoint) && strcmp(a->bucket, b->bucket) == 0;
+}
+
+/* The name of the place holding the object of the files row naming it; false when no row
+ * (visible here) does. */
+static bool
+place_of_row(const pg_uuid_t *id, char *name, size_t size)
 {
 	Oid			types[1] = {UUIDOID};
 	Datum		values[1];
@@ -97,17 +221,17 @@ backend_of_row(const pg_uuid_t *id, RpStorageBackend *backend)
 
 	values[0] = UUIDPGetDatum(id);
 	SPI_connect();
-	rc = SPI_execute_with_args("SELECT storage FROM resume_pipeline.files WHERE object_id = $1",
+	rc = SPI_execute_with_args("SELECT storage FROM resume_pipeline.files WHERE object_id OPERATOR(pg_catalog.=) $1",
 							   1, types, values, NULL, false, 1);
 	if (rc != SPI_OK_SELECT)
 		elog(ERROR, "could not look up storage object: SPI error %d", rc);
 	if (SPI_processed == 1)
 	{
-		char	   *name = SPI_getvalue(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 1);
+		char	   *v = SPI_getvalue(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 1);
 
-		if (name != NULL)
+		if (v != NULL)
 		{
-			*backend = backend_named(name);
+			strlcpy(name, v, size);
 			found = true;
 		}
 	}
@@ -115,17 +239,18 @@ backend_of_row(const pg_uuid_t *id, RpStorageBackend *backend)
 	return found;
 }
 
-/* An optional backend argument; else the row's; else the setting. */
-static RpStorageBackend
-backend_for(FunctionCallInfo fcinfo, int argno, const pg_uuid_t *id)
+/* An optional place argument; else the row's; else the setting. */
+static void
+place_for(FunctionCallInfo fcinfo, int argno, const pg_uuid_t *id, RpPlace *out)
 {
-	RpStorageBackend b = (RpStorageBackend) rp_storage_backend;
+	char		name[RP_PLACE_NAME_LEN];
 
-	if (PG_NARGS() > argno && !PG_ARGISNULL(argno))
-		return backend_named(text_to_cstring(PG_GETARG_TEXT_PP(argno)));
-	if (id != NULL)
-		(void) backend_of_row(id, &b);
-	return b;
+	if (fcinfo != NULL && PG_NARGS() > argno && !PG_ARGISNULL(argno))
+		rp_place_named(text_to_cstring(PG_GETARG_TEXT_PP(argno)), out);
+	else if (id != NULL && place_of_row(id, name, sizeof(name)))
+		rp_place_named(name, out);
+	else
+		setting_place(out);
 }
 
 /* 36 characters of a lower-case uuid, as this module names objects. */
@@ -150,16 +275,18 @@ rp_parse_object_id(const char *s, pg_uuid_t *out)
 	return nibbles == 32;
 }
 
-static bytea *
-read_from(RpStorageBackend backend, const pg_uuid_t *id, const char *display)
+bytea *
+rp_place_read(const RpPlace *place, const pg_uuid_t *id, const char *display, bool missing_ok)
 {
 	char		path[MAXPGPATH];
 	TimestampTz start;
 	bytea	   *result;
 
-	if (backend == RP_STORAGE_S3)
-		return rp_s3_read(rp_s3_bucket, rp_s3_object_key(id), display);
+	if (place->kind == RP_STORAGE_S3)
+		return rp_s3_read_at(place, rp_s3_object_key(id), display, missing_ok);
 	rp_fs_object_path(id, path, sizeof(path));
+	if (missing_ok && !rp_fs_exists(path))
+		return NULL;
 	start = GetCurrentTimestamp();
 	result = rp_fs_read(path, display);
 	rp_observe_storage_read((double) (GetCurrentTimestamp() - start) / 1000.0);
@@ -169,24 +296,35 @@ read_from(RpStorageBackend backend, const pg_uuid_t *id, const char *display)
 bytea *
 rp_storage_read(const pg_uuid_t *object_id, const char *display)
 {
-	RpStorageBackend b = (RpStorageBackend) rp_storage_backend;
+	RpPlace		place;
 
-	(void) backend_of_row(object_id, &b);
-	return read_from(b, object_id, display);
+	place_for(NULL, 0, object_id, &place);
+	return rp_place_read(&place, object_id, display, false);
+}
+
+/* A deep copy of a place, in cxt. */
+static void
+copy_place(RpPlace *dst, const RpPlace *src, MemoryContext cxt)
+{
+	*dst = *src;
+	if (src->kind != RP_STORAGE_S3)
+		return;
+	dst->endpoint = MemoryContextStrdup(cxt, src->endpoint ? src->endpoint : "");
+	dst->region = MemoryContextStrdup(cxt, src->region ? src->region : "");
+	dst->access_key = MemoryContextStrdup(cxt, src->access_key ? src->access_key : "");
+	dst->secret_key = MemoryContextStrdup(cxt, src->secret_key ? src->secret_key : "");
+	dst->bucket = MemoryContextStrdup(cxt, src->bucket ? src->bucket : "");
 }
 
 static void
-remember(List **list, RpStorageBackend backend, const pg_uuid_t *id)
+remember(List **list, const RpPlace *place, const pg_uuid_t *id)
 {
 	MemoryContext old = MemoryContextSwitchTo(TopTransactionContext);
 	ObjectChange *c = palloc0(sizeof(ObjectChange));
 
-	c->backend = backend;
-	if (backend == RP_STORAGE_S3)
-	{
+	copy_place(&c->place, place, TopTransactionContext);
+	if (place->kind == RP_STORAGE_S3)
 		c->location = rp_s3_object_key(id);
-		c->bucket = pstrdup(rp_s3_bucket);
-	}
 	else
 	{
 		c->location = palloc(MAXPGPATH);
@@ -195,6 +333,42 @@ remember(List **list, RpStorageBackend backend, const pg_uuid_t *id)
 	c->subid = GetCurrentSubTransactionId();
 	*list = lappend(*list, c);
 	MemoryContextSwitchTo(old);
+}
+
+void
+rp_place_write(const RpPlace *place, const pg_uuid_t *id, const char *data, size_t len,
+			   const char *content_type, int nmeta, const char *const *names, const char *const *values)
+{
+	if (place->kind == RP_STORAGE_S3)
+	{
+		/* First: a PUT that fails late (a timeout) may still have stored it. */
+		remember(&created, place, id);
+		rp_s3_write(place, ((ObjectChange *) llast(created))->location, data, len, content_type,
+					nmeta, names, values);
+	}
+	else
+	{
+		char		path[MAXPGPATH];
+
+		rp_fs_object_path(id, path, sizeof(path));
+		rp_fs_write(path, data, len);
+		remember(&created, place, id);
+	}
+}
+
+bool
+rp_place_remove(const RpPlace *place, const pg_uuid_t *id, char *message, size_t size)
+{
+	char		path[MAXPGPATH];
+
+	message[0] = '\0';
+	if (place->kind == RP_STORAGE_S3)
+		return rp_s3_remove(place, rp_s3_object_key(id), false, message, size);
+	rp_fs_object_path(id, path, sizeof(path));
+	if (unlink(path) == 0 || errno == ENOENT)
+		return true;
+	snprintf(message, size, "could not remove \"%s\": %m", path);
+	return false;
 }
 
 /*
@@ -214,9 +388,9 @@ remove_all(List *list, bool only_abandoned)
 
 		if (only_abandoned && !c->abandoned)
 			continue;
-		if (c->backend == RP_STORAGE_FILESYSTEM)
+		if (c->place.kind == RP_STORAGE_FILESYSTEM)
 			(void) rp_fs_remove(c->location);
-		else if (left > 0 || !rp_s3_remove(c->bucket, c->location, true, message, sizeof(message)))
+		else if (left > 0 || !rp_s3_remove(&c->place, c->location, true, message, sizeof(message)))
 			left++;
 	}
 	if (left > 0)
@@ -326,14 +500,16 @@ rp_sql_storage_get(PG_FUNCTION_ARGS)
 	pg_uuid_t	id;
 	bool		found = false;
 	bool		has_object = false;
-	RpStorageBackend backend = RP_STORAGE_FILESYSTEM;
+	char		place_name[RP_PLACE_NAME_LEN] = "filesystem";
+	RpPlace		place;
 	char	   *display;
 	int			rc;
 
 	values[0] = CStringGetTextDatum(bucket);
 	values[1] = CStringGetTextDatum(key);
 	SPI_connect();
-	rc = SPI_execute_with_args("SELECT object_id, storage FROM resume_pipeline.files WHERE bucket = $1 AND name = $2",
+	rc = SPI_execute_with_args("SELECT object_id, storage FROM resume_pipeline.files"
+							   " WHERE bucket OPERATOR(pg_catalog.=) $1 AND name OPERATOR(pg_catalog.=) $2",
 							   2, types, values, NULL, true, 1);
 	if (rc != SPI_OK_SELECT)
 		elog(ERROR, "could not look up storage object: SPI error %d", rc);
@@ -350,7 +526,7 @@ rp_sql_storage_get(PG_FUNCTION_ARGS)
 			has_object = true;
 		}
 		if (name != NULL)
-			backend = backend_named(name);
+			strlcpy(place_name, name, sizeof(place_name));
 	}
 	SPI_finish();
 	if (!found)
@@ -362,7 +538,8 @@ rp_sql_storage_get(PG_FUNCTION_ARGS)
 	/* A row without an object id was registered from storage.objects: <bucket>/<name> on S3. */
 	if (!has_object)
 		PG_RETURN_BYTEA_P(rp_s3_read(bucket, key, display));
-	PG_RETURN_BYTEA_P(read_from(backend, &id, display));
+	rp_place_named(place_name, &place);
+	PG_RETURN_BYTEA_P(rp_place_read(&place, &id, display, false));
 }
 
 /* _storage_read(object_id uuid, display text) returns bytea; display names it in errors */
@@ -425,6 +602,75 @@ metadata_pairs(Jsonb *jb, const char ***names, const char ***values)
 }
 
 /*
+ * During a migration's copying, an object written to its source goes to its target too, so that
+ * nothing uploaded meanwhile is left behind. Best effort: a target that fails (a WARNING says
+ * so) fails no upload, and the migration copies the object later. The shared advisory lock,
+ * held until this transaction ends, keeps the migration from deciding it is done before this
+ * row commits.
+ */
+static void
+write_to_migration_target(const RpPlace *written, const pg_uuid_t *id, bytea *data, size_t len,
+						  FunctionCallInfo fcinfo)
+{
+	RpActiveMigration m;
+	MemoryContext caller = CurrentMemoryContext;
+	ResourceOwner owner = CurrentResourceOwner;
+
+	rp_active_migration(&m);
+	if (!m.found || !m.copying || strcmp(m.source, written->name) != 0)
+		return;
+	DirectFunctionCall2(pg_advisory_xact_lock_shared_int4, Int32GetDatum(RP_MIGRATION_LOCK_CLASS), Int32GetDatum(0));
+	rp_active_migration(&m);	/* again, now that it cannot end under us */
+	if (!m.found || !m.copying || strcmp(m.source, written->name) != 0)
+		return;
+	BeginInternalSubTransaction(NULL);
+	MemoryContextSwitchTo(caller);
+	PG_TRY();
+	{
+		RpPlace		target;
+		const char **names = NULL;
+		const char **values = NULL;
+		int			nmeta = 0;
+		const char *content_type = NULL;
+
+		rp_place_named(m.target, &target);
+		if (target.kind == RP_STORAGE_S3)
+		{
+			if (PG_NARGS() > 2 && !PG_ARGISNULL(2))
+				nmeta = metadata_pairs(PG_GETARG_JSONB_P(2), &names, &values);
+			if (PG_NARGS() > 3 && !PG_ARGISNULL(3))
+				content_type = text_to_cstring(PG_GETARG_TEXT_PP(3));
+		}
+		if (!rp_place_same(written, &target))
+			rp_place_write(&target, id, VARDATA_ANY(data), len, content_type, nmeta, names, values);
+		ReleaseCurrentSubTransaction();
+		MemoryContextSwitchTo(caller);
+		CurrentResourceOwner = owner;
+	}
+	PG_CATCH();
+	{
+		ErrorData  *edata;
+
+		MemoryContextSwitchTo(caller);
+		edata = CopyErrorData();
+		FlushErrorState();
+		RollbackAndReleaseCurrentSubTransaction();
+		MemoryContextSwitchTo(caller);
+		CurrentResourceOwner = owner;
+		/* A cancel or a shutdown is the session's, not the target's. */
+		if (edata->sqlerrcode == ERRCODE_QUERY_CANCELED || edata->sqlerrcode == ERRCODE_ADMIN_SHUTDOWN)
+			ReThrowError(edata);
+		ereport(WARNING,
+				(errcode(edata->sqlerrcode),
+				 errmsg("could not write the object to the storage migration's target \"%s\" too: %s",
+						m.target, edata->message),
+				 errhint("The migration copies it later.")));
+		FreeErrorData(edata);
+	}
+	PG_END_TRY();
+}
+
+/*
  * _storage_write(object_id uuid, data bytea, metadata jsonb DEFAULT NULL, content_type text
  * DEFAULT NULL) returns bigint: a new object where its files row says (removed on abort).
  * Metadata and content type reach S3 only (x-amz-meta-<name>: value).
@@ -435,7 +681,11 @@ rp_sql_storage_write(PG_FUNCTION_ARGS)
 	pg_uuid_t  *id;
 	bytea	   *data;
 	size_t		len;
-	RpStorageBackend backend;
+	RpPlace		place;
+	const char **names = NULL;
+	const char **values = NULL;
+	int			nmeta = 0;
+	const char *content_type = NULL;
 
 	if (PG_ARGISNULL(0) || PG_ARGISNULL(1))
 		ereport(ERROR, (errcode(ERRCODE_NULL_VALUE_NOT_ALLOWED), errmsg("object id and data must not be null")));
@@ -447,32 +697,16 @@ rp_sql_storage_write(PG_FUNCTION_ARGS)
 				(errcode(ERRCODE_PROGRAM_LIMIT_EXCEEDED),
 				 errmsg("object of %zu bytes exceeds resume_pipeline.max_file_size (%d kB)",
 						len, rp_max_file_size_kb)));
-	backend = (RpStorageBackend) rp_storage_backend;
-	(void) backend_of_row(id, &backend);	/* the row's, inserted just before */
-	if (backend == RP_STORAGE_S3)
+	place_for(NULL, 0, id, &place);	/* the row's, inserted just before */
+	if (place.kind == RP_STORAGE_S3)
 	{
-		const char **names = NULL;
-		const char **values = NULL;
-		int			nmeta = 0;
-		const char *content_type = NULL;
-
 		if (PG_NARGS() > 2 && !PG_ARGISNULL(2))
 			nmeta = metadata_pairs(PG_GETARG_JSONB_P(2), &names, &values);
 		if (PG_NARGS() > 3 && !PG_ARGISNULL(3))
 			content_type = text_to_cstring(PG_GETARG_TEXT_PP(3));
-		/* First: a PUT that fails late (a timeout) may still have stored it. */
-		remember(&created, RP_STORAGE_S3, id);
-		rp_s3_write(((ObjectChange *) llast(created))->location, VARDATA_ANY(data), len, content_type,
-					nmeta, names, values);
 	}
-	else
-	{
-		char		path[MAXPGPATH];
-
-		rp_fs_object_path(id, path, sizeof(path));
-		rp_fs_write(path, VARDATA_ANY(data), len);
-		remember(&created, RP_STORAGE_FILESYSTEM, id);
-	}
+	rp_place_write(&place, id, VARDATA_ANY(data), len, content_type, nmeta, names, values);
+	write_to_migration_target(&place, id, data, len, fcinfo);
 	PG_RETURN_INT64((int64) len);
 }
 
@@ -482,11 +716,52 @@ Datum
 rp_sql_storage_forget(PG_FUNCTION_ARGS)
 {
 	pg_uuid_t  *id;
+	RpPlace		place;
+	RpActiveMigration m;
 
 	if (PG_ARGISNULL(0))
 		PG_RETURN_VOID();
 	id = PG_GETARG_UUID_P(0);
-	remember(&released, backend_for(fcinfo, 1, id), id);
+	place_for(fcinfo, 1, id, &place);
+	remember(&released, &place, id);
+	/* An unfinished migration may hold a copy in its other place: that goes too. */
+	rp_active_migration(&m);
+	if (m.found && (strcmp(m.source, place.name) == 0 || strcmp(m.target, place.name) == 0))
+	{
+		const char *other = strcmp(m.source, place.name) == 0 ? m.target : m.source;
+		MemoryContext caller = CurrentMemoryContext;
+		ResourceOwner owner = CurrentResourceOwner;
+		RpPlace		copy;
+
+		/* Not its own place: a location undefined since must not stop a user's DELETE. */
+		BeginInternalSubTransaction(NULL);
+		MemoryContextSwitchTo(caller);
+		PG_TRY();
+		{
+			rp_place_named(other, &copy);
+			ReleaseCurrentSubTransaction();
+			MemoryContextSwitchTo(caller);
+			CurrentResourceOwner = owner;
+			if (!rp_place_same(&copy, &place))
+				remember(&released, &copy, id);
+		}
+		PG_CATCH();
+		{
+			ErrorData  *edata;
+
+			MemoryContextSwitchTo(caller);
+			edata = CopyErrorData();
+			FlushErrorState();
+			RollbackAndReleaseCurrentSubTransaction();
+			MemoryContextSwitchTo(caller);
+			CurrentResourceOwner = owner;
+			if (edata->sqlerrcode == ERRCODE_QUERY_CANCELED || edata->sqlerrcode == ERRCODE_ADMIN_SHUTDOWN)
+				ReThrowError(edata);
+			ereport(WARNING, (errcode(edata->sqlerrcode), errmsg("%s", edata->message)));
+			FreeErrorData(edata);
+		}
+		PG_END_TRY();
+	}
 	PG_RETURN_VOID();
 }
 
@@ -508,17 +783,18 @@ list_one(const pg_uuid_t *id, TimestampTz modified, void *arg)
 }
 
 /* _storage_list(backend text DEFAULT NULL) returns table (object_id uuid, modified timestamptz):
- * this database's objects in that backend (default: resume_pipeline.storage_backend) */
+ * this database's objects in that place (default: resume_pipeline.storage_backend) */
 Datum
 rp_sql_storage_list(PG_FUNCTION_ARGS)
 {
 	ListState	state;
-	RpStorageBackend backend = backend_for(fcinfo, 0, NULL);
+	RpPlace		place;
 
+	place_for(fcinfo, 0, NULL, &place);
 	InitMaterializedSRF(fcinfo, 0);
 	state.rsinfo = (ReturnSetInfo *) fcinfo->resultinfo;
-	if (backend == RP_STORAGE_S3)
-		rp_s3_list(list_one, &state);
+	if (place.kind == RP_STORAGE_S3)
+		rp_s3_list(&place, list_one, &state);
 	else
 		rp_fs_list(list_one, &state);
 	PG_RETURN_VOID();
@@ -530,18 +806,17 @@ Datum
 rp_sql_storage_unlink(PG_FUNCTION_ARGS)
 {
 	pg_uuid_t  *id;
-	RpStorageBackend backend;
+	RpPlace		place;
 
 	if (PG_ARGISNULL(0))
 		PG_RETURN_NULL();
 	id = PG_GETARG_UUID_P(0);
-	backend = (PG_NARGS() > 1 && !PG_ARGISNULL(1)) ? backend_named(text_to_cstring(PG_GETARG_TEXT_PP(1)))
-		: (RpStorageBackend) rp_storage_backend;
-	if (backend == RP_STORAGE_S3)
+	place_for(fcinfo, 1, NULL, &place);
+	if (place.kind == RP_STORAGE_S3)
 	{
 		char		message[512];
 
-		if (!rp_s3_remove(rp_s3_bucket, rp_s3_object_key(id), false, message, sizeof(message)))
+		if (!rp_s3_remove(&place, rp_s3_object_key(id), false, message, sizeof(message)))
 		{
 			ereport(WARNING,
 					(errcode(ERRCODE_IO_ERROR),
@@ -562,29 +837,31 @@ rp_sql_storage_unlink(PG_FUNCTION_ARGS)
 /*
  * _storage_locate(object_id uuid, OUT backend text, OUT bucket text, OUT key text): where the
  * bytes of the object a files row names are, for a worker that fetches them itself:
- * ('filesystem', null, <path>) or ('s3', <resume_pipeline.s3_bucket>, <key>). 58P01 when no
- * files row names it.
+ * ('filesystem', null, <path>), ('s3', <resume_pipeline.s3_bucket>, <key>) or, in a location,
+ * ('s3:<name>', <its bucket>, <key>). 58P01 when no files row names it.
  */
 Datum
 rp_sql_storage_locate(PG_FUNCTION_ARGS)
 {
 	pg_uuid_t  *id = PG_GETARG_UUID_P(0);
-	RpStorageBackend backend;
+	char		name[RP_PLACE_NAME_LEN];
+	RpPlace		place;
 	TupleDesc	desc;
 	Datum		values[3];
 	bool		nulls[3] = {false, false, false};
 
 	if (get_call_result_type(fcinfo, NULL, &desc) != TYPEFUNC_COMPOSITE)
 		elog(ERROR, "_storage_locate must return a record");
-	if (!backend_of_row(id, &backend))
+	if (!place_of_row(id, name, sizeof(name)))
 		ereport(ERROR,
 				(errcode(ERRCODE_UNDEFINED_FILE),
 				 errmsg("no files row names storage object %s",
 						DatumGetCString(DirectFunctionCall1(uuid_out, UUIDPGetDatum(id))))));
-	values[0] = CStringGetTextDatum(backend_name(backend));
-	if (backend == RP_STORAGE_S3)
+	rp_place_named(name, &place);
+	values[0] = CStringGetTextDatum(place.name);
+	if (place.kind == RP_STORAGE_S3)
 	{
-		values[1] = CStringGetTextDatum(rp_s3_bucket);
+		values[1] = CStringGetTextDatum(place.bucket);
 		values[2] = CStringGetTextDatum(rp_s3_object_key(id));
 	}
 	else
