@@ -52,6 +52,7 @@ DECLARE
     meta jsonb;
     file_id uuid;
     caller uuid;
+    ext text;
 BEGIN
     IF TG_TABLE_SCHEMA <> 'storage' OR TG_TABLE_NAME <> 'objects' OR TG_LEVEL <> 'ROW' OR TG_WHEN <> 'AFTER' THEN
         RAISE EXCEPTION 'resume_pipeline._on_storage_object is the trigger of storage.objects only'
@@ -90,7 +91,19 @@ BEGIN
        AND o -> 'updated_at' IS NOT DISTINCT FROM n -> 'updated_at' THEN
         RETURN NULL;  -- nothing about the bytes changed
     END IF;
-    PERFORM @extschema@._check_storage_quota(owner, n ->> 'name', 0);
+    -- The bucket's rules, as far as they can be applied before the bytes are read: the size
+    -- Supabase's storage recorded (metadata.size; a smaller lie gains nothing, reading stops at
+    -- resume_pipeline.max_file_size), and the type the name's extension names, when it names
+    -- one (the bytes decide when the pipeline reads them).
+    ext := lower(substring(n ->> 'name' FROM '\.([A-Za-z0-9]+)$'));
+    ext := CASE ext WHEN 'jpg' THEN 'jpeg' WHEN 'tif' THEN 'tiff' WHEN 'txt' THEN 'text' ELSE ext END;
+    PERFORM @extschema@._check_bucket_rules('resumes', n ->> 'name',
+        CASE WHEN jsonb_typeof(n -> 'metadata' -> 'size') = 'number' THEN least((n -> 'metadata' ->> 'size')::numeric, 9e18)::bigint END,
+        CASE WHEN ext IN ('pdf', 'docx', 'doc', 'odt', 'rtf', 'png', 'jpeg', 'tiff', 'zip', 'text') THEN ext END, 'name');
+    -- An upsert overwrites the key in place: Supabase keeps no older bytes, so no files row of
+    -- an older version is made (résumé versions are, up to the bucket's keep_versions).
+    PERFORM @extschema@._check_storage_quota(owner, 0,
+        ARRAY(SELECT f.id FROM @extschema@.files f WHERE f.bucket = 'resumes' AND f.name = n ->> 'name'));
     -- Its bytes are on S3 (<bucket>/<name>), whatever storage_backend says.
     INSERT INTO @extschema@.files AS f (user_id, bucket, name, size, mime_type, checksum, storage, metadata)
     VALUES (owner, 'resumes', n ->> 'name', 0,
@@ -99,7 +112,7 @@ BEGIN
                                           WHEN 'jpg' THEN 'jpeg' WHEN 'tif' THEN 'tiff'
                                           ELSE lower(substring(n ->> 'name' FROM '\.([A-Za-z0-9]+)$')) END),
             NULL, 's3', meta)
-    ON CONFLICT (bucket, name) DO UPDATE SET metadata = excluded.metadata, checksum = NULL
+    ON CONFLICT (bucket, name) DO UPDATE SET metadata = excluded.metadata, checksum = NULL, version = f.version + 1
       WHERE f.user_id = excluded.user_id
     RETURNING id INTO file_id;
     IF file_id IS NOT NULL THEN
