@@ -559,6 +559,12 @@ BEGIN
         RETURN jsonb_build_object('poll_ms', ceil(extract(epoch FROM due - clock_timestamp()) * 1000),
                                   'message', 'keeping the source''s copies until ' || due);
     END IF;
+    -- Switches this very transaction made (process_pending runs batches in one) are not
+    -- committed: a rollback would take the rows back to the source, which must still hold them.
+    IF EXISTS (SELECT 1 FROM storage_migration_objects so
+                WHERE so.migration_id = m.id AND so.state = 'switched' AND _written_by_this_transaction(so.xmin)) THEN
+        RETURN jsonb_build_object('poll_ms', 1000, 'message', 'waiting for the switches to commit');
+    END IF;
     FOR o IN SELECT so.object_id FROM storage_migration_objects so
               WHERE so.migration_id = m.id AND so.state = 'switched' LIMIT 500 LOOP
         -- Only a copy whose row names it elsewhere now (it always should).
