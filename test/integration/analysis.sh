@@ -289,6 +289,26 @@ SQL
         "$(q -d rp_an -c "SELECT count(*) FILTER (WHERE status = 'ready') || '|' || (resume_pipeline._circuit_state('step:notify') ->> 'state')
                             FROM resume_pipeline.applicant_steps WHERE step = 'notify'")"
 
+    # Unregistering a step: its trigger goes (a new applicant gets the other steps only), its
+    # queued jobs too; registered_steps lists what is left, never the headers.
+    t_expect "steps: registered_steps lists the steps, without their headers" "flaky,name_length,notify|0" \
+        "$(q -d rp_an -c "SELECT string_agg(name, ',' ORDER BY name) || '|' ||
+                                 (SELECT count(*) FROM information_schema.columns
+                                   WHERE table_schema = 'resume_pipeline' AND table_name = 'registered_steps' AND column_name ~ 'header')
+                            FROM resume_pipeline.registered_steps")"
+    t_expect "steps: a user cannot unregister steps" "ERROR:  permission denied for function unregister_step" \
+        "$(echo "SELECT resume_pipeline.unregister_step('name_length');" | an_as "$an_user" | head -1)"
+    t_expect "steps: unregister_step removes a step once" "t|f|flaky,notify" \
+        "$(q -d rp_an -c "SET client_min_messages = warning" -c "SELECT resume_pipeline.unregister_step('name_length')" \
+                      -c "SELECT resume_pipeline.unregister_step('name_length')" \
+                      -c "SELECT string_agg(name, ',' ORDER BY name) FROM resume_pipeline.registered_steps" | paste -sd'|')"
+    q -d rp_an -c "INSERT INTO resume_pipeline.applicants (id, user_id, name) VALUES ('e0000000-0000-4000-8000-000000000009', '$an_user', 'Grace Hopper')" >/dev/null
+    wait_for rp_an "SELECT count(*) = 2 FROM resume_pipeline.applicant_steps WHERE applicant_id = 'e0000000-0000-4000-8000-000000000009' AND status = 'ready'" 30
+    t_expect "steps: an applicant written after it gets the remaining steps only" "flaky,notify|0" \
+        "$(q -d rp_an -c "SELECT string_agg(step, ',' ORDER BY step) || '|' ||
+                                 (SELECT count(*) FROM resume_pipeline.jobs WHERE kind = 'step' AND payload ->> 'step' = 'name_length' AND state = 'queued')
+                            FROM resume_pipeline.applicant_steps WHERE applicant_id = 'e0000000-0000-4000-8000-000000000009'")"
+
     # Semantic match with pgvector.
     if ! bash scripts/install_pgvector.sh >"$an_dir/pgvector.log" 2>&1; then
         t_fail "pgvector: installed from the Debian archive's source" "$(tail -5 "$an_dir/pgvector.log")"

@@ -227,6 +227,40 @@ $(q -d rp_en -c "SELECT kind, state, attempts, last_error FROM resume_pipeline.j
         n=$((n + 1))
     done
 
+    # 4b. The LinkedIn provider: no profile there (404) is li error with the reason; a 429 asking
+    # for 1 s is waited out without charging an attempt.
+    curl -s -X POST "http://127.0.0.1:$RP_HOOKS_PORT/_control/script?provider=linkedin" \
+        -H 'Content-Type: application/json' -d '["404"]' >/dev/null
+    q -d rp_en -c "INSERT INTO resume_pipeline.applicants (id, user_id, li_url) VALUES
+                   ('a0000000-0000-4000-8000-00000000000b', '$en_user', 'https://www.linkedin.com/in/nobody-here')" >/dev/null
+    en_settled a0000000-0000-4000-8000-00000000000b
+    t_expect "LinkedIn 404: li_status error with the reason" \
+        'error|the LinkedIn provider has no profile at "https://www.linkedin.com/in/nobody-here"' \
+        "$(q -d rp_en -c "SELECT li_status || '|' || li_error FROM resume_pipeline.applicants WHERE id = 'a0000000-0000-4000-8000-00000000000b'")"
+    curl -s -X POST "http://127.0.0.1:$RP_HOOKS_PORT/_control/script?provider=linkedin" \
+        -H 'Content-Type: application/json' -d '["429:1"]' >/dev/null
+    started=$SECONDS
+    q -d rp_en -c "INSERT INTO resume_pipeline.applicants (id, user_id, li_url) VALUES
+                   ('a0000000-0000-4000-8000-00000000000c', '$en_user', 'https://www.linkedin.com/in/ada-l')" >/dev/null
+    en_settled a0000000-0000-4000-8000-00000000000c
+    t_expect "LinkedIn 429 (Retry-After 1): waited out, li ready, its job done on attempt 1" "ready|Ada Lovelace|done|1" \
+        "$(q -d rp_en -c "SELECT a.li_status || '|' || (a.li_data ->> 'full_name') || '|' || j.state || '|' || j.attempts
+                            FROM resume_pipeline.applicants a JOIN resume_pipeline.jobs j ON j.target_id = a.id AND j.kind = 'li'
+                           WHERE a.id = 'a0000000-0000-4000-8000-00000000000c'")"
+    if [ $((SECONDS - started)) -ge 1 ]; then
+        t_pass "LinkedIn 429: the provider was not asked again before its Retry-After"
+    else
+        t_fail "LinkedIn 429: the provider was not asked again before its Retry-After" "settled after $((SECONDS - started)) s"
+    fi
+    # health() and metrics() name both services and their circuits.
+    t_expect "health() reports GitHub's base URL and the LinkedIn provider, each with its circuit" \
+        "http://127.0.0.1:$RP_GITHUB_PORT|true|true|true" \
+        "$(q -d rp_en -c "SELECT h -> 'github' ->> 'base_url' || '|' || (h -> 'linkedin' ->> 'configured') || '|' ||
+                                 (h -> 'github' ? 'circuit') || '|' || (h -> 'linkedin' ? 'circuit')
+                            FROM resume_pipeline.health() h")"
+    t_expect "metrics() has the github and linkedin circuits" "2" \
+        "$(q -d rp_en -c "SELECT resume_pipeline.metrics()" | grep -c -E '^resume_pipeline_circuit_open\{dependency="(github|linkedin)"\} [01]$')"
+
     # 5. No LinkedIn provider: li_status stays not_provided.
     q -c "ALTER SYSTEM RESET resume_pipeline.linkedin_provider_url" -c "ALTER SYSTEM RESET resume_pipeline.llm_provider" \
       -c "SELECT pg_reload_conf()" >/dev/null

@@ -17,7 +17,7 @@ t_expect "housekeeping: the sweep is a task of a new database" "sweep_storage|01
 # By the workers, pointed at this database.
 q -c "ALTER SYSTEM SET resume_pipeline.database = 'rp_hk'" -c "ALTER SYSTEM SET resume_pipeline.workers = 1" \
   -c "SELECT pg_reload_conf()" >/dev/null
-if wait_for rp_hk "SELECT count(*) = 3 FROM resume_pipeline.housekeeping WHERE last_run IS NOT NULL" 30; then
+if wait_for rp_hk "SELECT bool_and(last_run IS NOT NULL) FROM resume_pipeline.housekeeping" 30; then
     t_pass "housekeeping: the first worker runs every due task"
 else
     t_fail "housekeeping: the first worker runs every due task" "$(q -d rp_hk -c "TABLE resume_pipeline.housekeeping")"
@@ -33,7 +33,8 @@ t_expect "housekeeping: a task is not run again before its interval" "1" \
     "$(q -d rp_hk -c "SELECT count(*) FROM public.hk_runs")"
 q -c "ALTER SYSTEM RESET resume_pipeline.database" -c "ALTER SYSTEM RESET resume_pipeline.workers" \
   -c "SELECT pg_reload_conf()" >/dev/null
-q -d rp_hk -c "UPDATE resume_pipeline.housekeeping SET last_run = now() - interval '2 hours' WHERE task = '_hk_test_ok'" >/dev/null
+q -d rp_hk -c "UPDATE resume_pipeline.housekeeping SET last_run = CASE WHEN task = '_hk_test_ok' THEN now() - interval '2 hours'
+                                                                    ELSE now() + interval '1 day' END" >/dev/null
 t_expect "housekeeping: _housekeeping() by hand runs what is due and says how many" "1|2" \
     "$(q -d rp_hk -c "SELECT resume_pipeline._housekeeping()" -c "SELECT count(*) FROM public.hk_runs" | paste -sd'|')"
 t_expect "housekeeping: users cannot read the tasks" "permission denied" \
