@@ -129,7 +129,7 @@ BEGIN
         RAISE EXCEPTION '%', format('Ashby answered %s with HTTP %s%s', endpoint, status, coalesce(': ' || error_code, ''))
             USING ERRCODE = 'data_exception';
     END IF;
-    IF jsonb_typeof(doc) <> 'object' THEN
+    IF jsonb_typeof(doc) IS DISTINCT FROM 'object' THEN
         RAISE EXCEPTION 'Ashby answered % with something that is not a JSON object', endpoint USING ERRCODE = 'protocol_violation';
     END IF;
     IF doc -> 'success' = 'true' THEN
@@ -270,8 +270,8 @@ DECLARE
     applicant uuid;
     fetched text;
 BEGIN
-    IF jsonb_typeof(c) <> 'object' OR jsonb_typeof(c -> 'id') <> 'string'
-       OR cid !~ '^[[:print:]]{1,255}$' THEN
+    IF jsonb_typeof(c) IS DISTINCT FROM 'object' OR jsonb_typeof(c -> 'id') IS DISTINCT FROM 'string'
+       OR cid IS NULL OR cid !~ '^[[:print:]]{1,255}$' THEN
         RETURN false;
     END IF;
     nm := nullif(left(regexp_replace(CASE WHEN jsonb_typeof(c -> 'name') = 'string' THEN c ->> 'name' END,
@@ -382,7 +382,7 @@ BEGIN
         PERFORM _ashby_refused('candidate.list', a.error_code, a.error_message);
     END IF;
     results := a.doc -> 'results';
-    IF jsonb_typeof(results) <> 'array' THEN
+    IF jsonb_typeof(results) IS DISTINCT FROM 'array' THEN
         RAISE EXCEPTION 'Ashby answered candidate.list without a list of results' USING ERRCODE = 'protocol_violation';
     ELSIF jsonb_array_length(results) > 100 THEN
         RAISE EXCEPTION 'Ashby answered candidate.list with % candidates in a page of at most 100', jsonb_array_length(results)
