@@ -2,14 +2,15 @@
 # Storage migration throughput, filesystem → S3 (@20minutes/s3rver on 127.0.0.1, SigV4 checked):
 # OBJECTS objects of SIZE bytes uploaded to the filesystem backend, then
 #
-#   - baseline: a plain sequential copy of the same files by a client, one `curl --aws-sigv4`
-#     PUT per object (what a shell script around curl or `aws s3 cp` would do), nothing verified,
-#     no row touched;
+#   - baselines: plain sequential copies of the same files by a client, nothing verified, no row
+#     touched: (a) one `curl --aws-sigv4` PUT per object, a process each (what a shell script
+#     around curl would do), and (b) one curl process sending every PUT on one kept-alive
+#     connection (the client's cost alone);
 #   - migrate_storage('filesystem', 's3', '0'): one worker, default batch size; per object a read
 #     of the file, SHA-256 against files.checksum, a GET for a copy already there, the PUT, a GET
 #     reading it back and SHA-256 again, the row switched, the file removed after.
 #
-# Prints objects per second and MB/s for each, and the ratio migration / baseline. The figure
+# Prints objects per second and MB/s for each, and the ratios migration / baseline. The figure
 # for the migration is its copy phase (migrate_storage() to the last switch); the end to end time
 # with the removal of the source's files is printed too. Needs node and npm (test/node_modules).
 #
@@ -56,17 +57,37 @@ q -c "SELECT l.key FROM resume_pipeline.files f, resume_pipeline._storage_locate
 [ "$(wc -l <"$WORK/paths")" = "$OBJECTS" ] || { echo "expected $OBJECTS stored objects" >&2; exit 1; }
 mb=$(awk -v n="$OBJECTS" -v s="$SIZE" 'BEGIN { printf "%.1f", n * s / 1e6 }')
 
-# Baseline: a curl loop, one signed PUT per file, sequentially.
-echo "baseline: a sequential curl --aws-sigv4 PUT per object…"
+# Baselines: plain sequential copies of the same files, nothing verified, no row touched.
+# (a) a curl loop: one signed PUT per file, a process each, as a shell script would;
+echo "baseline (a): a curl --aws-sigv4 PUT per object, one process each…"
 t0=$(date +%s.%N)
 while read -r path; do
-    id=$(basename "$path")
+    id=${path##*/}
     curl -s --fail --aws-sigv4 "aws:amz:us-east-1:s3" --user "$ACCESS:$SECRET" \
         -H "x-amz-content-sha256: $(sha256sum "$path" | cut -d' ' -f1)" -H 'Content-Type: application/octet-stream' \
-        --upload-file "$path" -o /dev/null "http://127.0.0.1:$RP_S3_PORT/baseline/objects/${id:0:2}/$id"
+        --upload-file "$path" -o /dev/null "http://127.0.0.1:$RP_S3_PORT/baseline/a/${id:0:2}/$id"
 done <"$WORK/paths"
 t1=$(date +%s.%N)
+loop_s=$(awk -v a="$t0" -v b="$t1" 'BEGIN { printf "%.3f", b - a }')
+# (b) one curl process for every PUT (a config of requests separated by "next"), one kept-alive
+# connection: the client's cost without a process per object.
+echo "baseline (b): one curl process, every PUT on one kept-alive connection…"
+t0=$(date +%s.%N)
+first=yes
+xargs -d '\n' sha256sum <"$WORK/paths" | while read -r sum path; do
+    id=${path##*/}
+    [ "$first" = yes ] || echo next
+    first=no
+    printf 'url = "http://127.0.0.1:%s/baseline/b/%s/%s"\nupload-file = "%s"\nheader = "x-amz-content-sha256: %s"\n' \
+        "$RP_S3_PORT" "${id:0:2}" "$id" "$path" "$sum"
+    printf 'header = "Content-Type: application/octet-stream"\naws-sigv4 = "aws:amz:us-east-1:s3"\nuser = "%s:%s"\n' "$ACCESS" "$SECRET"
+    printf 'silent\nfail\noutput = "/dev/null"\n'
+done >"$WORK/curl.conf"
+curl -K "$WORK/curl.conf"
+t1=$(date +%s.%N)
 base_s=$(awk -v a="$t0" -v b="$t1" 'BEGIN { printf "%.3f", b - a }')
+copied_b=$(S3_ENDPOINT="http://127.0.0.1:$RP_S3_PORT" S3_ACCESS_KEY=$ACCESS S3_SECRET_KEY=$SECRET test/s3/client.sh list baseline b/ | grep -c .)
+[ "$copied_b" = "$OBJECTS" ] || { echo "baseline (b) stored $copied_b objects, not $OBJECTS" >&2; exit 1; }
 
 # The migration, one worker already connected.
 q -c "ALTER SYSTEM SET resume_pipeline.workers = 1" -c "SELECT pg_reload_conf()" >/dev/null
@@ -84,10 +105,11 @@ IFS='|' read -r state switched failed copy_s total_s < <(q -c "
 on_s3=$(q -c "SELECT count(*) FROM resume_pipeline.files WHERE storage = 's3'")
 [ "$on_s3" = "$OBJECTS" ] || { echo "only $on_s3 rows on S3" >&2; exit 1; }
 
-awk -v n="$OBJECTS" -v mb="$mb" -v b="$base_s" -v c="$copy_s" -v t="$total_s" 'BEGIN {
+awk -v n="$OBJECTS" -v mb="$mb" -v l="$loop_s" -v b="$base_s" -v c="$copy_s" -v t="$total_s" 'BEGIN {
     printf "\n%d objects, %.1f MB, filesystem → S3 (s3rver on 127.0.0.1)\n", n, mb
-    printf "  %-44s %8.2f s  %8.1f objects/s  %6.2f MB/s\n", "baseline (curl loop, one PUT per object)", b, n / b, mb / b
-    printf "  %-44s %8.2f s  %8.1f objects/s  %6.2f MB/s\n", "migrate_storage, copy phase (verified twice)", c, n / c, mb / c
-    printf "  %-44s %8.2f s  %8.1f objects/s  %6.2f MB/s\n", "migrate_storage, end to end (files removed)", t, n / t, mb / t
-    printf "  ratio migration / baseline (objects/s): %.2f\n", b / c
+    printf "  %-50s %8.2f s  %8.1f objects/s  %6.2f MB/s\n", "baseline (a): curl loop, a process per PUT", l, n / l, mb / l
+    printf "  %-50s %8.2f s  %8.1f objects/s  %6.2f MB/s\n", "baseline (b): one curl, PUTs on one connection", b, n / b, mb / b
+    printf "  %-50s %8.2f s  %8.1f objects/s  %6.2f MB/s\n", "migrate_storage, copy phase (verified twice)", c, n / c, mb / c
+    printf "  %-50s %8.2f s  %8.1f objects/s  %6.2f MB/s\n", "migrate_storage, end to end (files removed)", t, n / t, mb / t
+    printf "  ratio migration / baseline (a): %.2f   migration / baseline (b): %.2f\n", l / c, b / c
 }'

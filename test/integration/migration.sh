@@ -329,6 +329,32 @@ SQL
     out=$(q -d rp_mig -v ON_ERROR_STOP=0 2>&1 -c "SELECT resume_pipeline.drop_storage_location('far')" -c '\echo drop=:SQLSTATE')
     t_expect "migration: a location a row still names cannot be dropped (55006)" "drop=55006" "$(grep -o 'drop=.*' <<<"$out")"
 
+    # --- without workers: process_pending() runs the same batches in the caller's transaction
+    q -c "ALTER SYSTEM SET resume_pipeline.workers = 0" -c "SELECT pg_reload_conf()" >/dev/null
+    wait_for postgres "SELECT count(*) = 0 FROM pg_stat_activity WHERE backend_type = 'resume_pipeline worker'" 30
+    local on_fs
+    on_fs=$(q -d rp_mig -c "SELECT count(*) FROM resume_pipeline.files WHERE storage = 'filesystem'")
+    out=$(q -d rp_mig 2>/dev/null <<'SQL'
+SELECT resume_pipeline.migrate_storage('filesystem', 's3', '0', 50) IS NOT NULL;
+BEGIN;
+SELECT resume_pipeline.process_pending() > 0;
+SELECT 'inside=' || count(*) FROM resume_pipeline.files WHERE storage = 's3';
+ROLLBACK;
+SELECT 'rolled=' || count(*) FROM resume_pipeline.files WHERE storage = 's3';
+SQL
+)
+    t_expect "migration: process_pending() moves every row in its transaction; rolled back, every row is at the source again" \
+        "inside=$on_fs rolled=0 fs=$on_fs" \
+        "$(grep -oE '^(inside|rolled)=[0-9]+' <<<"$out" | tr '\n' ' ')fs=$(mg_stored filesystem | grep -c .)"
+    q -d rp_mig -c "SELECT resume_pipeline.process_pending()" >/dev/null
+    t_expect "migration: committed, the source's copies stay until a later transaction (never removed with the switch uncommitted)" \
+        "running|cleanup|$on_fs fs=$on_fs" \
+        "$(q -d rp_mig -c "SELECT state || '|' || phase || '|' || switched FROM resume_pipeline.migration_progress()") fs=$(mg_stored filesystem | grep -c .)"
+    sleep 1.1
+    q -d rp_mig -c "SELECT resume_pipeline.process_pending()" >/dev/null
+    t_expect "migration: the next process_pending() removes them and the migration is done" "done|$on_fs fs=0" \
+        "$(q -d rp_mig -c "SELECT state || '|' || removed FROM resume_pipeline.migration_progress()") fs=$(mg_stored filesystem | grep -c .)"
+
     # NOTIFY: progress batches and every change of state, none holding a key or an endpoint.
     touch "$mg_dir/stop_listening"
     wait "$mg_listener" 2>/dev/null
@@ -338,7 +364,7 @@ SQL
     local states progress
     states=$(jq -r 'select(.old != .new) | "\(.old)>\(.new)"' <<<"$payloads" 2>/dev/null | tr '\n' ' ' | sed 's/ $//')
     progress=$(jq -r 'select(.old == "running" and .new == "running") | .switched' <<<"$payloads" 2>/dev/null | grep -c .)
-    if [ "$states" = "null>running running>done null>running running>stopped stopped>running running>done null>running running>incomplete" ] &&
+    if [ "$states" = "null>running running>done null>running running>stopped stopped>running running>done null>running running>incomplete null>running running>done" ] &&
         [ "$progress" -ge 10 ] && ! grep -qF -e "$mg_sec_a" -e "$mg_sec_b" -e "$mg_acc_a" -e "$mg_acc_b" -e "127.0.0.1" <<<"$payloads"; then
         t_pass "migration: NOTIFY on the migration channel: every change of state and $progress progress batches, no key or endpoint in any"
     else
