@@ -155,7 +155,8 @@ SQL
     curl -s -X POST "http://127.0.0.1:$RP_OPENAI_PORT/_control/config" -H 'Content-Type: application/json' -d '{"batch_ms": 300}' >/dev/null
     q -d rp_an -c "INSERT INTO resume_pipeline.job_postings (id, user_id, title, description, required_skills) VALUES
                    ('dddddddd-0000-4000-8000-000000000005', '$an_user', 'Platform Engineer', 'Go and Kubernetes.', '{Go,Kubernetes}'),
-                   ('dddddddd-0000-4000-8000-000000000006', '$an_user', 'Line Cook', 'Butchery and pastry.', '{Pastry}')" >/dev/null
+                   ('dddddddd-0000-4000-8000-000000000006', '$an_user', 'Line Cook', 'Butchery and pastry.', '{Pastry}'),
+                   ('dddddddd-0000-4000-8000-000000000007', '$an_user', 'Baker', 'Bread.', '{Baking}')" >/dev/null
     sleep 1
     IFS='|' read -r id secs <<<"$(an_session dddddddd-0000-4000-8000-000000000005 'batch round')"
     echo "# a 50-résumé session through the Batch API (the stand-in answers in 0.3 s) took $secs s"
@@ -182,6 +183,14 @@ SQL
                                  count(*) FILTER (WHERE NOT coalesce((ra.analysis ->> 'batch')::boolean, false))
                             FROM resume_pipeline.analysis_sessions s JOIN resume_pipeline.resume_analyses ra ON ra.analysis_session_id = s.id
                            WHERE s.id = '$id' GROUP BY s.status")|$(an_counts)"
+    # A batch the Batch API refuses while validating (an enqueued-token limit): the session
+    # fails with the API's reason, and nothing is half-written.
+    curl -s -X POST "http://127.0.0.1:$RP_OPENAI_PORT/_control/script?endpoint=batches" -H 'Content-Type: application/json' -d '["failed"]' >/dev/null
+    IFS='|' read -r id secs <<<"$(an_session dddddddd-0000-4000-8000-000000000007 'refused batch')"
+    t_expect "batch that fails validation: the session fails with the Batch API's reason, no analysis stored" "failed|true|0" \
+        "$(q -d rp_an -c "SELECT s.status || '|' || (s.error LIKE '%failed: Enqueued token limit reached%') || '|' ||
+                                 (SELECT count(*) FROM resume_pipeline.resume_analyses ra WHERE ra.analysis_session_id = s.id)
+                            FROM resume_pipeline.analysis_sessions s WHERE s.id = '$id'")"
     q -c "ALTER SYSTEM RESET resume_pipeline.llm_provider" -c "ALTER SYSTEM RESET resume_pipeline.openai_batch" -c "SELECT pg_reload_conf()" >/dev/null
     sleep 1
 
