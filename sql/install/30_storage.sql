@@ -70,7 +70,8 @@ CREATE FUNCTION _check_object_name(bucket text, name text) RETURNS void
     AS 'MODULE_PATHNAME', 'rp_sql_check_object_name'
     LANGUAGE C STRICT IMMUTABLE PARALLEL SAFE;
 
--- A deleted files row (by its user, or with its storage.objects row) releases its object.
+-- A deleted files row (by its user, or with its storage.objects row) releases its object, and
+-- a key's current row takes its earlier versions with it (32_bucket_rules.sql).
 -- SECURITY DEFINER: users delete their rows, but may not call the storage themselves.
 CREATE FUNCTION _file_deleted() RETURNS trigger
     LANGUAGE plpgsql SECURITY DEFINER
@@ -79,6 +80,9 @@ AS $$
 BEGIN
     IF OLD.object_id IS NOT NULL THEN
         PERFORM @extschema@._storage_forget(OLD.object_id, OLD.storage);
+    END IF;
+    IF OLD.version_of IS NULL THEN
+        DELETE FROM @extschema@.files f WHERE f.version_of = OLD.id AND f.user_id = OLD.user_id;
     END IF;
     RETURN NULL;
 END

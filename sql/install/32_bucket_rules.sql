@@ -130,11 +130,10 @@ RETURN (SELECT size <= r.max_size AND kind = ANY (r.allowed_types)
 -- applicants and archives reference it); each older version kept is a files row of its own,
 -- named "<key>//v<version>" (a name no upload can take: empty path components are refused),
 -- with version_of = the current row, holding that version's object. Deleting the current row
--- deletes its versions (and their objects, at commit).
+-- deletes its versions (and their objects, at commit): _file_deleted does, rather than a foreign
+-- key of files on itself, which would make every pg_dump warn of circular constraints.
 ALTER TABLE files ADD COLUMN version integer NOT NULL DEFAULT 1;
 ALTER TABLE files ADD COLUMN version_of uuid;
-ALTER TABLE files ADD CONSTRAINT files_version_of_fkey
-    FOREIGN KEY (user_id, version_of) REFERENCES files (user_id, id) ON DELETE CASCADE;
 CREATE INDEX files_versions_idx ON files (version_of, version) WHERE version_of IS NOT NULL;
 -- An earlier résumé version's own files row (null when it was not kept, or was registered
 -- from storage.objects, whose old bytes Supabase does not keep).

@@ -226,6 +226,15 @@ t_expect "prune_versions: after 'cvs' is lowered to 3 versions, the owner's prun
          -c "SELECT string_agg(v.version::text, ',' ORDER BY v.version) FROM resume_pipeline.resume_versions v JOIN resume_pipeline.resumes r ON r.id = v.resume_id WHERE r.object_name = '$br_user/cv.pdf' AND r.bucket = 'cvs'" |
          tr '\n' '|' | sed 's/|$//')"
 
+# Deleting a key's current row deletes its versions too, and their objects at commit.
+two_now=$(q -d rp_br -c "SELECT string_agg(object_id::text, ' ') FROM resume_pipeline.files WHERE bucket = 'two' AND user_id = '$br_user'")
+t_expect "delete: a user deleting the current row of a key deletes its kept versions, rows and objects on disk" "0 0" \
+    "$(br_as_user <<SQL | tail -1
+DELETE FROM resume_pipeline.files WHERE bucket = 'two' AND name = '$br_user/cv.pdf';
+SELECT count(*) FROM resume_pipeline.files WHERE bucket = 'two' AND name LIKE '$br_user/cv.pdf%';
+SQL
+) $(br_on_disk $two_now)"
+
 # 10. pg_dump / pg_restore: the rules come back as they were (the install's rows are replaced by
 # the dumped ones, not duplicated), with the versions and their links.
 br_dump=$(mktemp)

@@ -36,6 +36,24 @@ BEGIN
 END
 $$;
 
+-- A deleted files row (by its user, or with its storage.objects row) releases its object, and
+-- a key's current row takes its earlier versions with it (32_bucket_rules.sql).
+-- SECURITY DEFINER: users delete their rows, but may not call the storage themselves.
+CREATE OR REPLACE FUNCTION _file_deleted() RETURNS trigger
+    LANGUAGE plpgsql SECURITY DEFINER
+    SET search_path = @extschema@, pg_catalog, pg_temp
+AS $$
+BEGIN
+    IF OLD.object_id IS NOT NULL THEN
+        PERFORM @extschema@._storage_forget(OLD.object_id, OLD.storage);
+    END IF;
+    IF OLD.version_of IS NULL THEN
+        DELETE FROM @extschema@.files f WHERE f.version_of = OLD.id AND f.user_id = OLD.user_id;
+    END IF;
+    RETURN NULL;
+END
+$$;
+
 -- Stores an object and registers it in files, in the caller's transaction. The key is put
 -- under the user's prefix ("<user_id>/<name>") unless it is there already. The bucket's rules
 -- (32_bucket_rules.sql) are applied first, before anything is stored: the size, then the type
