@@ -17,7 +17,7 @@ packages=(
     libcairo2-dev fonts-dejavu-core                              # sample PDFs
     libgtest-dev                                                 # core unit tests
     poppler-data                                                 # CJK text in PDFs (only Recommended by poppler)
-    poppler-utils qpdf procps                                    # tests and benchmarks
+    poppler-utils qpdf procps curl jq                            # tests and benchmarks
 )
 missing=()
 for p in "${packages[@]}"; do

@@ -519,6 +519,14 @@ BEGIN
         IF url IS NULL OR url !~* '^https?://[^[:space:][:cntrl:]]+$' OR length(url) > 8192 THEN
             RAISE EXCEPTION 'Ashby''s file.info gave no usable download URL' USING ERRCODE = 'protocol_violation';
         END IF;
+        -- Only over HTTPS, or from Ashby's own origin (the scheme, host and port of ashby_base_url:
+        -- a proxy, a stand-in): a plain-HTTP URL elsewhere (a cloud metadata address, a port on
+        -- the database's own host) is never fetched.
+        IF url !~* '^https://' AND lower(substring(url FROM '^[A-Za-z]+://[^/?#]*'))
+               IS DISTINCT FROM lower(substring(current_setting('resume_pipeline.ashby_base_url') FROM '^[A-Za-z]+://[^/?#]*')) THEN
+            RAISE EXCEPTION 'Ashby''s file.info gave a plain-HTTP download URL outside Ashby''s own address'
+                USING ERRCODE = 'protocol_violation';
+        END IF;
         UPDATE jobs SET payload = payload || jsonb_build_object('downloading', true) WHERE id = j.id;
         RETURN jsonb_build_object('call', jsonb_build_object(
             'method', 'GET', 'url', url,
