@@ -355,7 +355,9 @@ SQL
     t_expect "migration: the next process_pending() removes them and the migration is done" "done|$on_fs fs=0" \
         "$(q -d rp_mig -c "SELECT state || '|' || removed FROM resume_pipeline.migration_progress()") fs=$(mg_stored filesystem | grep -c .)"
 
-    # NOTIFY: progress batches and every change of state, none holding a key or an endpoint.
+    # NOTIFY: progress batches and every change of state, none holding a key or an endpoint. The
+    # listener prints a notification after its next statement: let it run a few more first.
+    sleep 1
     touch "$mg_dir/stop_listening"
     wait "$mg_listener" 2>/dev/null
     mg_listener=
