@@ -142,7 +142,8 @@ END
 $$;
 -- Stores each document inside the archive as its own object under the archive's name, with
 -- the archive's id as zip_id; upload() makes each a résumé in this same transaction.
--- Entries that are not résumé documents are listed in the archive's metadata as skipped.
+-- Entries that are not résumé documents, or that the bucket's rules refuse (a type it does not
+-- accept, a size over its limit), are listed in the archive's metadata as skipped.
 CREATE FUNCTION _process_zip(zip_file_id uuid) RETURNS void
     LANGUAGE plpgsql
     SET search_path = @extschema@, pg_catalog, pg_temp
@@ -154,6 +155,7 @@ DECLARE
     added int := 0;
     skipped jsonb := '[]';
     skipped_count int := 0;
+    kind text;
 BEGIN
     SELECT * INTO z FROM files WHERE id = zip_file_id;
     IF NOT FOUND THEN
@@ -161,7 +163,8 @@ BEGIN
     END IF;
     base := regexp_replace(z.name, '\.zip$', '', 'i');
     FOR e IN SELECT * FROM zip_entries(_read_object(z)) LOOP
-        IF _is_resume_type(_mime_type_of(document_kind(e.data))) THEN
+        kind := document_kind(e.data);
+        IF _is_resume_type(_mime_type_of(kind)) AND _bucket_allows(z.bucket, kind, length(e.data)) THEN
             PERFORM upload(z.bucket, base || '/' || e.name, e.data,
                            jsonb_build_object('zip_id', z.id, 'zip_entry', e.name), z.user_id);
             added := added + 1;

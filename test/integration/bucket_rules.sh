@@ -295,3 +295,20 @@ grep -q 'by its name, "'"$br_user"'/photo.png" is a PNG image, which bucket "res
     t_pass "storage hook: the refusal says the type was read from the name" ||
     t_fail "storage hook: the refusal says the type was read from the name" "$out"
 q -c "DROP DATABASE rp_br_supa" >/dev/null
+
+# A ZIP batch in a bucket that refuses some of its entries: those are skipped and listed, the
+# others become résumés.
+br_zip_dir=$(mktemp -d)
+tools/make_documents zip "$br_zip_dir/mixed.zip" jonas_becker.pdf=build/samples/jonas_becker.pdf \
+    priya_raghunathan.docx=build/samples/priya_raghunathan.docx
+load_files rp_br mixed "$br_zip_dir/mixed.zip"
+q -d rp_br -c "INSERT INTO resume_pipeline.bucket_rules (bucket, allowed_types) VALUES ('pdfonly', '{pdf,zip}')" \
+  -c "SELECT resume_pipeline.upload('pdfonly', 'mixed.zip', data, '{}', '$br_user') FROM mixed" \
+  -c "SELECT resume_pipeline.process_pending()" -c "SELECT resume_pipeline.process_pending()" >/dev/null
+t_expect "bucket_rules: a ZIP entry the bucket refuses (a DOCX where only PDF is accepted) is skipped and listed; the PDF is read" \
+    "1|1|true|completed" \
+    "$(q -d rp_br -c "SELECT (f.metadata ->> 'expanded') || '|' || (f.metadata ->> 'skipped_count') || '|' ||
+                             (f.metadata -> 'skipped' ->> 0 LIKE '%priya_raghunathan.docx') || '|' ||
+                             (SELECT string_agg(r.status::text, ',') FROM resume_pipeline.resumes r WHERE r.zip_id = f.id)
+                        FROM resume_pipeline.files f WHERE f.name LIKE '%/mixed.zip'")"
+rm -rf "$br_zip_dir"

@@ -91,10 +91,11 @@ SQL
     t_expect "s3_storage: a savepoint rolled back leaves no object; what the transaction committed stays" \
         "sp=404 kept=200" "sp=$("$s3c" status resume-pipeline "$sp") kept=$("$s3c" status resume-pipeline "$kept")"
 
-    # A new version replaces the object: the old one is deleted once the upload commits; a
-    # deleted row's object goes too.
+    # A new version replaces the object: in a bucket keeping one version, the old one is
+    # deleted once the upload commits; a deleted row's object goes too.
     local old new
     old=$(locate up.pdf)
+    q -d rp_s3 -c "UPDATE resume_pipeline.bucket_rules SET keep_versions = 1 WHERE bucket = 'resumes'" >/dev/null
     q -d rp_s3 -c "SELECT resume_pipeline.upload('resumes', 'up.pdf', data, '{}', '$user') FROM samples WHERE name = 'chen_wei.pdf'" >/dev/null
     new=$(locate up.pdf)
     q -d rp_s3 -c "DELETE FROM resume_pipeline.files WHERE name = '$user/kept.pdf'" >/dev/null

@@ -272,8 +272,9 @@ RESET ROLE;
 RESET resume_pipeline.max_user_storage;
 SQL
 )
-# She had one object; the statement stores two more, then the third is refused and all roll back.
-t_expect "object quota: the upload past resume_pipeline.max_user_objects fails (54000) and rolls back whole" "54000 objects=1" \
+# She had two objects (mine.pdf and its earlier version, kept); the statement stores one more,
+# then the second is refused and all roll back.
+t_expect "object quota: the upload past resume_pipeline.max_user_objects fails (54000) and rolls back whole" "54000 objects=2" \
     "$(sed -n 1p <<<"$(grep -E '^[0-9A-Z]{5}$' <<<"$out")") $(grep -o 'objects=[0-9]*' <<<"$out")"
 t_expect "storage quota: an upload past resume_pipeline.max_user_storage fails (54000)" "1" "$(grep -c 'storage quota exceeded: .* bytes stored' <<<"$out")"
 sec_wait "SELECT count(*) = 0 FROM resume_pipeline.jobs WHERE state IN ('queued', 'running')" 60

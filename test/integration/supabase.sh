@@ -77,7 +77,7 @@ DELETE FROM storage.objects WHERE name LIKE '%/big.pdf';
 -- A deceptive name (right-to-left override) is left alone.
 INSERT INTO storage.objects (bucket_id, name, owner) VALUES ('resumes', E'aaaaaaaa-0000-4000-8000-00000000000a/cv\u202Efdp.exe', 'aaaaaaaa-0000-4000-8000-00000000000a');
 -- Her own upload, then an upsert of it (new bytes: new version), then a move, then a delete.
-INSERT INTO storage.objects (bucket_id, name, owner, metadata) VALUES ('resumes', 'aaaaaaaa-0000-4000-8000-00000000000a/mine.pdf', 'aaaaaaaa-0000-4000-8000-00000000000a', '{"size": 999999999, "mimetype": "application/zip"}');
+INSERT INTO storage.objects (bucket_id, name, owner, metadata) VALUES ('resumes', 'aaaaaaaa-0000-4000-8000-00000000000a/mine.pdf', 'aaaaaaaa-0000-4000-8000-00000000000a', '{"size": 4242, "mimetype": "application/zip"}');
 SELECT 'mine=' || f.size || '|' || f.mime_type || '|' || r.version FROM resume_pipeline.files f JOIN resume_pipeline.resumes r ON r.file_id = f.id WHERE f.name LIKE '%mine.pdf';
 UPDATE storage.objects SET metadata = '{"eTag": "2"}', updated_at = now() + interval '1 second' WHERE name LIKE '%mine.pdf';
 SELECT 'upserted=' || r.version FROM resume_pipeline.resumes r WHERE r.object_name LIKE '%mine.pdf';
