@@ -173,10 +173,15 @@ ANALYZE resume_pipeline.jobs;
 SQL
 hi_reads="SELECT seq_scan || ' ' || seq_tup_read || ' ' || coalesce(idx_tup_fetch, 0) FROM pg_stat_user_tables WHERE relid = 'resume_pipeline.jobs'::regclass"
 read -r seq0 seqtup0 idx0 <<<"$(q -d rp_history_cost -c "$hi_reads")"
-q -d rp_history_cost -c "SELECT length(resume_pipeline.metrics()) > 0, resume_pipeline.health() ->> 'queue_depth'" \
-    -c "SELECT count(*) FROM resume_pipeline.job_overview" -c "SELECT pg_stat_force_next_flush()" -c "SELECT 1" >/dev/null
+hi_calls="SELECT length(resume_pipeline.metrics()) > 0, resume_pipeline.health() ->> 'queue_depth';
+SELECT count(*) FROM resume_pipeline.job_overview;
+SELECT pg_stat_force_next_flush();
+SELECT 1;"
+q -d rp_history_cost -c "$hi_calls" >/dev/null
+PGOPTIONS="-c request.jwt.claims={\"sub\":\"cccccccc-0000-4000-8000-0000000000c1\",\"role\":\"authenticated\"}" \
+    psql -X -q -A -t -d rp_history_cost -U rp_hist_user -v ON_ERROR_STOP=1 -c "$hi_calls" >/dev/null
 read -r seq1 seqtup1 idx1 <<<"$(q -d rp_history_cost -c "$hi_reads")"
-t_expect "history: metrics(), health() and job_overview read no finished job (no scan of jobs; rows fetched from it: the 12 live ones, a few times)" \
+t_expect "history: metrics(), health() and job_overview, as the owner and as the user, read no finished job (no scan of jobs; rows fetched: the 12 live ones, a few times)" \
     "0 0 ok" "$((seq1 - seq0)) $((seqtup1 - seqtup0)) $([ $((idx1 - idx0)) -le 100 ] && echo ok || echo "$((idx1 - idx0)) rows")"
 
 # Batches: 2,500 done jobs finished 8 days ago (the default keeps 7), 20 failed ones 31 days ago
