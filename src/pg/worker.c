@@ -186,6 +186,21 @@ housekeeping_xact(void *arg)
 
 #define RP_HOUSEKEEPING_INTERVAL_MS (5 * 1000L)
 
+/* The first worker's periodic tasks, when their interval has passed: also between batches of a
+ * queue that never empties, so retention and counter folding keep up with a sustained backlog. */
+static void
+housekeeping_when_due(int slot, TimestampTz *last)
+{
+	int			code;
+	char	   *message;
+
+	if (slot != 0 || !TimestampDifferenceExceeds(*last, GetCurrentTimestamp(), RP_HOUSEKEEPING_INTERVAL_MS))
+		return;
+	*last = GetCurrentTimestamp();
+	if (!rp_guarded(housekeeping_xact, NULL, TopMemoryContext, &code, &message))
+		pfree(message);
+}
+
 void
 rp_worker_main(Datum arg)
 {
@@ -216,16 +231,7 @@ rp_worker_main(Datum arg)
 		/* Reset before looking for work, so a wake-up during the look is not lost. */
 		ResetLatch(MyLatch);
 		CHECK_FOR_INTERRUPTS();
-		if (slot == 0 && TimestampDifferenceExceeds(last_housekeeping, GetCurrentTimestamp(),
-													 RP_HOUSEKEEPING_INTERVAL_MS))
-		{
-			int			code;
-			char	   *message;
-
-			last_housekeeping = GetCurrentTimestamp();
-			if (!rp_guarded(housekeeping_xact, NULL, TopMemoryContext, &code, &message))
-				pfree(message);
-		}
+		housekeeping_when_due(slot, &last_housekeeping);
 		if (ConfigReloadPending)
 		{
 			ConfigReloadPending = false;
@@ -238,6 +244,7 @@ rp_worker_main(Datum arg)
 			rp_run_jobs(ids, n);
 			for (i = 0; i < n; i++)
 				pfree(ids[i]);
+			housekeeping_when_due(slot, &last_housekeeping);
 		}
 		/*
 		 * Asleep until a commit wakes us. The timeout only serves retries whose backoff has
