@@ -78,9 +78,15 @@ src/helper/%.o: src/helper/%.cpp src/helper/*.h src/core/*.h src/protocol/parser
 build/resume_pipeline--$(EXTVERSION).sql: $(sort $(wildcard sql/install/*.sql))
 	@mkdir -p build
 	cat $^ > $@
-build/resume_pipeline--0.1.0--0.2.0.sql: $(sort $(wildcard sql/upgrade/0.1.0--0.2.0/*.sql)) sql/install/90_privileges.sql
+# Areas new in 0.2.0 go into the upgrade as their install source is (a part beside it,
+# sql/upgrade/0.1.0--0.2.0/NN_area_data.sql, adds what only an update does, such as counting
+# 0.1.0's finished jobs); all parts are joined in the order of their file names.
+NEW_IN_0.2.0 = 15_housekeeping 32_bucket_rules 35_migration 59_ashby 62_reprocess 82_history
+UPGRADE_0.2.0 = $(wildcard sql/upgrade/0.1.0--0.2.0/*.sql) $(NEW_IN_0.2.0:%=sql/install/%.sql)
+build/resume_pipeline--0.1.0--0.2.0.sql: $(UPGRADE_0.2.0) sql/install/90_privileges.sql
 	@mkdir -p build
-	cat $^ > $@
+	for f in $(UPGRADE_0.2.0); do echo "$${f##*/} $$f"; done | LC_ALL=C sort | cut -d' ' -f2 | xargs cat > $@
+	cat sql/install/90_privileges.sql >> $@
 
 # --as-needed: a library a pkg-config line names but nothing calls is not mapped by every process.
 $(HELPER): $(HELPER_OBJS)

@@ -1,7 +1,7 @@
 
 ------------------------------------------------------------------------------------------
 -- Housekeeping: periodic work the workers do for their database. Each task is a row naming a
--- function of this schema (no argument) and how often it runs; the first worker calls
+-- function of this schema (no argument) and how often it runs; every worker calls
 -- _housekeeping() every few seconds, which runs the tasks whose time has come, each in its own
 -- subtransaction, so one that fails (it is logged and kept in last_error) stops no other.
 -- Areas add their task next to their function (INSERT INTO housekeeping …). Without workers,

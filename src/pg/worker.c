@@ -164,9 +164,9 @@ set_lock_timeout(void)
 }
 
 /*
- * The first worker runs the database's periodic tasks (resume_pipeline.housekeeping: the
- * storage sweep, job history retention, …): _housekeeping() runs those whose interval has
- * passed, each in its own subtransaction.
+ * The database's periodic tasks (resume_pipeline.housekeeping: the storage sweep, job history
+ * retention, …): _housekeeping() runs those whose interval has passed and no other session is
+ * running, each in its own subtransaction.
  */
 static void
 housekeeping_xact(void *arg)
@@ -186,15 +186,19 @@ housekeeping_xact(void *arg)
 
 #define RP_HOUSEKEEPING_INTERVAL_MS (5 * 1000L)
 
-/* The first worker's periodic tasks, when their interval has passed: also between batches of a
- * queue that never empties, so retention and counter folding keep up with a sustained backlog. */
+/*
+ * The periodic tasks, looked at every few seconds: also between batches of a queue that never
+ * empties, so retention and counter folding keep up with a sustained backlog. Every worker looks
+ * (not only slot 0: a worker started while its predecessor still held slot 0 would leave them to
+ * nobody); each due task runs in one of them, its row locked while it runs.
+ */
 static void
-housekeeping_when_due(int slot, TimestampTz *last)
+housekeeping_when_due(TimestampTz *last)
 {
 	int			code;
 	char	   *message;
 
-	if (slot != 0 || !TimestampDifferenceExceeds(*last, GetCurrentTimestamp(), RP_HOUSEKEEPING_INTERVAL_MS))
+	if (!TimestampDifferenceExceeds(*last, GetCurrentTimestamp(), RP_HOUSEKEEPING_INTERVAL_MS))
 		return;
 	*last = GetCurrentTimestamp();
 	if (!rp_guarded(housekeeping_xact, NULL, TopMemoryContext, &code, &message))
@@ -204,7 +208,6 @@ housekeeping_when_due(int slot, TimestampTz *last)
 void
 rp_worker_main(Datum arg)
 {
-	int			slot;
 	TimestampTz last_housekeeping = 0;
 
 	pqsignal(SIGHUP, SignalHandlerForConfigReload);
@@ -219,7 +222,7 @@ rp_worker_main(Datum arg)
 	/* Only the catalog's names: no schema a user may create in is searched. */
 	SetConfigOption("search_path", "pg_catalog", PGC_SUSET, PGC_S_OVERRIDE);
 	set_lock_timeout();
-	slot = rp_claim_worker_slot();
+	(void) rp_claim_worker_slot();
 
 	for (;;)
 	{
@@ -231,7 +234,7 @@ rp_worker_main(Datum arg)
 		/* Reset before looking for work, so a wake-up during the look is not lost. */
 		ResetLatch(MyLatch);
 		CHECK_FOR_INTERRUPTS();
-		housekeeping_when_due(slot, &last_housekeeping);
+		housekeeping_when_due(&last_housekeeping);
 		if (ConfigReloadPending)
 		{
 			ConfigReloadPending = false;
@@ -244,7 +247,7 @@ rp_worker_main(Datum arg)
 			rp_run_jobs(ids, n);
 			for (i = 0; i < n; i++)
 				pfree(ids[i]);
-			housekeeping_when_due(slot, &last_housekeeping);
+			housekeeping_when_due(&last_housekeeping);
 		}
 		/*
 		 * Asleep until a commit wakes us. The timeout only serves retries whose backoff has

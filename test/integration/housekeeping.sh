@@ -1,4 +1,4 @@
-# Housekeeping: the periodic tasks the first worker runs (resume_pipeline.housekeeping). A due
+# Housekeeping: the periodic tasks the workers run (resume_pipeline.housekeeping). A due
 # task runs, one that fails keeps its message and stops no other, a task is not run again before
 # its interval, and users can neither read nor add tasks.
 fresh_db rp_hk
@@ -18,9 +18,9 @@ t_expect "housekeeping: the sweep is a task of a new database" "sweep_storage|01
 q -c "ALTER SYSTEM SET resume_pipeline.database = 'rp_hk'" -c "ALTER SYSTEM SET resume_pipeline.workers = 1" \
   -c "SELECT pg_reload_conf()" >/dev/null
 if wait_for rp_hk "SELECT bool_and(last_run IS NOT NULL) FROM resume_pipeline.housekeeping" 30; then
-    t_pass "housekeeping: the first worker runs every due task"
+    t_pass "housekeeping: the workers run every due task"
 else
-    t_fail "housekeeping: the first worker runs every due task" "$(q -d rp_hk -c "TABLE resume_pipeline.housekeeping")"
+    t_fail "housekeeping: the workers run every due task" "$(q -d rp_hk -c "TABLE resume_pipeline.housekeeping")"
 fi
 t_expect "housekeeping: a failing task keeps its message, its work rolled back, and stops no other" \
     "storage is down|ok" \

@@ -164,3 +164,6 @@ BEGIN
     RETURN file_id;
 END
 $$;
+
+-- The sweep became a housekeeping task (15_housekeeping.sql).
+INSERT INTO housekeeping (task, every) VALUES ('sweep_storage', interval '1 hour');
