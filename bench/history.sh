@@ -91,26 +91,11 @@ SELECT u.id, (ARRAY['resume', 'cv', 'ai', 'zip']::resume_pipeline.job_kind[])[1 
 
 \$\$;
 
--- recount(): job_counts from the finished jobs in jobs (the statement the update from 0.1.0
--- runs, sql/upgrade/0.1.0--0.2.0/82_history.sql).
+-- recount(): job_counts from the finished jobs in jobs (_count_jobs_finished_before(), which the
+-- update from 0.1.0 runs).
 CREATE FUNCTION recount() RETURNS void LANGUAGE sql AS \$\$
 DELETE FROM resume_pipeline.job_counts;
-WITH f AS (
-    SELECT j.user_id, j.kind, j.state, j.created_at,
-           extract(epoch FROM coalesce(j.finished_at, j.created_at) - j.created_at)::float8 AS took
-      FROM resume_pipeline.jobs j WHERE j.state IN ('done', 'failed')),
-b AS (
-    SELECT f.user_id, f.kind, f.state, resume_pipeline._job_duration_bucket(f.took) AS bucket, count(*) AS n
-      FROM f GROUP BY 1, 2, 3, 4)
-INSERT INTO resume_pipeline.job_counts (user_id, kind, state, slot, jobs, seconds, hits, oldest)
-SELECT g.user_id, g.kind, g.state, 0, g.jobs, g.seconds,
-       ARRAY(SELECT coalesce(sum(b.n), 0)::bigint
-               FROM generate_series(1, 14) i
-               LEFT JOIN b ON b.bucket = i AND (b.user_id, b.kind, b.state) = (g.user_id, g.kind, g.state)
-              GROUP BY i ORDER BY i),
-       g.oldest
-  FROM (SELECT f.user_id, f.kind, f.state, count(*) AS jobs, sum(f.took) AS seconds, min(f.created_at) AS oldest
-          FROM f GROUP BY 1, 2, 3) g;
+SELECT resume_pipeline._count_jobs_finished_before();
 \$\$;
 SQL
 user1=$(q -c "SELECT id FROM bench_users WHERE n = 1")

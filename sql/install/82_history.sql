@@ -35,6 +35,32 @@ CREATE TRIGGER count_finished AFTER UPDATE OF state ON jobs
     FOR EACH ROW WHEN (NEW.state IN ('done', 'failed') AND OLD.state NOT IN ('done', 'failed'))
     EXECUTE FUNCTION _count_finished_job();
 
+-- Counts, once, the jobs that finished before counting began (the update from 0.1.0 calls it,
+-- in the transaction that creates the trigger: CREATE TRIGGER holds a lock on jobs until it
+-- commits, so no job finishes in between). Into slot 0, one row per user, kind and state. Not
+-- for later use: jobs the trigger counted would be counted again.
+CREATE FUNCTION _count_jobs_finished_before() RETURNS void
+    LANGUAGE sql
+    SET search_path = @extschema@, pg_catalog, pg_temp
+AS $$
+WITH f AS (
+    SELECT j.user_id, j.kind, j.state, j.created_at,
+           extract(epoch FROM coalesce(j.finished_at, j.created_at) - j.created_at)::float8 AS took
+      FROM jobs j WHERE j.state IN ('done', 'failed')),
+b AS (
+    SELECT f.user_id, f.kind, f.state, _job_duration_bucket(f.took) AS bucket, count(*) AS n
+      FROM f GROUP BY 1, 2, 3, 4)
+INSERT INTO job_counts (user_id, kind, state, slot, jobs, seconds, hits, oldest)
+SELECT g.user_id, g.kind, g.state, 0, g.jobs, g.seconds,
+       ARRAY(SELECT coalesce(sum(b.n), 0)::bigint
+               FROM generate_series(1, 14) i
+               LEFT JOIN b ON b.bucket = i AND (b.user_id, b.kind, b.state) = (g.user_id, g.kind, g.state)
+              GROUP BY i ORDER BY i),
+       g.oldest
+  FROM (SELECT f.user_id, f.kind, f.state, count(*) AS jobs, sum(f.took) AS seconds, min(f.created_at) AS oldest
+          FROM f GROUP BY 1, 2, 3) g;
+$$;
+
 -- Moves the counters of sessions that are gone (after a restart: all of them) into slot 0, so
 -- job_counts keeps one row per user, kind and state plus one per live session that finished
 -- jobs. A live session's rows are never touched: nobody waits for this. Returns how many

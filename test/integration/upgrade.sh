@@ -108,6 +108,10 @@ SQL
         t_fail "upgrade: the jobs queued under 0.1.0 run once the schema is updated" \
             "$(q -d rp_up_old -c "SELECT kind, state, last_error FROM resume_pipeline.jobs")"
     fi
+    t_expect "upgrade: the jobs 0.1.0 finished are counted once, with those finished since (job_counts)" "true|true" \
+        "$(q -d rp_up_old -c "SELECT ((SELECT sum(jobs) FROM resume_pipeline.job_counts WHERE state = 'done')
+                                      = (SELECT count(*) FROM resume_pipeline.jobs WHERE state = 'done'))::text || '|' ||
+                                    ((SELECT count(*) FROM resume_pipeline.jobs WHERE state = 'done') > 2)::text" 2>&1)"
     t_expect "upgrade: the applicant made under 0.1.0 has its CV read after the update" "ready" \
         "$(q -d rp_up_old -c "SELECT string_agg(cv_status::text, ',') FROM resume_pipeline.applicants")"
 
